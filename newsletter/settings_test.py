@@ -1,0 +1,21 @@
+"""Settings for the test suite: the real settings with test-only seams.
+
+DATABASE_URL and REDIS_URL still decide which servers the tests talk to.
+"""
+
+from __future__ import annotations
+
+from newsletter.settings import *  # noqa: F403
+from newsletter.settings import REDIS_URL
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# Tests never leave messages in the developer's var/ broker; tests that need a
+# real broker and worker use Redis and say so.
+CELERY_BROKER_URL = REDIS_URL or "memory://"
+CELERY_BROKER_TRANSPORT_OPTIONS = {"visibility_timeout": 3600}
+# Keep retry waits short so fault tests run quickly.
+FEED_RETRY_BACKOFF = 0.05
+FEED_CONNECT_TIMEOUT = 2.0
+FEED_READ_TIMEOUT = 2.0
+FEED_TOTAL_TIMEOUT = 5.0

@@ -1,0 +1,138 @@
+"""The paper catalogue and the feeds it is filled from."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils import timezone
+
+from papers import feeds
+
+
+class Paper(models.Model):
+    """One arXiv paper, whatever the sources it was seen in; keyed on its version-free id."""
+
+    arxiv_id = models.CharField("arXiv id", max_length=64, unique=True)
+    version = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Latest version seen.")
+    title = models.TextField()
+    abstract = models.TextField(blank=True)
+    author_names = models.JSONField(default=list, blank=True, help_text="Authors in order.")
+    primary_category = models.CharField(max_length=32, blank=True, db_index=True)
+    categories = models.JSONField(default=list, blank=True)
+
+    published_at = models.DateTimeField(null=True, blank=True)
+    updated_at = models.DateTimeField(null=True, blank=True)
+    announced_on = models.DateField(
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="The day the paper was first announced as new (arXiv listing or HF daily list).",
+    )
+
+    abs_url = models.URLField("abstract page", max_length=500, blank=True)
+    pdf_url = models.URLField("PDF", max_length=500, blank=True)
+    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True)
+    code_url = models.URLField("code repository", max_length=500, blank=True)
+    project_url = models.URLField("project page", max_length=500, blank=True)
+
+    upvotes = models.IntegerField(null=True, blank=True, help_text="Hugging Face upvotes.")
+    hf_comments = models.IntegerField("HF comments", null=True, blank=True)
+    ai_summary = models.TextField("AI summary", blank=True)
+    ai_keywords = models.JSONField("AI keywords", default=list, blank=True)
+    thumbnail_url = models.URLField(max_length=500, blank=True)
+    organization = models.CharField(max_length=200, blank=True)
+    github_stars = models.IntegerField(null=True, blank=True)
+    hf_daily_on = models.DateField("on HF daily list", null=True, blank=True)
+
+    doi = models.CharField("DOI", max_length=255, blank=True)
+    journal_ref = models.TextField("journal reference", blank=True)
+    comment = models.TextField(blank=True)
+
+    sources = models.JSONField(default=list, blank=True, help_text="Feed formats it was seen in.")
+    first_seen_at = models.DateTimeField(default=timezone.now)
+    last_seen_at = models.DateTimeField(default=timezone.now)
+
+    featured = models.BooleanField(default=False)
+    hidden = models.BooleanField(default=False, help_text="Hidden papers are never sent.")
+
+    class Meta:
+        ordering = ["-announced_on", "-upvotes", "-arxiv_id"]
+        indexes = [models.Index(fields=["-announced_on", "-upvotes"], name="paper_latest_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.arxiv_id}: {self.title[:80]}"
+
+    @property
+    def abstract_page(self) -> str:
+        """Return the paper's arXiv abstract page URL."""
+        return self.abs_url or feeds.abs_url_for(self.arxiv_id)
+
+
+class Feed(models.Model):
+    """A source of papers fetched on a schedule, with the outcome of its last run."""
+
+    class Kind(models.TextChoices):
+        ARXIV_RSS = feeds.ARXIV_RSS, "arXiv RSS"
+        ARXIV_API = feeds.ARXIV_API, "arXiv API (Atom)"
+        HF_JSON = feeds.HF_JSON, "Hugging Face daily papers (JSON)"
+        HF_RSS = feeds.HF_RSS, "Hugging Face daily papers (RSS)"
+
+    class Status(models.TextChoices):
+        NEVER = "never", "never run"
+        OK = "ok", "ok"
+        NOT_MODIFIED = "not_modified", "not modified"
+        ERROR = "error", "error"
+
+    slug = models.SlugField(max_length=64, unique=True)
+    name = models.CharField(max_length=200)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    url = models.URLField(max_length=500)
+    enabled = models.BooleanField(default=True)
+
+    etag = models.CharField("ETag", max_length=255, blank=True)
+    last_modified = models.CharField(max_length=64, blank=True)
+
+    last_run_at = models.DateTimeField(null=True, blank=True)
+    last_status = models.CharField(max_length=16, choices=Status.choices, default=Status.NEVER)
+    last_error = models.TextField(blank=True)
+    last_new = models.PositiveIntegerField(default=0)
+    last_updated = models.PositiveIntegerField(default=0)
+    last_unchanged = models.PositiveIntegerField(default=0)
+    last_skipped = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["slug"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class FetchRun(models.Model):
+    """One fetch of a feed (or ingest of a saved document) and what it did."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running", "running"
+        OK = "ok", "ok"
+        NOT_MODIFIED = "not_modified", "not modified"
+        ERROR = "error", "error"
+
+    feed = models.ForeignKey(Feed, null=True, blank=True, on_delete=models.CASCADE, related_name="runs")
+    source = models.CharField(max_length=500, help_text="The URL or file that was read.")
+    format = models.CharField(max_length=16, blank=True)
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.RUNNING)
+    http_status = models.PositiveSmallIntegerField(null=True, blank=True)
+    bytes_read = models.PositiveIntegerField(default=0)
+    new = models.PositiveIntegerField(default=0)
+    updated = models.PositiveIntegerField(default=0)
+    unchanged = models.PositiveIntegerField(default=0)
+    skipped = models.PositiveIntegerField(default=0)
+    error = models.TextField(blank=True)
+    notes = models.TextField(blank=True, help_text="Entries skipped, and why.")
+
+    class Meta:
+        ordering = ["-started_at"]
+        indexes = [models.Index(fields=["feed", "-started_at"], name="fetchrun_feed_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.source} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"

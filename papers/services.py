@@ -1,0 +1,389 @@
+"""Writes to the paper catalogue: storing parsed feeds and running feed fetches."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from typing import Any
+
+from django.db import connection, transaction
+from django.utils import timezone
+
+from papers import feeds
+from papers.fetching import FetchError, fetch_document
+from papers.models import Feed, FetchRun, Paper
+
+logger = logging.getLogger(__name__)
+
+ARXIV_SOURCES = frozenset({feeds.ARXIV_RSS, feeds.ARXIV_API})
+
+# Fields a feed can change on a paper; everything the merge below decides.
+MERGED_FIELDS = (
+    "version",
+    "title",
+    "abstract",
+    "author_names",
+    "primary_category",
+    "categories",
+    "published_at",
+    "updated_at",
+    "announced_on",
+    "abs_url",
+    "pdf_url",
+    "hf_url",
+    "code_url",
+    "project_url",
+    "upvotes",
+    "hf_comments",
+    "ai_summary",
+    "ai_keywords",
+    "thumbnail_url",
+    "organization",
+    "github_stars",
+    "hf_daily_on",
+    "doi",
+    "journal_ref",
+    "comment",
+    "sources",
+    "last_seen_at",
+)
+_LOOKUP_CHUNK = 1000
+_WRITE_BATCH = 500
+
+
+@dataclass
+class StoreResult:
+    """Counts of what storing one document did to the catalogue."""
+
+    new: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    skipped: int = 0
+    skipped_reasons: list[str] = field(default_factory=list)
+
+
+# --- Merging (pure) --------------------------------------------------------------------------
+
+
+def _empty_state(entry: feeds.PaperEntry, now: dt.datetime) -> dict[str, Any]:
+    return {
+        "version": None,
+        "title": "",
+        "abstract": "",
+        "author_names": [],
+        "primary_category": "",
+        "categories": [],
+        "published_at": None,
+        "updated_at": None,
+        "announced_on": None,
+        "abs_url": "",
+        "pdf_url": "",
+        "hf_url": "",
+        "code_url": "",
+        "project_url": "",
+        "upvotes": None,
+        "hf_comments": None,
+        "ai_summary": "",
+        "ai_keywords": [],
+        "thumbnail_url": "",
+        "organization": "",
+        "github_stars": None,
+        "hf_daily_on": None,
+        "doi": "",
+        "journal_ref": "",
+        "comment": "",
+        "sources": [],
+        "last_seen_at": now,
+    }
+
+
+def _earliest(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else min(a, b)
+
+
+def _latest(a: Any, b: Any) -> Any:
+    return b if a is None else a if b is None else max(a, b)
+
+
+def merge_entry(state: dict[str, Any], entry: feeds.PaperEntry, *, source: str) -> dict[str, Any]:
+    """Return ``state`` (a paper's merged fields) with what ``entry`` from ``source`` adds.
+
+    arXiv sources own the bibliographic fields, and a newer version replaces
+    them; Hugging Face only fills what arXiv has not said, and owns its own
+    signals (upvotes, AI summary, code links). Dates keep the earliest
+    announcement, so a later "replace" never makes an old paper new again.
+    """
+    merged = dict(state)
+    from_arxiv = source in ARXIV_SOURCES
+    current_version = state["version"]
+    newer = entry.version is not None and (current_version is None or entry.version > current_version)
+    not_older = entry.version is None or current_version is None or entry.version >= current_version
+
+    if from_arxiv and not_older:
+        for name in ("title", "abstract", "doi", "journal_ref", "comment"):
+            value = getattr(entry, name)
+            if value:
+                merged[name] = value
+        if entry.author_names:
+            merged["author_names"] = list(entry.author_names)
+    else:
+        for name in ("title", "abstract"):
+            if not merged[name] and getattr(entry, name):
+                merged[name] = getattr(entry, name)
+        if not merged["author_names"] and entry.author_names:
+            merged["author_names"] = list(entry.author_names)
+
+    if entry.categories:
+        if from_arxiv and newer and state["categories"]:
+            merged["categories"] = list(entry.categories)
+        else:
+            merged["categories"] = list(dict.fromkeys([*state["categories"], *entry.categories]))
+    if entry.primary_category and (
+        not merged["primary_category"] or (source == feeds.ARXIV_API and not_older)
+    ):
+        merged["primary_category"] = entry.primary_category
+    if merged["primary_category"] and merged["primary_category"] not in merged["categories"]:
+        merged["categories"] = [merged["primary_category"], *merged["categories"]]
+
+    merged["version"] = _latest(current_version, entry.version)
+    merged["published_at"] = _earliest(state["published_at"], entry.published_at)
+    merged["updated_at"] = _latest(state["updated_at"], entry.updated_at)
+    merged["announced_on"] = _earliest(state["announced_on"], entry.announced_on)
+    merged["hf_daily_on"] = _earliest(state["hf_daily_on"], entry.hf_daily_on)
+
+    for name in ("abs_url", "pdf_url", "hf_url"):
+        if not merged[name] and getattr(entry, name):
+            merged[name] = getattr(entry, name)
+    # Hugging Face signals: the latest non-empty word wins.
+    for name in ("code_url", "project_url", "ai_summary", "thumbnail_url", "organization"):
+        if getattr(entry, name):
+            merged[name] = getattr(entry, name)
+    for name in ("upvotes", "hf_comments", "github_stars"):
+        if getattr(entry, name) is not None:
+            merged[name] = getattr(entry, name)
+    if entry.ai_keywords:
+        merged["ai_keywords"] = list(entry.ai_keywords)
+    if source not in merged["sources"]:
+        merged["sources"] = [*merged["sources"], source]
+    return merged
+
+
+def _changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
+    return any(before[name] != after[name] for name in MERGED_FIELDS if name != "last_seen_at")
+
+
+# --- Storing ---------------------------------------------------------------------------------
+
+
+def _serialise_writers() -> None:
+    """Serialise catalogue writes across processes for the rest of the transaction.
+
+    Two feeds can carry the same new paper (a cross-listing); without this, two
+    concurrent runs would both try to insert it. SQLite already runs one writer
+    at a time (IMMEDIATE transactions).
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x7061706572])  # "paper"
+
+
+def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
+    for start in range(0, len(items), size):
+        yield items[start : start + size]
+
+
+def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | None = None) -> StoreResult:
+    """Upsert the papers of one parsed document in one transaction; return the counts.
+
+    Re-storing a document that brings nothing new writes no row; the only
+    exception is ``last_seen_at``, refreshed at most once a day per paper.
+    """
+    now = now or timezone.now()
+    result = StoreResult(
+        skipped=len(parsed.skipped),
+        skipped_reasons=[f"entry {s.position}: {s.reason}" for s in parsed.skipped],
+    )
+    incoming: dict[str, list[feeds.PaperEntry]] = {}
+    for entry in parsed.entries:
+        incoming.setdefault(entry.arxiv_id, []).append(entry)
+    if not incoming:
+        return result
+
+    with transaction.atomic():
+        _serialise_writers()
+        existing: dict[str, dict[str, Any]] = {}
+        for chunk in _chunks(list(incoming), _LOOKUP_CHUNK):
+            for row in Paper.objects.filter(arxiv_id__in=chunk).values("id", "arxiv_id", *MERGED_FIELDS):
+                existing[row["arxiv_id"]] = row
+
+        to_create: list[Paper] = []
+        to_update: list[Paper] = []
+        for arxiv_id, entries in incoming.items():
+            before = existing.get(arxiv_id)
+            state = dict(before) if before else _empty_state(entries[0], now)
+            for entry in entries:
+                state = merge_entry(state, entry, source=source)
+            if before is None:
+                if not state["title"]:
+                    result.skipped += 1
+                    result.skipped_reasons.append(f"{arxiv_id}: no title in any entry")
+                    continue
+                state.pop("id", None)
+                state.pop("arxiv_id", None)
+                to_create.append(Paper(arxiv_id=arxiv_id, first_seen_at=now, **state))
+                result.new += 1
+            elif _changed(before, state):
+                state["last_seen_at"] = now
+                to_update.append(Paper(pk=before["id"], arxiv_id=arxiv_id, **_fields(state)))
+                result.updated += 1
+            else:
+                result.unchanged += 1
+                if before["last_seen_at"] is None or before["last_seen_at"].date() < now.date():
+                    to_update.append(Paper(pk=before["id"], arxiv_id=arxiv_id, **_fields({**state, "last_seen_at": now})))
+
+        Paper.objects.bulk_create(to_create, batch_size=_WRITE_BATCH)
+        if to_update:
+            Paper.objects.bulk_update(to_update, MERGED_FIELDS, batch_size=_WRITE_BATCH)
+    return result
+
+
+def _fields(state: dict[str, Any]) -> dict[str, Any]:
+    return {name: state[name] for name in MERGED_FIELDS}
+
+
+# --- Runs ------------------------------------------------------------------------------------------
+
+
+def document_ingest(
+    *,
+    data: bytes,
+    source: str,
+    fmt: str | None = None,
+    feed: Feed | None = None,
+    http_status: int | None = None,
+) -> FetchRun:
+    """Parse and store one document, logging it as a FetchRun; never raises for bad input."""
+    run = FetchRun.objects.create(
+        feed=feed, source=source[:500], format=fmt or "", http_status=http_status, bytes_read=len(data)
+    )
+    try:
+        detected = feeds.detect_format(data)
+        if fmt and detected != fmt:
+            raise feeds.FeedError(f"expected a {fmt} document but this looks like {detected}")
+        run.format = detected
+        parsed = feeds.parse(data, detected)
+        stored = papers_store(parsed=parsed, source=detected)
+    except feeds.FeedError as error:
+        return _finish(run, status=FetchRun.Status.ERROR, error=str(error))
+    except Exception as error:
+        logger.exception("ingest of %s failed", source)
+        return _finish(run, status=FetchRun.Status.ERROR, error=f"internal error: {error!r}")
+    for reason in stored.skipped_reasons[:20]:
+        logger.info("skipped in %s: %s", source, reason)
+    return _finish(
+        run,
+        status=FetchRun.Status.OK,
+        new=stored.new,
+        updated=stored.updated,
+        unchanged=stored.unchanged,
+        skipped=stored.skipped,
+        notes="\n".join(stored.skipped_reasons[:50]),
+    )
+
+
+def feed_url(feed: Feed, *, day: dt.date | None = None) -> str:
+    """Return the URL to fetch for ``feed``, for ``day`` where the source has per-day listings."""
+    if day is None:
+        return feed.url
+    if feed.kind != Feed.Kind.HF_JSON:
+        raise ValueError(f"{feed.slug} is a {feed.kind} feed; only Hugging Face JSON takes a date")
+    separator = "&" if "?" in feed.url else "?"
+    return f"{feed.url}{separator}date={day.isoformat()}"
+
+
+def feed_fetch(*, feed: Feed, day: dt.date | None = None) -> FetchRun:
+    """Fetch ``feed`` (for ``day``, a backfill) and store its papers; return the run's record.
+
+    Every failure ends as the run's error, never as an exception, so one feed
+    failing does not stop the others. The cache validators are kept only after
+    a successful store, so a failed run is fetched in full next time.
+    """
+    url = feed_url(feed, day=day)
+    conditional = day is None
+    try:
+        fetched = fetch_document(
+            url,
+            etag=feed.etag if conditional else "",
+            last_modified=feed.last_modified if conditional else "",
+        )
+    except FetchError as error:
+        run = FetchRun.objects.create(feed=feed, source=url, format=feed.kind)
+        return _record_on_feed(feed, _finish(run, status=FetchRun.Status.ERROR, error=str(error)))
+
+    if fetched.not_modified:
+        run = FetchRun.objects.create(feed=feed, source=url, format=feed.kind, http_status=304)
+        return _record_on_feed(feed, _finish(run, status=FetchRun.Status.NOT_MODIFIED))
+
+    body = fetched.body or b""
+    if fetched.status >= 400:
+        run = FetchRun.objects.create(
+            feed=feed, source=url, format=feed.kind, http_status=fetched.status, bytes_read=len(body)
+        )
+        return _record_on_feed(
+            feed, _finish(run, status=FetchRun.Status.ERROR, error=_http_error(fetched.status, body))
+        )
+
+    run = document_ingest(data=body, source=url, fmt=feed.kind, feed=feed, http_status=fetched.status)
+    if run.status == FetchRun.Status.OK and conditional:
+        feed.etag = fetched.etag[:255]
+        feed.last_modified = fetched.last_modified[:64]
+    return _record_on_feed(feed, run)
+
+
+def _http_error(status: int, body: bytes) -> str:
+    """Return an error for an HTTP failure, with the source's own explanation when it gave one."""
+    try:
+        feeds.parse(body)
+    except feeds.FeedError as error:
+        if "error" in str(error).lower():
+            return f"HTTP {status}: {error}"
+    except Exception:  # noqa: S110 - the body is only a hint; the status is the error
+        pass
+    return f"HTTP {status}"
+
+
+def _finish(run: FetchRun, *, status: str, error: str = "", **outcome: Any) -> FetchRun:
+    run.status = status
+    run.error = error
+    run.finished_at = timezone.now()
+    for name, value in outcome.items():
+        setattr(run, name, value)
+    run.save()
+    return run
+
+
+def _record_on_feed(feed: Feed, run: FetchRun) -> FetchRun:
+    feed.last_run_at = run.finished_at
+    feed.last_status = {
+        FetchRun.Status.OK: Feed.Status.OK,
+        FetchRun.Status.NOT_MODIFIED: Feed.Status.NOT_MODIFIED,
+    }.get(run.status, Feed.Status.ERROR)
+    feed.last_error = run.error if run.status == FetchRun.Status.ERROR else ""
+    feed.last_new, feed.last_updated = run.new, run.updated
+    feed.last_unchanged, feed.last_skipped = run.unchanged, run.skipped
+    feed.save(
+        update_fields=[
+            "etag",
+            "last_modified",
+            "last_run_at",
+            "last_status",
+            "last_error",
+            "last_new",
+            "last_updated",
+            "last_unchanged",
+            "last_skipped",
+        ]
+    )
+    return run
