@@ -27,7 +27,16 @@ class SourceFilter(admin.SimpleListFilter):
 
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
-    list_display = ("title_short", "arxiv_id", "primary_category", "announced_on", "upvotes", "source_list", "featured", "hidden")
+    list_display = (
+        "title_short",
+        "arxiv_id",
+        "primary_category",
+        "announced_on",
+        "upvotes",
+        "source_list",
+        "featured",
+        "hidden",
+    )
     list_filter = (SourceFilter, "featured", "hidden", "announced_on", "primary_category")
     search_fields = ("arxiv_id", "title", "abstract", "author_names")
     date_hierarchy = "announced_on"
@@ -50,7 +59,16 @@ class FetchRunInline(admin.TabularInline):
     max_num = 0
     can_delete = False
     ordering = ("-started_at",)
-    fields = ("started_at", "status", "http_status", "new", "updated", "unchanged", "skipped", "error")
+    fields = (
+        "started_at",
+        "status",
+        "http_status",
+        "new",
+        "updated",
+        "unchanged",
+        "skipped",
+        "error",
+    )
     readonly_fields = fields
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[FetchRun]:
@@ -59,17 +77,38 @@ class FetchRunInline(admin.TabularInline):
 
 @admin.register(Feed)
 class FeedAdmin(admin.ModelAdmin):
-    list_display = ("name", "slug", "kind", "enabled", "status_badge", "last_run_at", "last_counts", "last_error_short")
+    list_display = (
+        "name",
+        "slug",
+        "kind",
+        "enabled",
+        "status_badge",
+        "last_run_at",
+        "last_counts",
+        "last_error_short",
+    )
     list_filter = ("kind", "enabled", "last_status")
     search_fields = ("name", "slug", "url")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = ("etag", "last_modified", "last_run_at", "last_status", "last_error", "last_new", "last_updated", "last_unchanged", "last_skipped")
+    readonly_fields = (
+        "etag",
+        "last_modified",
+        "last_run_at",
+        "last_status",
+        "last_error",
+        "last_new",
+        "last_updated",
+        "last_unchanged",
+        "last_skipped",
+    )
     actions = ("fetch_now",)
     inlines = (FetchRunInline,)
 
     @admin.display(description="last status", ordering="last_status")
     def status_badge(self, feed: Feed) -> str:
-        colour = {"ok": "#1a7f37", "not_modified": "#57606a", "error": "#cf222e"}.get(feed.last_status, "#57606a")
+        colour = {"ok": "#1a7f37", "not_modified": "#57606a", "error": "#cf222e"}.get(
+            feed.last_status, "#57606a"
+        )
         return format_html('<strong style="color:{}">{}</strong>', colour, feed.get_last_status_display())
 
     @admin.display(description="new / upd / same / skip")
@@ -89,7 +128,18 @@ class FeedAdmin(admin.ModelAdmin):
 
 @admin.register(FetchRun)
 class FetchRunAdmin(admin.ModelAdmin):
-    list_display = ("started_at", "feed", "source", "status", "http_status", "new", "updated", "unchanged", "skipped", "error")
+    list_display = (
+        "started_at",
+        "feed",
+        "source",
+        "status",
+        "http_status",
+        "new",
+        "updated",
+        "unchanged",
+        "skipped",
+        "error",
+    )
     list_filter = ("status", "feed", "format")
     search_fields = ("source", "error")
     date_hierarchy = "started_at"

@@ -237,9 +237,7 @@ def _parse_arxiv_rss(data: bytes) -> ParsedFeed:
     if title.startswith("Feed error"):
         detail = collapse_whitespace(html.unescape(channel.get("description", "")))
         raise FeedError(f"arXiv answered with an error feed: {title}. {detail}".strip())
-    parsed = ParsedFeed(
-        format=ARXIV_RSS, title=title, announced_on=_rfc822_date(channel.get("published"))
-    )
+    parsed = ParsedFeed(format=ARXIV_RSS, title=title, announced_on=_rfc822_date(channel.get("published")))
     for position, item in enumerate(document.entries):
         try:
             parsed.entries.append(_arxiv_rss_entry(item, parsed.announced_on))
@@ -325,9 +323,7 @@ def _arxiv_api_entry(entry: Any) -> PaperEntry:
         if link.get("title") == "pdf" or link.get("type") == "application/pdf":
             pdf_url = link.get("href", "").replace("http://", "https://", 1)
     authors = tuple(
-        tex_to_unicode(author.get("name", ""))
-        for author in entry.get("authors") or []
-        if author.get("name")
+        tex_to_unicode(author.get("name", "")) for author in entry.get("authors") or [] if author.get("name")
     )
     return PaperEntry(
         arxiv_id=arxiv_id,

@@ -14,6 +14,7 @@ import time
 from dataclasses import dataclass
 
 import requests
+import urllib3
 from django.conf import settings
 
 logger = logging.getLogger(__name__)
@@ -64,7 +65,9 @@ def fetch_document(
     http = session or requests.Session()
     headers = {
         "User-Agent": settings.FEED_USER_AGENT,
-        "Accept": "application/rss+xml, application/atom+xml, application/json, application/xml;q=0.9, */*;q=0.5",
+        "Accept": (
+            "application/rss+xml, application/atom+xml, application/json, application/xml;q=0.9, */*;q=0.5"
+        ),
     }
     if etag:
         headers["If-None-Match"] = etag
@@ -104,7 +107,9 @@ def _fetch_once(http: requests.Session, url: str, headers: dict[str, str]) -> Fe
     except requests.TooManyRedirects:
         raise FetchError("too many redirects (a redirect loop?)") from None
     except requests.Timeout as error:
-        raise _Retryable(f"timed out connecting or waiting for the server ({error.__class__.__name__})") from None
+        raise _Retryable(
+            f"timed out connecting or waiting for the server ({error.__class__.__name__})"
+        ) from None
     except requests.ConnectionError as error:
         raise _Retryable(f"connection failed: {_short(error)}") from None
     except requests.RequestException as error:
@@ -138,11 +143,16 @@ def _fetch_once(http: requests.Session, url: str, headers: dict[str, str]) -> Fe
 
 
 def _read_capped(response: requests.Response, deadline: float) -> bytes:
+    """Read the body, stopping at the size cap or the deadline, whichever comes first.
+
+    ``read1`` returns whatever one socket read brings, so a server that sends a
+    few bytes at a time still lets the deadline be checked between reads.
+    """
     limit = settings.FEED_MAX_BYTES
     chunks: list[bytes] = []
     size = 0
     try:
-        for chunk in response.iter_content(chunk_size=64 * 1024):
+        while chunk := response.raw.read1(64 * 1024, decode_content=True):
             size += len(chunk)
             if size > limit:
                 raise FetchError(f"document too large: more than {limit:,} bytes")
@@ -152,9 +162,11 @@ def _read_capped(response: requests.Response, deadline: float) -> bytes:
                     f"({size:,} bytes read)"
                 )
             chunks.append(chunk)
-    except requests.Timeout:
+    except urllib3.exceptions.ReadTimeoutError:
         raise _Retryable("timed out reading the body") from None
-    except (requests.ConnectionError, requests.exceptions.ChunkedEncodingError) as error:
+    except urllib3.exceptions.DecodeError as error:
+        raise FetchError(f"the body could not be decoded: {_short(error)}") from None
+    except (urllib3.exceptions.ProtocolError, OSError) as error:
         raise _Retryable(f"connection dropped while reading: {_short(error)}") from None
     return b"".join(chunks)
 

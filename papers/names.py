@@ -57,7 +57,9 @@ _LETTER_ACCENT_RE = re.compile(
     r"\\([" + "".join(_LETTER_ACCENTS) + r"])(?:\s*\{\s*(\\[ij]|[A-Za-z])\s*\}|\s+([A-Za-z]))"
 )
 _SPECIAL_LETTER_RE = re.compile(
-    r"\\(" + "|".join(sorted(_SPECIAL_LETTERS, key=len, reverse=True)) + r")(?![A-Za-z])(?:\{\}|\s+(?=[A-Za-z]))?"
+    r"\\("
+    + "|".join(sorted(_SPECIAL_LETTERS, key=len, reverse=True))
+    + r")(?![A-Za-z])(?:\{\}|\s+(?=[A-Za-z]))?"
 )
 _ESCAPED_SYMBOL_RE = re.compile(r"\\([&%$#_{}])")
 _WHITESPACE_RE = re.compile(r"\s+")
@@ -114,11 +116,7 @@ def _split_top_level(text: str) -> list[str]:
             if char in ",;":
                 pieces.append(text[start:index])
                 start = index + 1
-            elif (
-                char in " \t\n"
-                and text[index + 1 : index + 5].lower() == "and "
-                and index + 4 < length
-            ):
+            elif char in " \t\n" and text[index + 1 : index + 5].lower() == "and " and index + 4 < length:
                 pieces.append(text[start:index])
                 index += 5
                 start = index
@@ -158,5 +156,18 @@ def name_key(name: str) -> str:
 
 
 _FOLD_LETTERS = str.maketrans(
-    {"ł": "l", "Ł": "L", "ø": "o", "Ø": "O", "ß": "ss", "æ": "ae", "Æ": "AE", "œ": "oe", "Œ": "OE", "ı": "i", "đ": "d", "Đ": "D"}
+    {
+        "ł": "l",
+        "Ł": "L",
+        "ø": "o",
+        "Ø": "O",
+        "ß": "ss",
+        "æ": "ae",
+        "Æ": "AE",
+        "œ": "oe",
+        "Œ": "OE",
+        "ı": "i",
+        "đ": "d",
+        "Đ": "D",
+    }
 )

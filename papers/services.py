@@ -241,7 +241,13 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
             else:
                 result.unchanged += 1
                 if before["last_seen_at"] is None or before["last_seen_at"].date() < now.date():
-                    to_update.append(Paper(pk=before["id"], arxiv_id=arxiv_id, **_fields({**state, "last_seen_at": now})))
+                    to_update.append(
+                        Paper(
+                            pk=before["id"],
+                            arxiv_id=arxiv_id,
+                            **_fields({**state, "last_seen_at": now}),
+                        )
+                    )
 
         Paper.objects.bulk_create(to_create, batch_size=_WRITE_BATCH)
         if to_update:
@@ -266,7 +272,11 @@ def document_ingest(
 ) -> FetchRun:
     """Parse and store one document, logging it as a FetchRun; never raises for bad input."""
     run = FetchRun.objects.create(
-        feed=feed, source=source[:500], format=fmt or "", http_status=http_status, bytes_read=len(data)
+        feed=feed,
+        source=source[:500],
+        format=fmt or "",
+        http_status=http_status,
+        bytes_read=len(data),
     )
     try:
         detected = feeds.detect_format(data)
@@ -329,10 +339,15 @@ def feed_fetch(*, feed: Feed, day: dt.date | None = None) -> FetchRun:
     body = fetched.body or b""
     if fetched.status >= 400:
         run = FetchRun.objects.create(
-            feed=feed, source=url, format=feed.kind, http_status=fetched.status, bytes_read=len(body)
+            feed=feed,
+            source=url,
+            format=feed.kind,
+            http_status=fetched.status,
+            bytes_read=len(body),
         )
         return _record_on_feed(
-            feed, _finish(run, status=FetchRun.Status.ERROR, error=_http_error(fetched.status, body))
+            feed,
+            _finish(run, status=FetchRun.Status.ERROR, error=_http_error(fetched.status, body)),
         )
 
     run = document_ingest(data=body, source=url, fmt=feed.kind, feed=feed, http_status=fetched.status)

@@ -38,7 +38,10 @@ def _missing_service(reason: str) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if item.get_closest_marker("postgres") and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql":
+    if (
+        item.get_closest_marker("postgres")
+        and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
+    ):
         _missing_service("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/papermail")
     if item.get_closest_marker("redis") and not _redis_reachable():
         _missing_service("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0 to a running server")
@@ -56,7 +59,7 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 @pytest.fixture
-def sample() -> "SampleReader":
+def sample() -> SampleReader:
     return SampleReader()
 
 

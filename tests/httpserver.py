@@ -57,16 +57,22 @@ class FeedServer:
                     self.send_header(name, value)
                 self.end_headers()
                 if reply.trickle:
-                    for start in range(0, len(reply.body), 16):
-                        self.wfile.write(reply.body[start : start + 16])
-                        self.wfile.flush()
-                        time.sleep(reply.trickle)
+                    try:
+                        for start in range(0, len(reply.body), 16):
+                            self.wfile.write(reply.body[start : start + 16])
+                            self.wfile.flush()
+                            time.sleep(reply.trickle)
+                    except OSError:
+                        return  # the client gave up, as it should
                 else:
                     self.wfile.write(reply.body)
 
         self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.httpd.daemon_threads = True
-        self._thread = threading.Thread(target=self.httpd.serve_forever, daemon=True)
+        self.httpd.block_on_close = False  # a trickling reply must not hold up the test's end
+        self._thread = threading.Thread(
+            target=self.httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True
+        )
 
     @property
     def base_url(self) -> str:

@@ -6,99 +6,206 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
-    dependencies = [
-    ]
+    dependencies = []
 
     operations = [
         migrations.CreateModel(
-            name='Feed',
+            name="Feed",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('slug', models.SlugField(max_length=64, unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('kind', models.CharField(choices=[('arxiv-rss', 'arXiv RSS'), ('arxiv-api', 'arXiv API (Atom)'), ('hf-json', 'Hugging Face daily papers (JSON)'), ('hf-rss', 'Hugging Face daily papers (RSS)')], max_length=16)),
-                ('url', models.URLField(max_length=500)),
-                ('enabled', models.BooleanField(default=True)),
-                ('etag', models.CharField(blank=True, max_length=255, verbose_name='ETag')),
-                ('last_modified', models.CharField(blank=True, max_length=64)),
-                ('last_run_at', models.DateTimeField(blank=True, null=True)),
-                ('last_status', models.CharField(choices=[('never', 'never run'), ('ok', 'ok'), ('not_modified', 'not modified'), ('error', 'error')], default='never', max_length=16)),
-                ('last_error', models.TextField(blank=True)),
-                ('last_new', models.PositiveIntegerField(default=0)),
-                ('last_updated', models.PositiveIntegerField(default=0)),
-                ('last_unchanged', models.PositiveIntegerField(default=0)),
-                ('last_skipped', models.PositiveIntegerField(default=0)),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("slug", models.SlugField(max_length=64, unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("arxiv-rss", "arXiv RSS"),
+                            ("arxiv-api", "arXiv API (Atom)"),
+                            ("hf-json", "Hugging Face daily papers (JSON)"),
+                            ("hf-rss", "Hugging Face daily papers (RSS)"),
+                        ],
+                        max_length=16,
+                    ),
+                ),
+                ("url", models.URLField(max_length=500)),
+                ("enabled", models.BooleanField(default=True)),
+                ("etag", models.CharField(blank=True, max_length=255, verbose_name="ETag")),
+                ("last_modified", models.CharField(blank=True, max_length=64)),
+                ("last_run_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "last_status",
+                    models.CharField(
+                        choices=[
+                            ("never", "never run"),
+                            ("ok", "ok"),
+                            ("not_modified", "not modified"),
+                            ("error", "error"),
+                        ],
+                        default="never",
+                        max_length=16,
+                    ),
+                ),
+                ("last_error", models.TextField(blank=True)),
+                ("last_new", models.PositiveIntegerField(default=0)),
+                ("last_updated", models.PositiveIntegerField(default=0)),
+                ("last_unchanged", models.PositiveIntegerField(default=0)),
+                ("last_skipped", models.PositiveIntegerField(default=0)),
             ],
             options={
-                'ordering': ['slug'],
+                "ordering": ["slug"],
             },
         ),
         migrations.CreateModel(
-            name='Paper',
+            name="Paper",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('arxiv_id', models.CharField(max_length=64, unique=True, verbose_name='arXiv id')),
-                ('version', models.PositiveSmallIntegerField(blank=True, help_text='Latest version seen.', null=True)),
-                ('title', models.TextField()),
-                ('abstract', models.TextField(blank=True)),
-                ('author_names', models.JSONField(blank=True, default=list, help_text='Authors in order.')),
-                ('primary_category', models.CharField(blank=True, db_index=True, max_length=32)),
-                ('categories', models.JSONField(blank=True, default=list)),
-                ('published_at', models.DateTimeField(blank=True, null=True)),
-                ('updated_at', models.DateTimeField(blank=True, null=True)),
-                ('announced_on', models.DateField(blank=True, db_index=True, help_text='The day the paper was first announced as new (arXiv listing or HF daily list).', null=True)),
-                ('abs_url', models.URLField(blank=True, max_length=500, verbose_name='abstract page')),
-                ('pdf_url', models.URLField(blank=True, max_length=500, verbose_name='PDF')),
-                ('hf_url', models.URLField(blank=True, max_length=500, verbose_name='Hugging Face page')),
-                ('code_url', models.URLField(blank=True, max_length=500, verbose_name='code repository')),
-                ('project_url', models.URLField(blank=True, max_length=500, verbose_name='project page')),
-                ('upvotes', models.IntegerField(blank=True, help_text='Hugging Face upvotes.', null=True)),
-                ('hf_comments', models.IntegerField(blank=True, null=True, verbose_name='HF comments')),
-                ('ai_summary', models.TextField(blank=True, verbose_name='AI summary')),
-                ('ai_keywords', models.JSONField(blank=True, default=list, verbose_name='AI keywords')),
-                ('thumbnail_url', models.URLField(blank=True, max_length=500)),
-                ('organization', models.CharField(blank=True, max_length=200)),
-                ('github_stars', models.IntegerField(blank=True, null=True)),
-                ('hf_daily_on', models.DateField(blank=True, null=True, verbose_name='on HF daily list')),
-                ('doi', models.CharField(blank=True, max_length=255, verbose_name='DOI')),
-                ('journal_ref', models.TextField(blank=True, verbose_name='journal reference')),
-                ('comment', models.TextField(blank=True)),
-                ('sources', models.JSONField(blank=True, default=list, help_text='Feed formats it was seen in.')),
-                ('first_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('last_seen_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('featured', models.BooleanField(default=False)),
-                ('hidden', models.BooleanField(default=False, help_text='Hidden papers are never sent.')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                ("arxiv_id", models.CharField(max_length=64, unique=True, verbose_name="arXiv id")),
+                (
+                    "version",
+                    models.PositiveSmallIntegerField(blank=True, help_text="Latest version seen.", null=True),
+                ),
+                ("title", models.TextField()),
+                ("abstract", models.TextField(blank=True)),
+                (
+                    "author_names",
+                    models.JSONField(blank=True, default=list, help_text="Authors in order."),
+                ),
+                ("primary_category", models.CharField(blank=True, db_index=True, max_length=32)),
+                ("categories", models.JSONField(blank=True, default=list)),
+                ("published_at", models.DateTimeField(blank=True, null=True)),
+                ("updated_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "announced_on",
+                    models.DateField(
+                        blank=True,
+                        db_index=True,
+                        help_text="The day the paper was first announced as new (arXiv listing or HF daily list).",
+                        null=True,
+                    ),
+                ),
+                (
+                    "abs_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="abstract page"),
+                ),
+                ("pdf_url", models.URLField(blank=True, max_length=500, verbose_name="PDF")),
+                (
+                    "hf_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="Hugging Face page"),
+                ),
+                (
+                    "code_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="code repository"),
+                ),
+                (
+                    "project_url",
+                    models.URLField(blank=True, max_length=500, verbose_name="project page"),
+                ),
+                (
+                    "upvotes",
+                    models.IntegerField(blank=True, help_text="Hugging Face upvotes.", null=True),
+                ),
+                (
+                    "hf_comments",
+                    models.IntegerField(blank=True, null=True, verbose_name="HF comments"),
+                ),
+                ("ai_summary", models.TextField(blank=True, verbose_name="AI summary")),
+                (
+                    "ai_keywords",
+                    models.JSONField(blank=True, default=list, verbose_name="AI keywords"),
+                ),
+                ("thumbnail_url", models.URLField(blank=True, max_length=500)),
+                ("organization", models.CharField(blank=True, max_length=200)),
+                ("github_stars", models.IntegerField(blank=True, null=True)),
+                (
+                    "hf_daily_on",
+                    models.DateField(blank=True, null=True, verbose_name="on HF daily list"),
+                ),
+                ("doi", models.CharField(blank=True, max_length=255, verbose_name="DOI")),
+                ("journal_ref", models.TextField(blank=True, verbose_name="journal reference")),
+                ("comment", models.TextField(blank=True)),
+                (
+                    "sources",
+                    models.JSONField(blank=True, default=list, help_text="Feed formats it was seen in."),
+                ),
+                ("first_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("last_seen_at", models.DateTimeField(default=django.utils.timezone.now)),
+                ("featured", models.BooleanField(default=False)),
+                (
+                    "hidden",
+                    models.BooleanField(default=False, help_text="Hidden papers are never sent."),
+                ),
             ],
             options={
-                'ordering': ['-announced_on', '-upvotes', '-arxiv_id'],
-                'indexes': [models.Index(fields=['-announced_on', '-upvotes'], name='paper_latest_idx')],
+                "ordering": ["-announced_on", "-upvotes", "-arxiv_id"],
+                "indexes": [models.Index(fields=["-announced_on", "-upvotes"], name="paper_latest_idx")],
             },
         ),
         migrations.CreateModel(
-            name='FetchRun',
+            name="FetchRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('source', models.CharField(help_text='The URL or file that was read.', max_length=500)),
-                ('format', models.CharField(blank=True, max_length=16)),
-                ('started_at', models.DateTimeField(db_index=True, default=django.utils.timezone.now)),
-                ('finished_at', models.DateTimeField(blank=True, null=True)),
-                ('status', models.CharField(choices=[('running', 'running'), ('ok', 'ok'), ('not_modified', 'not modified'), ('error', 'error')], default='running', max_length=16)),
-                ('http_status', models.PositiveSmallIntegerField(blank=True, null=True)),
-                ('bytes_read', models.PositiveIntegerField(default=0)),
-                ('new', models.PositiveIntegerField(default=0)),
-                ('updated', models.PositiveIntegerField(default=0)),
-                ('unchanged', models.PositiveIntegerField(default=0)),
-                ('skipped', models.PositiveIntegerField(default=0)),
-                ('error', models.TextField(blank=True)),
-                ('notes', models.TextField(blank=True, help_text='Entries skipped, and why.')),
-                ('feed', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.CASCADE, related_name='runs', to='papers.feed')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "source",
+                    models.CharField(help_text="The URL or file that was read.", max_length=500),
+                ),
+                ("format", models.CharField(blank=True, max_length=16)),
+                (
+                    "started_at",
+                    models.DateTimeField(db_index=True, default=django.utils.timezone.now),
+                ),
+                ("finished_at", models.DateTimeField(blank=True, null=True)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("running", "running"),
+                            ("ok", "ok"),
+                            ("not_modified", "not modified"),
+                            ("error", "error"),
+                        ],
+                        default="running",
+                        max_length=16,
+                    ),
+                ),
+                ("http_status", models.PositiveSmallIntegerField(blank=True, null=True)),
+                ("bytes_read", models.PositiveIntegerField(default=0)),
+                ("new", models.PositiveIntegerField(default=0)),
+                ("updated", models.PositiveIntegerField(default=0)),
+                ("unchanged", models.PositiveIntegerField(default=0)),
+                ("skipped", models.PositiveIntegerField(default=0)),
+                ("error", models.TextField(blank=True)),
+                ("notes", models.TextField(blank=True, help_text="Entries skipped, and why.")),
+                (
+                    "feed",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="runs",
+                        to="papers.feed",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-started_at'],
-                'indexes': [models.Index(fields=['feed', '-started_at'], name='fetchrun_feed_idx')],
+                "ordering": ["-started_at"],
+                "indexes": [models.Index(fields=["feed", "-started_at"], name="fetchrun_feed_idx")],
             },
         ),
     ]

@@ -41,7 +41,10 @@ def test_it_detects_the_format(sample, name: str, fmt: str) -> None:
         (b"<!DOCTYPE html><html><body>Service unavailable</body></html>", "HTML page"),
         (b"<html><head><title>Login</title></head></html>", "HTML page"),
         (b"just some text", "neither XML"),
-        (b"<?xml version='1.0'?><rss version='2.0'><channel><title>Cats</title></channel></rss>", "neither an arXiv"),
+        (
+            b"<?xml version='1.0'?><rss version='2.0'><channel><title>Cats</title></channel></rss>",
+            "neither an arXiv",
+        ),
     ],
 )
 def test_it_refuses_documents_that_are_not_feeds(data: bytes, message: str) -> None:
@@ -78,7 +81,12 @@ def test_it_splits_the_arxiv_rss_description_into_id_version_and_abstract(sample
 
 def test_it_turns_arxiv_rss_creators_into_unicode_names(sample) -> None:
     entries = by_id(feeds.parse(sample("arxiv_cs.CL_2026-11-24.xml")))
-    assert entries["2611.18201"].author_names == ("María Fernández", "Lukas Müller", "Chen Wei", "Aisha Khan")
+    assert entries["2611.18201"].author_names == (
+        "María Fernández",
+        "Lukas Müller",
+        "Chen Wei",
+        "Aisha Khan",
+    )
     assert entries["2611.18263"].author_names == ("Rahul Mehta", "Ingrid Sørensen", "Tomáš Dvořák")
     assert entries["2611.18230"].author_names[-1] == "Priya Raman"  # "(Meta AI, New York and Paris)" dropped
 
@@ -123,10 +131,14 @@ def test_the_arxiv_error_feed_is_an_error_not_an_empty_day(sample) -> None:
 
 
 def test_it_skips_an_rss_item_without_an_arxiv_id_and_keeps_the_rest(sample) -> None:
-    data = sample("arxiv_rss_next_day.xml").replace(
-        b"<link>https://arxiv.org/abs/2301.00042</link>", b"<link>https://example.org/nothing</link>"
-    ).replace(b"arXiv:2301.00042v4 Announce", b"arXiv:junk Announce").replace(
-        b"oai:arXiv.org:2301.00042v4", b"oai:example.org:nothing"
+    data = (
+        sample("arxiv_rss_next_day.xml")
+        .replace(
+            b"<link>https://arxiv.org/abs/2301.00042</link>",
+            b"<link>https://example.org/nothing</link>",
+        )
+        .replace(b"arXiv:2301.00042v4 Announce", b"arXiv:junk Announce")
+        .replace(b"oai:arXiv.org:2301.00042v4", b"oai:example.org:nothing")
     )
     parsed = feeds.parse(data)
     assert [e.arxiv_id for e in parsed.entries] == ["2611.18230", "2611.19001"]
@@ -200,7 +212,9 @@ def test_it_reads_the_2024_schema_and_unwraps_hard_line_breaks(sample) -> None:
     entry = parsed.entries[0]
     assert entry.arxiv_id == "2406.00001"
     assert entry.title == "Canonical Images With a Diffusion Prior for Video Editing"
-    assert entry.abstract == "We propose a canonical image representation that makes video editing consistent."
+    assert (
+        entry.abstract == "We propose a canonical image representation that makes video editing consistent."
+    )
     assert entry.upvotes == 32 and entry.hf_comments == 1
     assert entry.hf_daily_on == dt.date(2024, 6, 13)  # the daily list's date, not arXiv's
     assert entry.published_at == dt.datetime(2024, 6, 10, 17, 59, 46, tzinfo=UTC)
@@ -251,7 +265,12 @@ def test_bad_hf_json_is_an_error(data: bytes, message: str) -> None:
 def test_it_reads_flattened_hf_entries() -> None:
     data = json.dumps([{"id": "2611.00001", "title": "Flat", "upvotes": 3, "authors": ["A B"]}]).encode()
     entry = feeds.parse(data).entries[0]
-    assert (entry.arxiv_id, entry.title, entry.upvotes, entry.author_names) == ("2611.00001", "Flat", 3, ("A B",))
+    assert (entry.arxiv_id, entry.title, entry.upvotes, entry.author_names) == (
+        "2611.00001",
+        "Flat",
+        3,
+        ("A B",),
+    )
 
 
 # --- Hugging Face RSS ----------------------------------------------------------------------------
@@ -263,7 +282,9 @@ def test_it_scrapes_authors_upvotes_and_summary_from_hf_rss(sample) -> None:
     entry = by_id(parsed)["2611.18263"]
     assert entry.author_names == ("Rahul Mehta", "Ingrid Sørensen", "Tomáš Dvořák")
     assert entry.upvotes == 91
-    assert entry.abstract == "Language-model agents that call tools repeat the same mistakes & forget lessons."
+    assert (
+        entry.abstract == "Language-model agents that call tools repeat the same mistakes & forget lessons."
+    )
     assert entry.thumbnail_url.endswith("/2611.18263.png")
     assert entry.hf_daily_on == dt.date(2026, 11, 24)
     assert by_id(parsed)["2611.17777"].upvotes == 0

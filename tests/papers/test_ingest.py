@@ -94,7 +94,9 @@ def test_an_older_version_never_overwrites_a_newer_one(sample) -> None:
     result = store(sample, "arxiv_cs.CL_2026-11-24.xml")  # v1 of the same paper
     row = paper("2611.18230")
     assert row.version == 2
-    assert row.abstract.startswith("Large language models often commit early to a wrong reasoning step. Version two")
+    assert row.abstract.startswith(
+        "Large language models often commit early to a wrong reasoning step. Version two"
+    )
     assert row.journal_ref == "Proc. ACL 2027"
     assert row.announced_on == DAY_ONE  # but v1's announcement still counts
     assert result.new == 11
@@ -105,7 +107,9 @@ def test_re_storing_an_unchanged_document_writes_nothing(sample) -> None:
     store(sample, "hf_daily_papers_2026-11-24.json")
     with CaptureQueriesContext(connection) as queries:
         again = store(sample, "hf_daily_papers_2026-11-24.json")
-    writes = [q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))]
+    writes = [
+        q["sql"] for q in queries if q["sql"].lstrip().upper().startswith(("INSERT", "UPDATE", "DELETE"))
+    ]
     assert writes == []
     assert (again.new, again.updated, again.unchanged) == (0, 0, 8)
 
@@ -169,7 +173,10 @@ def test_a_forced_format_that_does_not_match_is_an_error(sample) -> None:
 @pytest.mark.django_db(transaction=True)
 def test_concurrent_runs_with_the_same_new_papers_never_collide(sample) -> None:
     """Two feeds listing the same cross-listed papers, stored at the same instant."""
-    documents = [sample("arxiv_cs.CL_2026-11-24.xml"), sample("hf_daily_papers_2026-11-24.json")] * 2
+    documents = [
+        sample("arxiv_cs.CL_2026-11-24.xml"),
+        sample("hf_daily_papers_2026-11-24.json"),
+    ] * 2
     barrier = threading.Barrier(len(documents))
     runs: list[FetchRun] = []
 

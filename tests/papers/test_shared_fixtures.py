@@ -52,7 +52,10 @@ def test_it_reads_every_entry_of_each_real_document(name: str, fmt: str, count: 
 def test_it_counts_announce_types_in_the_real_stat_feed() -> None:
     parsed = feeds.parse(real("arxiv_rss_stat_2024-03-26.xml"))
     assert Counter(e.announce_type for e in parsed.entries) == {
-        "new": 35, "cross": 27, "replace": 41, "replace-cross": 20,
+        "new": 35,
+        "cross": 27,
+        "replace": 41,
+        "replace-cross": 20,
     }
     assert parsed.announced_on == dt.date(2024, 3, 26)
     assert sum(1 for e in parsed.entries if e.announced_on) == 62
@@ -60,7 +63,11 @@ def test_it_counts_announce_types_in_the_real_stat_feed() -> None:
 
 def test_it_decodes_tex_accents_in_the_real_stat_feed() -> None:
     entries = {e.arxiv_id: e for e in feeds.parse(real("arxiv_rss_stat_2024-03-26.xml")).entries}
-    assert entries["2403.16163"].author_names == ("Oren Wright", "Yorie Nakahira", "José M. F. Moura")
+    assert entries["2403.16163"].author_names == (
+        "Oren Wright",
+        "Yorie Nakahira",
+        "José M. F. Moura",
+    )
     assert entries["2306.17667"].author_names[1] == "Jakob Knollmüller"
     assert entries["2310.01327"].author_names[1] == "Étienne Marcotte"
     assert not any("\\" in name for e in entries.values() for name in e.author_names)
@@ -75,9 +82,18 @@ def test_real_error_documents_are_errors() -> None:
 
 def test_it_reads_the_real_old_style_id_and_journal_ref() -> None:
     entry = feeds.parse(real("arxiv_api_idlist_astro-ph_0601001_oldstyle_id_2026-05-11.atom")).entries[0]
-    assert (entry.arxiv_id, entry.version, entry.primary_category) == ("astro-ph/0601001", 1, "astro-ph")
+    assert (entry.arxiv_id, entry.version, entry.primary_category) == (
+        "astro-ph/0601001",
+        1,
+        "astro-ph",
+    )
     assert entry.journal_ref == "ActaAstron.56:1-50,2006"
-    assert entry.author_names == ("Andrew Gould", "Susan Dorsher", "B. Scott Gaudi", "Andrzej Udalski")
+    assert entry.author_names == (
+        "Andrew Gould",
+        "Susan Dorsher",
+        "B. Scott Gaudi",
+        "Andrzej Udalski",
+    )
 
 
 def test_the_real_single_character_title_survives() -> None:

@@ -35,7 +35,11 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("--feed", action="append", metavar="SLUG", help="Only this feed (repeatable).")
         parser.add_argument(
-            "--file", action="append", type=Path, metavar="PATH", help="Ingest a saved document (repeatable)."
+            "--file",
+            action="append",
+            type=Path,
+            metavar="PATH",
+            help="Ingest a saved document (repeatable).",
         )
         parser.add_argument("--format", choices=feeds.FORMATS, help="Format of --file (detected if omitted).")
         parser.add_argument(

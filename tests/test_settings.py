@@ -1,0 +1,129 @@
+"""Settings from the environment: embedded defaults, PostgreSQL/Redis switches, production guards."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.CompletedProcess[str]:
+    clean = {
+        k: v
+        for k, v in os.environ.items()
+        if k
+        not in {
+            "DATABASE_URL",
+            "REDIS_URL",
+            "CELERY_BROKER_URL",
+            "SECRET_KEY",
+            "ALLOWED_HOSTS",
+            "DJANGO_DEBUG",
+            "DJANGO_SETTINGS_MODULE",
+        }
+    }
+    clean.update(
+        {
+            "PAPERMAIL_VAR_DIR": str(tmp_path / "var"),
+            "DJANGO_SETTINGS_MODULE": "newsletter.settings",
+            **env,
+        }
+    )
+    return subprocess.run(
+        [sys.executable, "manage.py", *args],
+        cwd=ROOT,
+        env=clean,
+        capture_output=True,
+        text=True,
+        timeout=120,
+    )
+
+
+def show(setting: str, env: dict[str, str], tmp_path: Path) -> str:
+    code = f"from django.conf import settings; print(repr({setting}))"
+    result = manage("shell", "-c", code, env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stderr
+    return result.stdout.strip().splitlines()[-1]
+
+
+def test_with_no_variables_it_uses_sqlite_and_the_filesystem_broker(tmp_path: Path) -> None:
+    assert "sqlite3" in show("settings.DATABASES['default']['ENGINE']", {}, tmp_path)
+    assert show("settings.CELERY_BROKER_URL", {}, tmp_path) == "'filesystem://'"
+    assert (tmp_path / "var" / "broker" / "queue").is_dir()
+    assert "locmem" in show("settings.CACHES['default']['BACKEND']", {}, tmp_path)
+
+
+def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Path) -> None:
+    env = {
+        "DATABASE_URL": "postgres://u@db.example:5432/pm",
+        "REDIS_URL": "redis://cache.example:6379/2",
+    }
+    assert show("settings.DATABASES['default']['ENGINE']", env, tmp_path) == "'django.db.backends.postgresql'"
+    assert show("settings.CELERY_BROKER_URL", env, tmp_path) == "'redis://cache.example:6379/2'"
+    assert "RedisCache" in show("settings.CACHES['default']['BACKEND']", env, tmp_path)
+    assert (
+        show(
+            "settings.CELERY_BROKER_TRANSPORT_OPTIONS['visibility_timeout']"
+            " > settings.CELERY_TASK_TIME_LIMIT",
+            env,
+            tmp_path,
+        )
+        == "True"
+    )
+
+
+def test_celery_broker_url_wins_over_redis_url(tmp_path: Path) -> None:
+    env = {
+        "REDIS_URL": "redis://cache.example:6379/2",
+        "CELERY_BROKER_URL": "amqp://guest@mq.example//",
+    }
+    assert show("settings.CELERY_BROKER_URL", env, tmp_path) == "'amqp://guest@mq.example//'"
+
+
+def test_the_celery_app_is_set_for_a_safe_send_pipeline(tmp_path: Path) -> None:
+    code = (
+        "from newsletter.celery import app; c = app.conf; "
+        "print(c.task_acks_late, c.task_reject_on_worker_lost,"
+        " c.worker_prefetch_multiplier, c.beat_scheduler)"
+    )
+    result = manage("shell", "-c", code, env={}, tmp_path=tmp_path)
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "True",
+        "True",
+        "1",
+        "django_celery_beat.schedulers:DatabaseScheduler",
+    ]
+
+
+def test_a_time_limit_above_the_visibility_timeout_refuses_to_start(tmp_path: Path) -> None:
+    env = {
+        "REDIS_URL": "redis://127.0.0.1:6379/0",
+        "CELERY_VISIBILITY_TIMEOUT": "600",
+        "CELERY_TASK_TIME_LIMIT": "900",
+    }
+    result = manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "must stay below the broker visibility_timeout" in result.stderr
+
+
+def test_production_mode_refuses_to_start_without_secret_key_and_allowed_hosts(
+    tmp_path: Path,
+) -> None:
+    result = manage("check", env={"DJANGO_DEBUG": "0"}, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "DJANGO_DEBUG=0 (production) needs SECRET_KEY and ALLOWED_HOSTS" in result.stderr
+
+
+def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path: Path) -> None:
+    env = {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": "q8Zr-3vN!pX2@tLm9#Wc7$yHb4%Kd6^Fs1&Gj5*Ue0(Ai)Ro_Tn+Ml=Vw",
+        "ALLOWED_HOSTS": "papers.example.org",
+        "SITE_URL": "https://papers.example.org",
+    }
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "System check identified no issues" in result.stdout
