@@ -51,7 +51,7 @@ def show(setting: str, env: dict[str, str], tmp_path: Path) -> str:
 
 def test_with_no_variables_it_uses_sqlite_and_the_filesystem_broker(tmp_path: Path) -> None:
     assert "sqlite3" in show("settings.DATABASES['default']['ENGINE']", {}, tmp_path)
-    assert show("settings.CELERY_BROKER_URL", {}, tmp_path) == "'filesystem://'"
+    assert show("settings.CELERY_BROKER_URL", {}, tmp_path) == "'filesystem://localhost//'"
     assert (tmp_path / "var" / "broker" / "queue").is_dir()
     assert "locmem" in show("settings.CACHES['default']['BACKEND']", {}, tmp_path)
 
