@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.db import models
 from django.db.models import QuerySet
 from django.http import HttpRequest
 from django.utils.html import format_html
 
 from papers import tasks
 from papers.models import Feed, FetchRun, Paper
+
+
+# A URL typed without a scheme means https, as Django 6 will assume.
+HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
 
 class SourceFilter(admin.SimpleListFilter):
@@ -43,6 +48,7 @@ class PaperAdmin(admin.ModelAdmin):
     readonly_fields = ("sources", "first_seen_at", "last_seen_at")
     list_per_page = 50
     show_full_result_count = False
+    formfield_overrides = HTTPS_URLS
 
     @admin.display(description="title", ordering="title")
     def title_short(self, paper: Paper) -> str:
@@ -103,6 +109,7 @@ class FeedAdmin(admin.ModelAdmin):
     )
     actions = ("fetch_now",)
     inlines = (FetchRunInline,)
+    formfield_overrides = HTTPS_URLS
 
     @admin.display(description="last status", ordering="last_status")
     def status_badge(self, feed: Feed) -> str:

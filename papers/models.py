@@ -2,10 +2,20 @@
 
 from __future__ import annotations
 
+import json
+
 from django.db import models
 from django.utils import timezone
 
 from papers import feeds
+
+
+class UnicodeJSONEncoder(json.JSONEncoder):
+    """Store non-ASCII text as itself, so a text search for "Ramírez" finds it on SQLite too."""
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        kwargs["ensure_ascii"] = False
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
 
 
 class Paper(models.Model):
@@ -15,7 +25,9 @@ class Paper(models.Model):
     version = models.PositiveSmallIntegerField(null=True, blank=True, help_text="Latest version seen.")
     title = models.TextField()
     abstract = models.TextField(blank=True)
-    author_names = models.JSONField(default=list, blank=True, help_text="Authors in order.")
+    author_names = models.JSONField(
+        default=list, blank=True, encoder=UnicodeJSONEncoder, help_text="Authors in order."
+    )
     primary_category = models.CharField(max_length=32, blank=True, db_index=True)
     categories = models.JSONField(default=list, blank=True)
 
@@ -37,7 +49,7 @@ class Paper(models.Model):
     upvotes = models.IntegerField(null=True, blank=True, help_text="Hugging Face upvotes.")
     hf_comments = models.IntegerField("HF comments", null=True, blank=True)
     ai_summary = models.TextField("AI summary", blank=True)
-    ai_keywords = models.JSONField("AI keywords", default=list, blank=True)
+    ai_keywords = models.JSONField("AI keywords", default=list, blank=True, encoder=UnicodeJSONEncoder)
     thumbnail_url = models.URLField(max_length=500, blank=True)
     organization = models.CharField(max_length=200, blank=True)
     github_stars = models.IntegerField(null=True, blank=True)
