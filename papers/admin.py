@@ -11,7 +11,6 @@ from django.utils.html import format_html
 from papers import tasks
 from papers.models import Feed, FetchRun, Paper
 
-
 # A URL typed without a scheme means https, as Django 6 will assume.
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
 
