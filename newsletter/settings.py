@@ -63,6 +63,7 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
@@ -144,6 +145,18 @@ EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="papermail <digest@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
 
+# --- Subscriptions -----------------------------------------------------------------
+CONFIRMATION_TOKEN_MAX_AGE = env.int("CONFIRMATION_TOKEN_MAX_AGE", default=7 * 24 * 3600)
+# Key of the hash that remembers suppressed and erased addresses; keep it stable
+# (changing it forgets the suppression list). Defaults to SECRET_KEY.
+SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", default=SECRET_KEY)
+RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
+RATE_SIGNUPS_PER_IP = env.str("RATE_SIGNUPS_PER_IP", default="20/h")
+RATE_LINK_EMAILS_PER_ADDRESS = env.str("RATE_LINK_EMAILS_PER_ADDRESS", default="3/h")
+# Behind a proxy, the META key holding the client address, e.g. HTTP_X_FORWARDED_FOR.
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
+POSTAL_ADDRESS = env.str("POSTAL_ADDRESS", default="papermail · 1 Example Street · 00000 Example City")
+
 # --- Feeds -------------------------------------------------------------------
 FEED_USER_AGENT = env.str(
     "FEED_USER_AGENT",
@@ -178,6 +191,19 @@ STORAGES = {
 }
 
 # --- Security ---------------------------------------------------------------------
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        # The admin and a few status badges use style attributes.
+        "style-src": ["'self'", "'unsafe-inline'"],
+        "img-src": ["'self'", "data:", "https:"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+        "base-uri": ["'none'"],
+        "object-src": ["'none'"],
+    }
+}
 SECURE_CONTENT_TYPE_NOSNIFF = True
 SECURE_REFERRER_POLICY = "same-origin"
 SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"

@@ -19,3 +19,19 @@ FEED_RETRY_BACKOFF = 0.05
 FEED_CONNECT_TIMEOUT = 2.0
 FEED_READ_TIMEOUT = 2.0
 FEED_TOTAL_TIMEOUT = 5.0
+# Tasks run in-process when their transaction commits; tests that need a real
+# worker start one (tests/workers.py) and say so.
+CELERY_TASK_ALWAYS_EAGER = True
+CELERY_TASK_EAGER_PROPAGATES = True
+SITE_URL = "https://papers.example.org"
+if REDIS_URL:
+    # The suite clears its cache between tests: give it a Redis database of its own.
+    from urllib.parse import urlsplit, urlunsplit
+
+    _redis = urlsplit(REDIS_URL)
+    CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": urlunsplit((_redis.scheme, _redis.netloc, "/14", "", "")),
+        }
+    }

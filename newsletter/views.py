@@ -12,6 +12,7 @@ from django.views.decorators.http import require_GET
 
 from newsletter.celery import app as celery_app
 from papers import selectors as paper_selectors
+from subscribers.forms import SignupForm
 
 logger = logging.getLogger(__name__)
 
@@ -19,7 +20,7 @@ logger = logging.getLogger(__name__)
 @require_GET
 def home(request: HttpRequest) -> HttpResponse:
     papers = paper_selectors.papers_latest(limit=50)
-    return render(request, "home.html", {"papers": papers})
+    return render(request, "home.html", {"papers": papers, "signup_form": SignupForm()})
 
 
 def _database_ok() -> bool:

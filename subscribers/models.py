@@ -1,0 +1,160 @@
+"""Subscribers, what they asked for, the proof they asked, and who must never be mailed."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.timezone import now
+
+from papers.models import UnicodeJSONEncoder
+
+
+class Topic(models.Model):
+    """A named interest mapped to arXiv categories and keywords."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=64, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    categories = models.JSONField(default=list, blank=True, help_text='arXiv categories, e.g. ["cs.CL"].')
+    include_keywords = models.JSONField(
+        default=list,
+        blank=True,
+        encoder=UnicodeJSONEncoder,
+        help_text="A paper matching any of these matches.",
+    )
+    exclude_keywords = models.JSONField(
+        default=list,
+        blank=True,
+        encoder=UnicodeJSONEncoder,
+        help_text="A paper matching any of these never matches.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the sign-up form.")
+    active = models.BooleanField(default=True, help_text="Inactive topics are not offered on the form.")
+
+    class Meta:
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Subscriber(models.Model):
+    """One email address and its preferences. Only ACTIVE subscribers are ever sent a digest."""
+
+    class Status(models.TextChoices):
+        PENDING = "pending", "pending confirmation"
+        ACTIVE = "active", "active"
+        PAUSED = "paused", "paused"
+        UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+        SUPPRESSED = "suppressed", "suppressed"
+
+    class Cadence(models.TextChoices):
+        DAILY = "daily", "Daily"
+        WEEKLY = "weekly", "Weekly"
+
+    class Weekday(models.IntegerChoices):
+        MONDAY = 0, "Monday"
+        TUESDAY = 1, "Tuesday"
+        WEDNESDAY = 2, "Wednesday"
+        THURSDAY = 3, "Thursday"
+        FRIDAY = 4, "Friday"
+        SATURDAY = 5, "Saturday"
+        SUNDAY = 6, "Sunday"
+
+    email = models.EmailField(max_length=254, unique=True)
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.PENDING, db_index=True)
+
+    topics = models.ManyToManyField(Topic, blank=True, related_name="subscribers")
+    keywords = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
+    excluded_keywords = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
+    authors = models.JSONField(default=list, blank=True, encoder=UnicodeJSONEncoder)
+    cadence = models.CharField(max_length=8, choices=Cadence.choices, default=Cadence.DAILY)
+    timezone = models.CharField(max_length=64, default="UTC")
+    send_hour = models.PositiveSmallIntegerField(default=7)
+    send_weekday = models.PositiveSmallIntegerField(
+        choices=Weekday.choices, default=Weekday.MONDAY, help_text="For weekly digests."
+    )
+
+    created_at = models.DateTimeField(default=now)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    unsubscribed_at = models.DateTimeField(null=True, blank=True)
+    suppressed_reason = models.CharField(max_length=32, blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["status", "cadence"], name="subscriber_due_idx")]
+
+    def __str__(self) -> str:
+        return self.email
+
+    @property
+    def receives_digests(self) -> bool:
+        return self.status == self.Status.ACTIVE
+
+
+class ConsentRecord(models.Model):
+    """Proof of one sign-up: what was asked, on which form and wording, and when it was confirmed."""
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="consents")
+    form_id = models.CharField(max_length=64)
+    wording_version = models.CharField(max_length=32)
+    wording = models.TextField(help_text="The consent text the person saw.")
+    requested_preferences = models.JSONField(default=dict, encoder=UnicodeJSONEncoder)
+    submitted_at = models.DateTimeField(default=now)
+    submitted_ip = models.GenericIPAddressField(null=True, blank=True)
+    submitted_user_agent = models.CharField(max_length=400, blank=True)
+    confirmed_at = models.DateTimeField(null=True, blank=True)
+    confirmed_ip = models.GenericIPAddressField(null=True, blank=True)
+    confirmed_user_agent = models.CharField(max_length=400, blank=True)
+
+    class Meta:
+        ordering = ["-submitted_at"]
+
+    def __str__(self) -> str:
+        state = "confirmed" if self.confirmed_at else "unconfirmed"
+        return f"{self.form_id}/{self.wording_version} at {self.submitted_at:%Y-%m-%d %H:%M} ({state})"
+
+
+class SubscriberEvent(models.Model):
+    """The subscriber's history, one row per thing that happened to the subscription."""
+
+    class Kind(models.TextChoices):
+        SUBSCRIBED = "subscribed", "subscribed"
+        CONFIRMATION_SENT = "confirmation_sent", "confirmation sent"
+        MANAGE_LINK_SENT = "manage_link_sent", "manage link sent"
+        CONFIRMED = "confirmed", "confirmed"
+        PREFERENCES_CHANGED = "preferences_changed", "preferences changed"
+        PAUSED = "paused", "paused"
+        RESUMED = "resumed", "resumed"
+        UNSUBSCRIBED = "unsubscribed", "unsubscribed"
+        SUPPRESSED = "suppressed", "suppressed"
+        REACTIVATION_REQUESTED = "reactivation_requested", "asked to confirm again"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="events")
+    kind = models.CharField(max_length=32, choices=Kind.choices)
+    at = models.DateTimeField(default=now)
+    ip = models.GenericIPAddressField(null=True, blank=True)
+    detail = models.JSONField(default=dict, blank=True, encoder=UnicodeJSONEncoder)
+
+    class Meta:
+        ordering = ["-at", "-id"]
+        indexes = [models.Index(fields=["subscriber", "-at"], name="event_subscriber_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Suppression(models.Model):
+    """An address that must not be mailed, kept only as a keyed hash (survives erasure)."""
+
+    class Reason(models.TextChoices):
+        HARD_BOUNCE = "hard_bounce", "hard bounce"
+        SOFT_BOUNCES = "soft_bounces", "repeated soft bounces"
+        COMPLAINT = "complaint", "spam complaint"
+        ERASED = "erased", "data erased on request"
+        MANUAL = "manual", "suppressed by an admin"
+
+    email_hash = models.CharField(max_length=64, unique=True)
+    reason = models.CharField(max_length=16, choices=Reason.choices)
+    created_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"{self.email_hash[:12]}… ({self.reason})"

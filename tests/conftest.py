@@ -72,3 +72,12 @@ class SampleReader:
             if path.exists():
                 return path.read_bytes()
         raise FileNotFoundError(name)
+
+
+@pytest.fixture(autouse=True)
+def fresh_cache() -> Iterator[None]:
+    """Rate-limit counters must not leak from one test into the next."""
+    from django.core.cache import cache
+
+    cache.clear()
+    yield

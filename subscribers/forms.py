@@ -1,0 +1,179 @@
+"""Forms for signing up and for the preference centre; they validate and normalise, nothing more."""
+
+from __future__ import annotations
+
+import zoneinfo
+from functools import cache
+
+from django import forms
+from django.core.validators import EmailValidator
+
+from subscribers.models import Subscriber
+from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
+from subscribers.selectors import topics_offered
+from subscribers.services import Preferences
+
+
+@cache
+def timezone_choices() -> list[tuple[str, str]]:
+    names = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
+    return [(name, name.replace("_", " ")) for name in names]
+
+
+HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
+
+
+class NoLineBreaksMixin:
+    """Refuse CR, LF and other control characters in any single-line field, before any stripping."""
+
+    single_line_fields: tuple[str, ...] = ()
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()  # type: ignore[misc]
+        for name in self.single_line_fields:
+            raw = self.data.get(self.add_prefix(name), "")  # type: ignore[attr-defined]
+            if isinstance(raw, str) and CONTROL_RE.search(raw):
+                self.add_error(name, "Line breaks and control characters are not allowed here.")  # type: ignore[attr-defined]
+        return cleaned
+
+
+class PreferencesForm(NoLineBreaksMixin, forms.Form):
+    """What to receive and when: the fields shared by sign-up and the preference centre."""
+
+    single_line_fields = ("keywords", "authors", "timezone")
+
+    topics = forms.ModelMultipleChoiceField(
+        queryset=topics_offered(),
+        to_field_name="slug",
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="Topics",
+    )
+    keywords = forms.CharField(
+        required=False,
+        max_length=600,
+        label="Keywords",
+        help_text=(
+            "Comma-separated. Put - before a word to exclude it, "
+            'e.g. reasoning, "state space model", -robotics.'
+        ),
+    )
+    authors = forms.CharField(
+        required=False,
+        max_length=1000,
+        label="Authors to follow",
+        help_text="Comma-separated names, e.g. Yann LeCun, Fei-Fei Li.",
+    )
+    cadence = forms.ChoiceField(
+        choices=Subscriber.Cadence.choices,
+        initial=Subscriber.Cadence.DAILY,
+        widget=forms.RadioSelect,
+        label="How often",
+    )
+    timezone = forms.ChoiceField(choices=timezone_choices, initial="UTC", label="Time zone")
+    send_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Deliver at")
+
+    def __init__(self, *args: object, **kwargs: object) -> None:
+        super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        if self.is_bound or self.initial:
+            # The person (or their saved preferences) chose a zone: the browser must not replace it.
+            self.fields["timezone"].widget.attrs["data-chosen"] = "1"
+
+    def clean_keywords(self) -> tuple[list[str], list[str]]:
+        try:
+            return parse_keywords(self.cleaned_data["keywords"])
+        except PreferenceError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean_authors(self) -> list[str]:
+        try:
+            return parse_authors(self.cleaned_data["authors"])
+        except PreferenceError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        included, _excluded = cleaned.get("keywords") or ([], [])
+        if (
+            "topics" in cleaned
+            and "keywords" in cleaned
+            and "authors" in cleaned
+            and not (cleaned["topics"] or included or cleaned["authors"])
+        ):
+            raise forms.ValidationError(
+                "Choose at least one topic, keyword or author, so we know what to send you.", code="empty"
+            )
+        return cleaned
+
+    def preferences(self) -> Preferences:
+        """Return the validated preferences (call after is_valid())."""
+        data = self.cleaned_data
+        included, excluded = data["keywords"]
+        return Preferences(
+            topics=sorted(topic.slug for topic in data["topics"]),
+            keywords=included,
+            excluded_keywords=excluded,
+            authors=data["authors"],
+            cadence=data["cadence"],
+            timezone=data["timezone"],
+            send_hour=data["send_hour"],
+            send_weekday=data.get("send_weekday", Subscriber.Weekday.MONDAY),
+        )
+
+
+class SignupForm(PreferencesForm):
+    """The public sign-up form (``/subscribe/`` and the home page)."""
+
+    single_line_fields = ("email", *PreferencesForm.single_line_fields)
+    field_order = ["email", "topics", "keywords", "authors", "cadence", "timezone", "send_hour"]
+
+    email = forms.CharField(
+        max_length=254,
+        label="Email address",
+        widget=forms.EmailInput(attrs={"autocomplete": "email", "placeholder": "you@example.org"}),
+    )
+    # A honeypot: hidden from people by CSS, filled in by naive bots.
+    website = forms.CharField(
+        required=False,
+        label="Leave this empty",
+        widget=forms.TextInput(attrs={"tabindex": "-1", "autocomplete": "off"}),
+    )
+
+    def clean_email(self) -> str:
+        value = self.cleaned_data["email"].strip()
+        EmailValidator(message="Enter a valid email address, like name@example.org.")(value)
+        return value.lower()
+
+    @property
+    def is_bot(self) -> bool:
+        return bool(self.data.get(self.add_prefix("website")))
+
+
+class ManagePreferencesForm(PreferencesForm):
+    """The preference centre: the shared fields plus the weekday for weekly digests."""
+
+    send_weekday = forms.TypedChoiceField(
+        choices=Subscriber.Weekday.choices, coerce=int, initial=0, label="Weekly digests arrive on"
+    )
+
+    @classmethod
+    def for_subscriber(
+        cls, subscriber: Subscriber, data: dict[str, object] | None = None
+    ) -> ManagePreferencesForm:
+        preferences = Preferences.of(subscriber)
+        initial = {
+            "topics": preferences.topics,
+            "keywords": keywords_text(preferences.keywords, preferences.excluded_keywords),
+            "authors": ", ".join(preferences.authors),
+            "cadence": preferences.cadence,
+            "timezone": preferences.timezone,
+            "send_hour": preferences.send_hour,
+            "send_weekday": preferences.send_weekday,
+        }
+        return cls(data=data, initial=initial)
+
+
+class ResendForm(forms.Form):
+    """Ask for a new confirmation link by address (when the old link cannot tell us who)."""
+
+    email = forms.EmailField(max_length=254, label="Email address")

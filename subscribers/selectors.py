@@ -1,0 +1,75 @@
+"""Reads for subscriptions."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db.models import QuerySet
+
+from subscribers.models import Subscriber, Topic
+from subscribers.tokens import Purpose, TokenData, address_tag, read_token
+
+
+def topics_offered() -> QuerySet[Topic]:
+    """Return the topics shown on the sign-up form, in their order."""
+    return Topic.objects.filter(active=True).order_by("position", "name")
+
+
+def subscriber_from_token(data: TokenData) -> Subscriber | None:
+    """Return the subscriber a verified token names, or None if it is gone (erased) or re-used."""
+    subscriber = Subscriber.objects.filter(pk=data.subscriber_id).first()
+    if subscriber is None or address_tag(subscriber.email) != data.address_tag:
+        return None
+    return subscriber
+
+
+def subscriber_for(purpose: Purpose, token: str) -> Subscriber | None:
+    """Return the subscriber named by a genuine token for ``purpose``.
+
+    Raises TokenExpired or TokenInvalid; returns None when the subscriber is gone.
+    """
+    return subscriber_from_token(read_token(purpose, token))
+
+
+def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
+    """Return everything stored about a subscriber, as JSON-ready data."""
+
+    def when(value: Any) -> str | None:
+        return value.isoformat() if value else None
+
+    return {
+        "email": subscriber.email,
+        "status": subscriber.status,
+        "created_at": when(subscriber.created_at),
+        "confirmed_at": when(subscriber.confirmed_at),
+        "unsubscribed_at": when(subscriber.unsubscribed_at),
+        "preferences": {
+            "topics": [{"slug": t.slug, "name": t.name} for t in subscriber.topics.order_by("position")],
+            "keywords": subscriber.keywords,
+            "excluded_keywords": subscriber.excluded_keywords,
+            "authors": subscriber.authors,
+            "cadence": subscriber.cadence,
+            "timezone": subscriber.timezone,
+            "send_hour": subscriber.send_hour,
+            "send_weekday": subscriber.get_send_weekday_display(),
+        },
+        "consent_records": [
+            {
+                "form": consent.form_id,
+                "wording_version": consent.wording_version,
+                "wording": consent.wording,
+                "requested_preferences": consent.requested_preferences,
+                "submitted_at": when(consent.submitted_at),
+                "submitted_ip": consent.submitted_ip,
+                "submitted_user_agent": consent.submitted_user_agent,
+                "confirmed_at": when(consent.confirmed_at),
+                "confirmed_ip": consent.confirmed_ip,
+                "confirmed_user_agent": consent.confirmed_user_agent,
+            }
+            for consent in subscriber.consents.order_by("submitted_at")
+        ],
+        "events": [
+            {"kind": event.kind, "at": when(event.at), "ip": event.ip, "detail": event.detail}
+            for event in subscriber.events.order_by("at", "id")
+        ],
+    }

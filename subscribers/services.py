@@ -1,0 +1,330 @@
+"""Writes for subscriptions: sign-up, double opt-in, preferences, pause, unsubscribe, erasure."""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from subscribers import links, ratelimit
+from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.tokens import email_hash
+
+logger = logging.getLogger(__name__)
+
+# The form and the words a person agrees to; bump the version when the words change.
+SIGNUP_FORM_ID = "signup-web"
+CONSENT_WORDING_VERSION = "2026-11-v1"
+CONSENT_WORDING = (
+    "Send me a digest of new research papers matching these preferences, by email, at the "
+    "cadence I chose. I can change my preferences, pause or unsubscribe at any time with one "
+    "click from any email."
+)
+
+
+@dataclass
+class Preferences:
+    """What a subscriber asked to receive."""
+
+    topics: list[str] = field(default_factory=list)  # topic slugs
+    keywords: list[str] = field(default_factory=list)
+    excluded_keywords: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    cadence: str = Subscriber.Cadence.DAILY
+    timezone: str = "UTC"
+    send_hour: int = 7
+    send_weekday: int = Subscriber.Weekday.MONDAY
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preferences:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+    @classmethod
+    def of(cls, subscriber: Subscriber) -> Preferences:
+        return cls(
+            topics=sorted(topic.slug for topic in subscriber.topics.all()),
+            keywords=list(subscriber.keywords),
+            excluded_keywords=list(subscriber.excluded_keywords),
+            authors=list(subscriber.authors),
+            cadence=subscriber.cadence,
+            timezone=subscriber.timezone,
+            send_hour=subscriber.send_hour,
+            send_weekday=subscriber.send_weekday,
+        )
+
+
+@dataclass(frozen=True)
+class RequestInfo:
+    """Where a request came from, for the consent record and the event log."""
+
+    ip: str | None = None
+    user_agent: str = ""
+
+
+def _event(subscriber: Subscriber, kind: str, *, ip: str | None = None, **detail: Any) -> None:
+    SubscriberEvent.objects.create(subscriber=subscriber, kind=kind, ip=ip, detail=detail)
+
+
+def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None:
+    subscriber.keywords = preferences.keywords
+    subscriber.excluded_keywords = preferences.excluded_keywords
+    subscriber.authors = preferences.authors
+    subscriber.cadence = preferences.cadence
+    subscriber.timezone = preferences.timezone
+    subscriber.send_hour = preferences.send_hour
+    subscriber.send_weekday = preferences.send_weekday
+    subscriber.save()
+    subscriber.topics.set(Topic.objects.filter(slug__in=preferences.topics))
+
+
+def is_suppressed(email: str) -> bool:
+    """Return whether ``email`` is on the suppression list (bounced, complained or erased)."""
+    return Suppression.objects.filter(email_hash=email_hash(email)).exists()
+
+
+# --- Sign-up and double opt-in ----------------------------------------------------------------
+
+
+def subscription_request(*, email: str, preferences: Preferences, request: RequestInfo) -> None:
+    """Handle a sign-up; the caller shows the same page whatever happens here.
+
+    A new, pending, unsubscribed or suppressed address gets a confirmation email
+    and nothing changes until it is confirmed (the requested preferences wait
+    on the consent record). An active or paused subscriber gets a link to their
+    preference centre instead. Emails per address are rate-limited.
+    """
+    email = email.strip().lower()
+    with transaction.atomic():
+        subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
+        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+            if _may_email(email):
+                _event(subscriber, SubscriberEvent.Kind.MANAGE_LINK_SENT, ip=request.ip)
+                _enqueue_manage_link(subscriber.pk)
+            return
+        consent = ConsentRecord.objects.create(
+            subscriber=subscriber,
+            form_id=SIGNUP_FORM_ID,
+            wording_version=CONSENT_WORDING_VERSION,
+            wording=CONSENT_WORDING,
+            requested_preferences=preferences.as_dict(),
+            submitted_ip=request.ip,
+            submitted_user_agent=request.user_agent[:400],
+        )
+        _event(
+            subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
+        )
+        if _may_email(email):
+            _event(subscriber, SubscriberEvent.Kind.CONFIRMATION_SENT, ip=request.ip, consent=consent.pk)
+            _enqueue_confirmation(consent.pk)
+
+
+def _may_email(email: str) -> bool:
+    allowed = ratelimit.hit("link-email", email, settings.RATE_LINK_EMAILS_PER_ADDRESS)
+    if not allowed:
+        logger.info("link email to an address held back by its rate limit")
+    return allowed
+
+
+def _enqueue_confirmation(consent_id: int) -> None:
+    from subscribers.tasks import send_confirmation_email
+
+    send_confirmation_email.delay_on_commit(consent_id)
+
+
+def _enqueue_manage_link(subscriber_id: int) -> None:
+    from subscribers.tasks import send_manage_link_email
+
+    send_manage_link_email.delay_on_commit(subscriber_id)
+
+
+@dataclass(frozen=True)
+class ConfirmOutcome:
+    subscriber: Subscriber
+    already_confirmed: bool
+
+
+def subscriber_confirm(
+    *, subscriber: Subscriber, consent_id: int | None, request: RequestInfo
+) -> ConfirmOutcome:
+    """Confirm a subscription from its confirmation link (a POST); idempotent.
+
+    Applies the preferences asked for on that sign-up, records when and from
+    where it was confirmed, and lifts a suppression: confirming afresh is how a
+    bounced or erased address comes back.
+    """
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        consent = subscriber.consents.filter(pk=consent_id).first() if consent_id else None
+        if consent is None:
+            consent = subscriber.consents.order_by("-submitted_at").first()
+        if consent is not None and consent.confirmed_at is not None:
+            return ConfirmOutcome(subscriber, already_confirmed=True)
+        now = timezone.now()
+        if consent is not None:
+            consent.confirmed_at = now
+            consent.confirmed_ip = request.ip
+            consent.confirmed_user_agent = request.user_agent[:400]
+            consent.save(update_fields=["confirmed_at", "confirmed_ip", "confirmed_user_agent"])
+            _apply_preferences(subscriber, Preferences.from_dict(consent.requested_preferences))
+        Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
+        subscriber.status = Subscriber.Status.ACTIVE
+        subscriber.confirmed_at = now
+        subscriber.unsubscribed_at = None
+        subscriber.suppressed_reason = ""
+        subscriber.save(update_fields=["status", "confirmed_at", "unsubscribed_at", "suppressed_reason"])
+        _event(
+            subscriber, SubscriberEvent.Kind.CONFIRMED, ip=request.ip, consent=consent.pk if consent else None
+        )
+    return ConfirmOutcome(subscriber, already_confirmed=False)
+
+
+def confirmation_resend(*, subscriber: Subscriber, request: RequestInfo) -> bool:
+    """Send a fresh confirmation link for the latest sign-up; return whether one was sent."""
+    with transaction.atomic():
+        subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+            return False
+        consent = subscriber.consents.filter(confirmed_at__isnull=True).order_by("-submitted_at").first()
+        if consent is None or not _may_email(subscriber.email):
+            return False
+        _event(
+            subscriber, SubscriberEvent.Kind.CONFIRMATION_SENT, ip=request.ip, consent=consent.pk, resend=True
+        )
+        _enqueue_confirmation(consent.pk)
+    return True
+
+
+# --- Preference centre -------------------------------------------------------------------------
+
+
+def subscriber_update_preferences(
+    *, subscriber: Subscriber, preferences: Preferences, request: RequestInfo
+) -> bool:
+    """Save new preferences; return whether anything changed (an event records what)."""
+    with transaction.atomic():
+        before = Preferences.of(subscriber)
+        if before == preferences:
+            return False
+        _apply_preferences(subscriber, preferences)
+        changed = {
+            name: {"from": getattr(before, name), "to": getattr(preferences, name)}
+            for name in Preferences.__dataclass_fields__
+            if getattr(before, name) != getattr(preferences, name)
+        }
+        _event(subscriber, SubscriberEvent.Kind.PREFERENCES_CHANGED, ip=request.ip, changed=changed)
+    return True
+
+
+def _set_status(
+    subscriber: Subscriber, *, allowed_from: set[str], to: str, event: str, request: RequestInfo
+) -> bool:
+    with transaction.atomic():
+        locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if locked.status not in allowed_from:
+            return False
+        locked.status = to
+        fields = ["status"]
+        if to == Subscriber.Status.UNSUBSCRIBED:
+            locked.unsubscribed_at = timezone.now()
+            fields.append("unsubscribed_at")
+        locked.save(update_fields=fields)
+        _event(locked, event, ip=request.ip, previous=subscriber.status)
+    subscriber.status = locked.status
+    subscriber.unsubscribed_at = locked.unsubscribed_at
+    return True
+
+
+def subscriber_pause(*, subscriber: Subscriber, request: RequestInfo) -> bool:
+    """Pause digests; return whether the status changed."""
+    return _set_status(
+        subscriber,
+        allowed_from={Subscriber.Status.ACTIVE},
+        to=Subscriber.Status.PAUSED,
+        event=SubscriberEvent.Kind.PAUSED,
+        request=request,
+    )
+
+
+def subscriber_resume(*, subscriber: Subscriber, request: RequestInfo) -> bool:
+    """Resume a paused subscription; return whether the status changed."""
+    return _set_status(
+        subscriber,
+        allowed_from={Subscriber.Status.PAUSED},
+        to=Subscriber.Status.ACTIVE,
+        event=SubscriberEvent.Kind.RESUMED,
+        request=request,
+    )
+
+
+def subscriber_unsubscribe(*, subscriber: Subscriber, request: RequestInfo, via: str = "link") -> bool:
+    """Stop all mail to this subscriber at once; return whether the status changed."""
+    with transaction.atomic():
+        locked = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
+        if locked.status in (Subscriber.Status.UNSUBSCRIBED, Subscriber.Status.SUPPRESSED):
+            return False
+        previous = locked.status
+        locked.status = Subscriber.Status.UNSUBSCRIBED
+        locked.unsubscribed_at = timezone.now()
+        locked.save(update_fields=["status", "unsubscribed_at"])
+        _event(locked, SubscriberEvent.Kind.UNSUBSCRIBED, ip=request.ip, previous=previous, via=via)
+    subscriber.status, subscriber.unsubscribed_at = locked.status, locked.unsubscribed_at
+    return True
+
+
+def subscriber_resubscribe(*, subscriber: Subscriber, request: RequestInfo) -> bool:
+    """Ask an unsubscribed person to confirm again (consent withdrawn must be given afresh)."""
+    preferences = Preferences.of(subscriber)
+    subscription_request(email=subscriber.email, preferences=preferences, request=request)
+    return True
+
+
+def subscriber_suppress(*, email: str, reason: str, detail: dict[str, Any] | None = None) -> bool:
+    """Put an address on the suppression list and stop its mail; return whether it was new."""
+    email = email.strip().lower()
+    with transaction.atomic():
+        _, created = Suppression.objects.get_or_create(
+            email_hash=email_hash(email), defaults={"reason": reason}
+        )
+        subscriber = Subscriber.objects.select_for_update().filter(email=email).first()
+        if subscriber is not None and subscriber.status != Subscriber.Status.SUPPRESSED:
+            previous = subscriber.status
+            subscriber.status = Subscriber.Status.SUPPRESSED
+            subscriber.suppressed_reason = reason
+            subscriber.save(update_fields=["status", "suppressed_reason"])
+            _event(
+                subscriber,
+                SubscriberEvent.Kind.SUPPRESSED,
+                reason=reason,
+                previous=previous,
+                **(detail or {}),
+            )
+    return created
+
+
+def subscriber_erase(*, subscriber: Subscriber) -> None:
+    """Delete everything stored about a subscriber, keeping only the keyed hash of the address.
+
+    The hash, on the suppression list, is what stops the address being mailed
+    again by mistake; signing up again and confirming lifts it.
+    """
+    with transaction.atomic():
+        Suppression.objects.update_or_create(
+            email_hash=email_hash(subscriber.email), defaults={"reason": Suppression.Reason.ERASED}
+        )
+        subscriber.delete()
+
+
+def unsubscribe_headers(*, subscriber: Subscriber) -> dict[str, str]:
+    """Return the RFC 8058 one-click unsubscribe headers for mail to ``subscriber``."""
+    return {
+        "List-Unsubscribe": f"<{links.unsubscribe_url(subscriber)}>",
+        "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
+    }

@@ -1,0 +1,100 @@
+"""Signed, purpose-bound tokens that identify a subscriber in a link, with no password.
+
+Each purpose has its own salt, so a token made for one (unsubscribe) is refused
+for another (confirm). Tokens also carry a short keyed hash of the address, so a
+token outlives neither an erasure nor a re-used row id.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from dataclasses import dataclass
+from enum import StrEnum
+
+from django.conf import settings
+from django.core import signing
+
+
+class Purpose(StrEnum):
+    CONFIRM = "confirm"
+    MANAGE = "manage"
+    UNSUBSCRIBE = "unsubscribe"
+
+
+class TokenExpired(Exception):
+    """The token is genuine but too old; ``payload`` says whose it was."""
+
+    def __init__(self, payload: dict[str, object]) -> None:
+        super().__init__("token expired")
+        self.payload = payload
+
+
+class TokenInvalid(Exception):
+    """The token was not made by us, or not for this purpose."""
+
+
+@dataclass(frozen=True)
+class TokenData:
+    subscriber_id: int
+    address_tag: str
+    consent_id: int | None = None
+
+
+def email_hash(email: str) -> str:
+    """Return the keyed hash of an address: how a suppressed or erased address is remembered."""
+    key = settings.SUPPRESSION_HASH_KEY.encode()
+    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+
+
+def address_tag(email: str) -> str:
+    return email_hash(email)[:10]
+
+
+def _salt(purpose: Purpose) -> str:
+    return f"papermail.subscribers.{purpose.value}"
+
+
+def make_token(purpose: Purpose, *, subscriber_id: int, email: str, consent_id: int | None = None) -> str:
+    """Return a URL-safe signed token for ``purpose``."""
+    payload: dict[str, object] = {"s": subscriber_id, "a": address_tag(email)}
+    if consent_id is not None:
+        payload["c"] = consent_id
+    return signing.dumps(payload, salt=_salt(purpose), compress=True)
+
+
+def read_token(purpose: Purpose, token: str) -> TokenData:
+    """Return what ``token`` says; raise TokenExpired or TokenInvalid.
+
+    Only confirmation tokens expire (settings.CONFIRMATION_TOKEN_MAX_AGE);
+    manage and unsubscribe links keep working as long as the subscriber exists.
+    """
+    max_age = settings.CONFIRMATION_TOKEN_MAX_AGE if purpose is Purpose.CONFIRM else None
+    try:
+        payload = signing.loads(token, salt=_salt(purpose), max_age=max_age)
+    except signing.SignatureExpired:
+        payload = signing.loads(token, salt=_salt(purpose))
+        raise TokenExpired(payload) from None
+    except (signing.BadSignature, ValueError, UnicodeDecodeError):
+        raise TokenInvalid from None
+    return _token_data(payload)
+
+
+def _token_data(payload: object) -> TokenData:
+    if (
+        not isinstance(payload, dict)
+        or not isinstance(payload.get("s"), int)
+        or not isinstance(payload.get("a"), str)
+    ):
+        raise TokenInvalid
+    consent = payload.get("c")
+    return TokenData(
+        subscriber_id=payload["s"],
+        address_tag=payload["a"],
+        consent_id=consent if isinstance(consent, int) else None,
+    )
+
+
+def data_from_expired(error: TokenExpired) -> TokenData:
+    """Return the data of an expired token, to offer its owner a new link."""
+    return _token_data(error.payload)

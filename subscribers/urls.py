@@ -1,0 +1,25 @@
+from django.urls import path, re_path
+
+from subscribers import views
+
+app_name = "subscribers"
+
+# Tokens are django.core.signing output: URL-safe base64 plus ":" and "." separators.
+TOKEN = r"(?P<token>[A-Za-z0-9_\-:.]{10,400})"  # noqa: S105 - a URL pattern, not a secret
+
+urlpatterns = [
+    path("subscribe/", views.subscribe, name="subscribe"),
+    path("subscribe/check-your-inbox/", views.check_inbox, name="check_inbox"),
+    path("subscribe/new-link/", views.link_request, name="link_request"),
+    re_path(rf"^confirm/{TOKEN}/$", views.confirm, name="confirm"),
+    re_path(rf"^confirm/{TOKEN}/resend/$", views.confirm_resend, name="confirm_resend"),
+    re_path(rf"^manage/{TOKEN}/$", views.manage, name="manage"),
+    re_path(rf"^manage/{TOKEN}/export/$", views.export, name="export"),
+    re_path(rf"^manage/{TOKEN}/erase/$", views.erase, name="erase"),
+    re_path(
+        rf"^manage/{TOKEN}/(?P<action>pause|resume|unsubscribe|resubscribe)/$",
+        views.manage_action,
+        name="manage_action",
+    ),
+    re_path(rf"^unsubscribe/{TOKEN}/$", views.unsubscribe, name="unsubscribe"),
+]

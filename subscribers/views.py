@@ -1,0 +1,281 @@
+"""Pages for subscribing, confirming, managing preferences and unsubscribing. Thin: forms + one service."""
+
+from __future__ import annotations
+
+import ipaddress
+import json
+from collections.abc import Callable
+from functools import wraps
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.views.decorators.cache import never_cache
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_POST
+
+from subscribers import ratelimit, selectors, services
+from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
+from subscribers.models import Subscriber
+from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, make_token, read_token
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """Return the client's address: REMOTE_ADDR, or the proxy header named by CLIENT_IP_HEADER."""
+    raw = request.META.get(settings.CLIENT_IP_HEADER, "") or request.META.get("REMOTE_ADDR", "")
+    candidate = raw.split(",")[0].strip()  # X-Forwarded-For lists the client first
+    try:
+        return str(ipaddress.ip_address(candidate))
+    except ValueError:
+        return None
+
+
+def request_info(request: HttpRequest) -> services.RequestInfo:
+    return services.RequestInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+
+
+def too_many(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscribers/too_many.html", status=429)
+
+
+def rate_limited(
+    scope: str, rate_setting: str
+) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Limit POSTs to the view per client address; over the limit the person sees a 429 page."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
+            if request.method == "POST" and not ratelimit.hit(
+                scope, client_ip(request) or "unknown", getattr(settings, rate_setting)
+            ):
+                return too_many(request)
+            return view(request, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+# --- Sign-up -----------------------------------------------------------------------------------
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@rate_limited("signup", "RATE_SIGNUPS_PER_IP")
+def subscribe(request: HttpRequest) -> HttpResponse:
+    if request.method == "POST":
+        form = SignupForm(request.POST)
+        if form.is_bot:
+            return redirect("subscribers:check_inbox")  # look like success; do nothing
+        if form.is_valid():
+            services.subscription_request(
+                email=form.cleaned_data["email"],
+                preferences=form.preferences(),
+                request=request_info(request),
+            )
+            return redirect("subscribers:check_inbox")
+        status = 400
+    else:
+        form = SignupForm()
+        status = 200
+    return render(request, "subscribers/subscribe.html", {"form": form}, status=status)
+
+
+def check_inbox(request: HttpRequest) -> HttpResponse:
+    return render(request, "subscribers/check_inbox.html")
+
+
+# --- Double opt-in ---------------------------------------------------------------------------------
+
+
+def _invalid_link(request: HttpRequest, *, expired_token: str | None = None) -> HttpResponse:
+    context = {"expired_token": expired_token, "form": ResendForm()}
+    return render(
+        request, "subscribers/link_invalid.html", context, status=400 if expired_token is None else 410
+    )
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def confirm(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirm button (mail scanners follow links); only the POST confirms."""
+    try:
+        data = read_token(Purpose.CONFIRM, token)
+    except TokenExpired:
+        return _invalid_link(request, expired_token=token)
+    except TokenInvalid:
+        return _invalid_link(request)
+    subscriber = selectors.subscriber_from_token(data)
+    if subscriber is None:
+        return _invalid_link(request)
+    if request.method == "GET":
+        return render(request, "subscribers/confirm.html", {"subscriber": subscriber})
+    outcome = services.subscriber_confirm(
+        subscriber=subscriber, consent_id=data.consent_id, request=request_info(request)
+    )
+    context = {
+        "subscriber": outcome.subscriber,
+        "already": outcome.already_confirmed,
+        "manage_url": _manage_path(outcome.subscriber),
+    }
+    return render(request, "subscribers/confirmed.html", context)
+
+
+@require_POST
+@rate_limited("resend", "RATE_SIGNUPS_PER_IP")
+def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
+    """Send a new confirmation link to the owner of an expired one."""
+    try:
+        read_token(Purpose.CONFIRM, token)
+        data = None
+    except TokenExpired as expired:
+        data = data_from_expired(expired)
+    except TokenInvalid:
+        return _invalid_link(request)
+    subscriber = selectors.subscriber_from_token(data) if data else None
+    if subscriber is not None:
+        services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+    return redirect("subscribers:check_inbox")
+
+
+@require_POST
+@rate_limited("resend", "RATE_SIGNUPS_PER_IP")
+def link_request(request: HttpRequest) -> HttpResponse:
+    """Ask for a new link by address; the answer is the same whether or not it is known."""
+    form = ResendForm(request.POST)
+    if not form.is_valid():
+        return render(request, "subscribers/link_invalid.html", {"form": form}, status=400)
+    subscriber = Subscriber.objects.filter(email=form.cleaned_data["email"].strip().lower()).first()
+    if subscriber is not None:
+        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+            services.subscription_request(
+                email=subscriber.email,
+                preferences=services.Preferences.of(subscriber),
+                request=request_info(request),
+            )
+        else:
+            services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+    return redirect("subscribers:check_inbox")
+
+
+# --- Preference centre ---------------------------------------------------------------------------
+
+
+def _manage_path(subscriber: Subscriber) -> str:
+    return reverse(
+        "subscribers:manage",
+        args=[make_token(Purpose.MANAGE, subscriber_id=subscriber.pk, email=subscriber.email)],
+    )
+
+
+def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
+    """Resolve the token in the URL to a subscriber, or answer with the invalid-link page."""
+
+    def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+        @wraps(view)
+        def wrapped(request: HttpRequest, token: str, *args: object, **kwargs: object) -> HttpResponse:
+            try:
+                subscriber = selectors.subscriber_for(purpose, token)
+            except (TokenExpired, TokenInvalid):
+                subscriber = None
+            if subscriber is None:
+                return render(request, "subscribers/link_gone.html", status=404)
+            return view(request, subscriber, token, *args, **kwargs)
+
+        return wrapped
+
+    return decorator
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+@with_subscriber(Purpose.MANAGE)
+def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    status = 200
+    if request.method == "POST":
+        form = ManagePreferencesForm.for_subscriber(subscriber, data=request.POST)
+        if form.is_valid():
+            services.subscriber_update_preferences(
+                subscriber=subscriber, preferences=form.preferences(), request=request_info(request)
+            )
+            return redirect(f"{request.path}?done=saved")
+        status = 400
+    else:
+        form = ManagePreferencesForm.for_subscriber(subscriber)
+    context = {"subscriber": subscriber, "form": form, "token": token, "done": request.GET.get("done", "")}
+    return render(request, "subscribers/manage.html", context, status=status)
+
+
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def manage_action(request: HttpRequest, subscriber: Subscriber, token: str, action: str) -> HttpResponse:
+    info = request_info(request)
+    if action == "pause":
+        services.subscriber_pause(subscriber=subscriber, request=info)
+    elif action == "resume":
+        services.subscriber_resume(subscriber=subscriber, request=info)
+    elif action == "unsubscribe":
+        services.subscriber_unsubscribe(subscriber=subscriber, request=info, via="preference centre")
+        return render(
+            request,
+            "subscribers/unsubscribed.html",
+            {"subscriber": subscriber, "manage_path": _manage_path(subscriber)},
+        )
+    elif action == "resubscribe":
+        services.subscriber_resubscribe(subscriber=subscriber, request=info)
+        return redirect("subscribers:check_inbox")
+    return redirect(f"{reverse('subscribers:manage', args=[token])}?done={action}")
+
+
+@never_cache
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def export(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    body = json.dumps(selectors.subscriber_export(subscriber=subscriber), indent=2, ensure_ascii=False)
+    response = HttpResponse(body, content_type="application/json; charset=utf-8")
+    stamp = timezone.now().strftime("%Y%m%d")
+    response["Content-Disposition"] = f'attachment; filename="papermail-data-{stamp}.json"'
+    return response
+
+
+@require_http_methods(["GET", "POST"])
+@with_subscriber(Purpose.MANAGE)
+def erase(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    if request.method == "POST" and request.POST.get("confirm") == "erase":
+        services.subscriber_erase(subscriber=subscriber)
+        return render(request, "subscribers/erased.html")
+    return render(request, "subscribers/erase.html", {"subscriber": subscriber, "token": token})
+
+
+# --- One-click unsubscribe (RFC 8058) -----------------------------------------------------------------
+
+
+@csrf_exempt
+@never_cache
+@require_http_methods(["GET", "POST"])
+def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
+    """GET shows a confirm button; a POST unsubscribes at once and answers 200, never a redirect.
+
+    Mailbox providers POST ``List-Unsubscribe=One-Click`` with no cookies, so no
+    CSRF token can be asked for: the signed token in the URL is the credential.
+    """
+    try:
+        subscriber = selectors.subscriber_for(Purpose.UNSUBSCRIBE, token)
+    except (TokenExpired, TokenInvalid):
+        subscriber = None
+    if subscriber is None:
+        return render(request, "subscribers/link_gone.html", status=404)
+    if request.method == "GET":
+        return render(request, "subscribers/unsubscribe.html", {"subscriber": subscriber})
+    one_click = request.POST.get("List-Unsubscribe") == "One-Click"
+    services.subscriber_unsubscribe(
+        subscriber=subscriber, request=request_info(request), via="one-click" if one_click else "link"
+    )
+    return render(
+        request,
+        "subscribers/unsubscribed.html",
+        {"subscriber": subscriber, "manage_path": _manage_path(subscriber)},
+    )

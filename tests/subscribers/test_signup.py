@@ -1,0 +1,193 @@
+"""Signing up: the form, validation, no enumeration, honeypot, rate limits, CSRF."""
+
+from __future__ import annotations
+
+import pytest
+from django.core import mail
+from django.test import Client
+
+from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression
+from subscribers.services import CONSENT_WORDING, CONSENT_WORDING_VERSION
+from subscribers.tokens import email_hash
+from tests.subscribers.conftest import link, links_in
+
+pytestmark = pytest.mark.django_db
+
+
+def test_the_form_has_the_interface_fields_and_nothing_preticked(client) -> None:
+    html = client.get("/subscribe/").content.decode()
+    for name in ("email", "topics", "keywords", "authors", "cadence", "timezone", "send_hour"):
+        assert f'name="{name}"' in html, name
+    topic_boxes = [line for line in html.splitlines() if 'name="topics"' in line]
+    assert len(topic_boxes) >= 8 and not any("checked" in line for line in topic_boxes)
+    assert '<option value="7" selected>07:00</option>' in html
+    assert 'name="csrfmiddlewaretoken"' in html
+
+
+def test_the_home_page_embeds_the_form(client) -> None:
+    html = client.get("/").content.decode()
+    assert 'action="/subscribe/"' in html and 'name="email"' in html
+
+
+def test_a_new_address_gets_a_two_part_confirmation_email(signup) -> None:
+    response = signup(
+        "ada@example.org", keywords='reasoning, "state space model", -robotics', authors="Yann LeCun"
+    )
+    assert response.status_code == 302 and response["Location"] == "/subscribe/check-your-inbox/"
+    assert len(mail.outbox) == 1
+    message = mail.outbox[0]
+    assert message.to == ["ada@example.org"]
+    assert message.subject == "Confirm your papermail subscription"
+    assert message.alternatives[0][1] == "text/html"
+    assert link("confirm", message).startswith("/confirm/")
+    subscriber = Subscriber.objects.get(email="ada@example.org")
+    assert subscriber.status == Subscriber.Status.PENDING
+    assert subscriber.keywords == []  # nothing applies before confirmation
+
+
+def test_the_consent_record_keeps_what_gdpr_needs(signup) -> None:
+    signup("ada@example.org", keywords="reasoning")
+    consent = ConsentRecord.objects.get(subscriber__email="ada@example.org")
+    assert consent.submitted_ip == "203.0.113.7"
+    assert consent.submitted_user_agent == "Mozilla/5.0 (test)"
+    assert (consent.form_id, consent.wording_version, consent.wording) == (
+        "signup-web",
+        CONSENT_WORDING_VERSION,
+        CONSENT_WORDING,
+    )
+    assert consent.requested_preferences["keywords"] == ["reasoning"]
+    assert consent.requested_preferences["topics"] == ["llm"]
+    assert consent.confirmed_at is None
+    kinds = list(SubscriberEvent.objects.order_by("id").values_list("kind", flat=True))
+    assert kinds == ["subscribed", "confirmation_sent"]
+
+
+def _final_page(client: Client, response) -> tuple[int, str, str]:
+    page = client.get(response["Location"])
+    return response.status_code, response["Location"], page.content.decode()
+
+
+def test_the_response_is_the_same_for_known_and_unknown_addresses(client, signup, post) -> None:
+    signup("active@example.org")
+    post(link("confirm"))
+    signup("pending@example.org")
+    Suppression.objects.create(email_hash=email_hash("gone@example.org"), reason="erased")
+    outcomes = {
+        email: _final_page(client, signup(email))
+        for email in ("new@example.org", "active@example.org", "pending@example.org", "gone@example.org")
+    }
+    assert len(set(outcomes.values())) == 1
+
+
+def test_an_active_subscriber_is_sent_a_manage_link_not_a_confirmation(active, signup) -> None:
+    signup("ada@example.org", topics=["robotics"])
+    assert [m.subject for m in mail.outbox] == ["Your papermail subscription"]
+    assert link("manage").startswith("/manage/")
+    active.refresh_from_db()
+    assert list(active.topics.values_list("slug", flat=True)) == ["llm"]  # unchanged by a stranger's form
+
+
+def test_a_suppressed_address_must_confirm_afresh(signup) -> None:
+    Suppression.objects.create(email_hash=email_hash("bounced@example.org"), reason="hard_bounce")
+    signup("bounced@example.org")
+    assert mail.outbox[-1].subject == "Confirm your papermail subscription"
+    assert Subscriber.objects.get(email="bounced@example.org").status == Subscriber.Status.PENDING
+
+
+def test_it_requires_a_topic_a_keyword_or_an_author(signup) -> None:
+    response = signup("ada@example.org", topics=[], keywords="-robotics", authors="")
+    assert response.status_code == 400
+    assert "Choose at least one topic, keyword or author" in response.content.decode()
+    assert not Subscriber.objects.exists() and not mail.outbox
+
+
+@pytest.mark.parametrize(
+    ("fields", "field", "message"),
+    [
+        ({"email": "ada@example.org\r\nBcc: victim@example.org"}, "email", "Line breaks"),
+        ({"email": "ada@example.org\nX-Injected: 1"}, "email", "Line breaks"),
+        ({"keywords": "reasoning\r\nBcc: x@example.org"}, "keywords", "Line breaks"),
+        ({"authors": "Yann LeCun\x00"}, "authors", "control characters"),
+        ({"email": "not-an-address"}, "email", "Enter a valid email address"),
+        ({"email": "a" * 250 + "@example.org"}, "email", "at most 254 characters"),
+        ({"keywords": "x" * 601}, "keywords", "at most 600 characters"),
+        ({"keywords": "y" * 70}, "keywords", "too long"),
+        ({"keywords": ",".join(f"k{i}" for i in range(21))}, "keywords", "Up to 20 keywords"),
+        ({"topics": ["no-such-topic"]}, "topics", "Select a valid choice"),
+        ({"timezone": "Mars/Olympus_Mons"}, "timezone", "Select a valid choice"),
+        ({"send_hour": "24"}, "send_hour", "Select a valid choice"),
+        ({"cadence": "hourly"}, "cadence", "Select a valid choice"),
+    ],
+)
+def test_bad_input_is_refused_with_the_field_named(
+    signup, fields: dict[str, object], field: str, message: str
+) -> None:
+    response = signup(**{"email": "ada@example.org", **fields})
+    assert response.status_code == 400
+    form = response.context["form"]
+    assert field in form.errors and message in " ".join(form.errors[field]), form.errors
+    assert not Subscriber.objects.exists() and not mail.outbox
+
+
+def test_hostile_input_is_shown_back_escaped(signup) -> None:
+    response = signup(
+        "ada@example.org", topics=[], keywords="", authors='<script>alert("x")</script>' + "z" * 100
+    )
+    html = response.content.decode()
+    assert '<script>alert("x")' not in html
+    assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in html
+
+
+def test_it_normalises_the_address_keywords_and_authors(signup, post) -> None:
+    signup(
+        "  Ada@Example.ORG ",
+        keywords=' Reasoning ,  "state   space model", -Robotics, reasoning',
+        authors="Yann LeCun, yann lecun,  Fei-Fei   Li",
+    )
+    post(link("confirm"))
+    subscriber = Subscriber.objects.get()
+    assert subscriber.email == "ada@example.org"
+    assert subscriber.keywords == ["Reasoning", "state space model"]
+    assert subscriber.excluded_keywords == ["Robotics"]
+    assert subscriber.authors == ["Yann LeCun", "Fei-Fei Li"]
+
+
+def test_the_honeypot_looks_like_success_and_does_nothing(signup) -> None:
+    response = signup("bot@example.org", website="http://spam.example")
+    assert response.status_code == 302 and response["Location"] == "/subscribe/check-your-inbox/"
+    assert not Subscriber.objects.exists() and not mail.outbox
+
+
+def test_emails_to_one_address_are_rate_limited(signup, settings) -> None:
+    settings.RATE_LINK_EMAILS_PER_ADDRESS = "3/h"
+    for _ in range(5):
+        assert signup("ada@example.org").status_code == 302  # the page never tells
+    assert len(mail.outbox) == 3
+
+
+def test_signups_from_one_address_are_rate_limited(signup, settings) -> None:
+    settings.RATE_SIGNUPS_PER_IP = "3/h"
+    codes = [signup(f"person{n}@example.org").status_code for n in range(5)]
+    assert codes == [302, 302, 302, 429, 429]
+    assert Subscriber.objects.count() == 3
+
+
+def test_the_form_needs_a_csrf_token() -> None:
+    browser = Client(enforce_csrf_checks=True)
+    response = browser.post("/subscribe/", {"email": "ada@example.org", "topics": ["llm"]})
+    assert response.status_code == 403
+    assert not Subscriber.objects.exists()
+
+
+def test_pages_carry_a_content_security_policy(client) -> None:
+    policy = client.get("/subscribe/")["Content-Security-Policy"]
+    assert (
+        "default-src 'self'" in policy
+        and "script-src 'self'" in policy
+        and "frame-ancestors 'none'" in policy
+    )
+
+
+def test_both_parts_of_the_confirmation_carry_the_same_link(signup) -> None:
+    signup()
+    assert len(set(links_in(mail.outbox[0]))) == 1
