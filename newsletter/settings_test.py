@@ -35,3 +35,5 @@ if REDIS_URL:
             "LOCATION": urlunsplit((_redis.scheme, _redis.netloc, "/14", "", "")),
         }
     }
+# Live-server threads must not keep connections open past the test database's life.
+DATABASES["default"]["CONN_MAX_AGE"] = 0  # noqa: F405

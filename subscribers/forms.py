@@ -153,7 +153,7 @@ class ManagePreferencesForm(PreferencesForm):
     """The preference centre: the shared fields plus the weekday for weekly digests."""
 
     send_weekday = forms.TypedChoiceField(
-        choices=Subscriber.Weekday.choices, coerce=int, initial=0, label="Weekly digests arrive on"
+        choices=Subscriber.Weekday.choices, coerce=int, initial=0, label="Day for weekly digests"
     )
 
     @classmethod

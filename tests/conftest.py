@@ -81,3 +81,13 @@ def fresh_cache() -> Iterator[None]:
 
     cache.clear()
     yield
+
+
+@pytest.fixture
+def default_topics() -> None:
+    """Re-create the migration's default topics (transactional tests flush them away)."""
+    import importlib
+
+    from django.apps import apps
+
+    importlib.import_module("subscribers.migrations.0002_default_topics").create(apps, None)
