@@ -8,6 +8,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from django.db import connections
 
 from tests.conftest import ROOT, _missing_service
 
@@ -48,6 +49,9 @@ def browser_page(settings, live_server) -> Iterator[tuple[object, list[str]]]:
         try:
             yield page, errors
         finally:
+            # While Playwright's loop runs, the test's ORM calls got their own
+            # connections; close them before the test database is dropped.
+            connections.close_all()
             context.close()
             browser.close()
             os.environ.pop("DJANGO_ALLOW_ASYNC_UNSAFE", None)

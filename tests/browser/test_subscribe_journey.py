@@ -19,7 +19,9 @@ def site_link(message: mail.EmailMessage, kind: str, base: str) -> str:
     raise AssertionError(f"no /{kind}/ link in {message.body!r}")
 
 
-def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(default_topics, browser_page, live_server) -> None:
+def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(
+    default_topics, browser_page, live_server
+) -> None:
     page, console_errors = browser_page
     PaperFactory(title="Self-Correcting Chain-of-Thought via Verifier-Guided Backtracking", upvotes=142)
 

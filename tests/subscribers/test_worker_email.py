@@ -27,7 +27,9 @@ def real_queue():
         app._pool = app.amqp._producer_pool = None
 
 
-def test_the_confirmation_email_is_sent_by_a_worker(client, default_topics, real_queue, tmp_path: Path) -> None:
+def test_the_confirmation_email_is_sent_by_a_worker(
+    client, default_topics, real_queue, tmp_path: Path
+) -> None:
     mail_dir = tmp_path / "mail"
     env = {
         "EMAIL_BACKEND": "django.core.mail.backends.filebased.EmailBackend",
