@@ -27,6 +27,9 @@ app.conf.update(
     # Separate queues let operators give ingest, dispatch and send their own workers.
     task_routes={
         "papers.tasks.*": {"queue": "ingest"},
+        "newsletter.tasks.dispatch_digests": {"queue": "dispatch"},
+        "newsletter.tasks.send_chunk": {"queue": "send"},
+        "subscribers.tasks.*": {"queue": "send"},
     },
 )
 app.autodiscover_tasks()

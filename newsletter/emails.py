@@ -11,6 +11,7 @@ from typing import Any
 
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
+from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 
 from subscribers import links
@@ -44,3 +45,31 @@ def send_manage_link(*, subscriber: Subscriber) -> bool:
     """Send a subscribed person the link to their preference centre; return whether it was sent."""
     context = {"manage_url": links.manage_url(subscriber), "subscriber": subscriber}
     return make_message("manage_link", context, to=subscriber.email).send() == 1
+
+
+def digest_message(
+    *,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    unsubscribe_headers: dict[str, str],
+    delivery_id: int,
+    edition: str,
+    test: bool = False,
+) -> EmailMultiAlternatives:
+    """Return a digest message with one-click unsubscribe headers and the delivery id as metadata."""
+    # Our own Message-ID is what the outbox records when the backend (SMTP) returns none.
+    headers = {
+        **unsubscribe_headers,
+        "List-Id": settings.LIST_ID,
+        "Message-ID": make_msgid(f"d{delivery_id}", settings.MESSAGE_ID_DOMAIN),
+    }
+    message = EmailMultiAlternatives(
+        subject=f"[TEST] {subject}" if test else subject, body=text, to=[to], headers=headers
+    )
+    message.attach_alternative(html, "text/html")
+    # Anymail sends these to the provider, whose webhooks echo them back (reconciliation).
+    message.tags = ["digest", "test" if test else edition.split(":")[0]]  # type: ignore[attr-defined]
+    message.metadata = {"delivery_id": str(delivery_id), "edition": edition}  # type: ignore[attr-defined]
+    return message

@@ -9,6 +9,7 @@ production mode and refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import environ
@@ -140,10 +141,45 @@ CELERY_TASK_SOFT_TIME_LIMIT = env.int("CELERY_TASK_SOFT_TIME_LIMIT", default=840
 CELERY_TIMEZONE = "UTC"
 
 # --- Email -------------------------------------------------------------------
-EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="django.core.mail.backends.filebased.EmailBackend")
+# With no provider, each message is written to var/mail/*.eml. ANYMAIL_PROVIDER
+# picks an Anymail backend (postmark, mailgun, amazon_ses, sendgrid, ...); every
+# ANYMAIL_* variable goes into the ANYMAIL settings (ANYMAIL_POSTMARK_SERVER_TOKEN
+# becomes ANYMAIL["POSTMARK_SERVER_TOKEN"]). EMAIL_PROVIDER=smtp uses EMAIL_URL.
+ANYMAIL_PROVIDER = env.str("ANYMAIL_PROVIDER", default="")
+EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="smtp" if env.str("EMAIL_URL", default="") else "")
+ANYMAIL = {
+    name.removeprefix("ANYMAIL_"): value
+    for name, value in os.environ.items()
+    if name.startswith("ANYMAIL_") and name != "ANYMAIL_PROVIDER"
+}
+if env.str("WEBHOOK_SECRET", default=""):
+    ANYMAIL["WEBHOOK_SECRET"] = env.str("WEBHOOK_SECRET")
+if ANYMAIL_PROVIDER:
+    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_PROVIDER}.EmailBackend"
+elif EMAIL_PROVIDER == "smtp":
+    vars().update(env.email_url("EMAIL_URL"))
+else:
+    EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="newsletter.mail_backends.EmlFileBackend")
+EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)
 EMAIL_FILE_PATH = str(VAR_DIR / "mail")
 DEFAULT_FROM_EMAIL = env.str("DEFAULT_FROM_EMAIL", default="papermail <digest@localhost>")
 SERVER_EMAIL = env.str("SERVER_EMAIL", default=DEFAULT_FROM_EMAIL)
+MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rsplit("@", 1)[-1].strip(" >"))
+LIST_ID = env.str("LIST_ID", default="papermail digest <digest.papermail.localhost>")
+
+# --- Digests -------------------------------------------------------------------
+DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=100)
+DIGEST_CATCHUP_HOURS = env.int("DIGEST_CATCHUP_HOURS", default=6)
+DIGEST_DAILY_LOOKBACK_DAYS = env.int("DIGEST_DAILY_LOOKBACK_DAYS", default=3)
+DIGEST_MAX_GAP_DAYS = 14
+DIGEST_FEEDBACK_LIMIT = 200
+# Longer than CELERY_TASK_TIME_LIMIT: a row still "sending" after this was lost with its worker.
+DIGEST_LEASE_SECONDS = env.int("DIGEST_LEASE_SECONDS", default=20 * 60)
+DIGEST_REQUEUE_SECONDS = env.int("DIGEST_REQUEUE_SECONDS", default=10 * 60)
+DIGEST_MAX_ATTEMPTS = env.int("DIGEST_MAX_ATTEMPTS", default=8)
+DIGEST_RETRY_BACKOFF = env.float("DIGEST_RETRY_BACKOFF", default=30.0)
+SOFT_BOUNCE_LIMIT = env.int("SOFT_BOUNCE_LIMIT", default=2)
+SOFT_BOUNCE_DAYS = env.int("SOFT_BOUNCE_DAYS", default=30)
 
 # --- Subscriptions -----------------------------------------------------------------
 CONFIRMATION_TOKEN_MAX_AGE = env.int("CONFIRMATION_TOKEN_MAX_AGE", default=7 * 24 * 3600)

@@ -1,7 +1,8 @@
 from django.contrib import admin
-from django.urls import include, path
+from django.urls import include, path, re_path
 
 from newsletter import views
+from subscribers.urls import TOKEN
 
 admin.site.site_header = "papermail"
 admin.site.site_title = "papermail admin"
@@ -11,5 +12,13 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("anymail/", include("anymail.urls")),
+    re_path(rf"^digest/{TOKEN}/$", views.digest_in_browser, name="digest"),
+    re_path(
+        rf"^digest/{TOKEN}/feedback/(?P<paper_id>[0-9]+)/(?P<direction>more|less)/$",
+        views.feedback,
+        name="feedback",
+    ),
+    re_path(rf"^feed/{TOKEN}/$", views.personal_feed, name="personal_feed"),
     path("", include("subscribers.urls")),
 ]

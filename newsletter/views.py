@@ -1,18 +1,28 @@
-"""Site-wide pages: the home page and the health check."""
+"""Site-wide pages: home, health check, and the digest pages (view in browser, feedback, personal feed)."""
 
 from __future__ import annotations
 
 import logging
 
+from django.conf import settings
 from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
+from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET
+from django.views.decorators.http import require_GET, require_http_methods
 
+from newsletter import rendering
+from newsletter import selectors as digest_selectors
 from newsletter.celery import app as celery_app
+from newsletter.models import Delivery
 from papers import selectors as paper_selectors
+from subscribers import links
+from subscribers import selectors as subscriber_selectors
+from subscribers import services as subscriber_services
 from subscribers.forms import SignupForm
+from subscribers.models import Feedback
+from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, read_token
 
 logger = logging.getLogger(__name__)
 
@@ -52,3 +62,85 @@ def healthz(request: HttpRequest) -> JsonResponse:
         k: "ok" if v else "unreachable" for k, v in checks.items()
     }
     return JsonResponse(body, status=200 if healthy else 503)
+
+
+# --- Digest pages: view in browser, feedback, personal feed -----------------------------------------
+
+
+def _delivery_from(token: str) -> Delivery | None:
+    try:
+        data = read_token(Purpose.DELIVERY, token)
+    except (TokenExpired, TokenInvalid):
+        return None
+    subscriber = subscriber_selectors.subscriber_from_token(data)
+    if subscriber is None or data.delivery_id is None:
+        return None
+    return (
+        Delivery.objects.filter(pk=data.delivery_id, subscriber=subscriber)
+        .select_related("subscriber", "edition")
+        .first()
+    )
+
+
+@never_cache
+@require_GET
+def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
+    """The digest exactly as it was mailed, with the papers it recorded."""
+    delivery = _delivery_from(token)
+    if delivery is None or not delivery.items.exists():
+        return render(request, "subscribers/link_gone.html", status=404)
+    html = digest_selectors.delivery_html(delivery=delivery)
+    response = HttpResponse(html)
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache
+@require_http_methods(["GET", "POST"])
+def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) -> HttpResponse:
+    """GET asks (mail scanners follow links); one tap on the button records the choice."""
+    delivery = _delivery_from(token)
+    item = delivery.items.select_related("paper").filter(paper_id=paper_id).first() if delivery else None
+    if item is None:
+        return render(request, "subscribers/link_gone.html", status=404)
+    value = Feedback.Value.MORE if direction == "more" else Feedback.Value.LESS
+    context = {
+        "paper": item.paper,
+        "value": value,
+        "direction": direction,
+        "manage_url": links.manage_url(delivery.subscriber),
+    }
+    if request.method == "POST":
+        subscriber_services.feedback_record(subscriber=delivery.subscriber, paper=item.paper, value=value)
+        return render(request, "newsletter/feedback_saved.html", context)
+    return render(request, "newsletter/feedback.html", context)
+
+
+@require_GET
+def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
+    """An Atom feed of the papers in this subscriber's recent digests, for feed readers."""
+    try:
+        subscriber = subscriber_selectors.subscriber_for(Purpose.FEED, token)
+    except (TokenExpired, TokenInvalid):
+        subscriber = None
+    if subscriber is None:
+        return HttpResponse("This feed link is not valid.", status=404, content_type="text/plain")
+    feed = Atom1Feed(
+        title="papermail: your papers",
+        link=settings.SITE_URL + "/",
+        description="The papers picked for you in your recent papermail digests.",
+        feed_url=request.build_absolute_uri(),
+        language="en",
+    )
+    for item in digest_selectors.feed_items(subscriber=subscriber):
+        paper = item.paper
+        feed.add_item(
+            title=paper.title,
+            link=paper.abstract_page,
+            description=f"{item.why}\n\n{rendering.summary_of(paper)}",
+            unique_id=f"{paper.abstract_page}#{item.delivery_id}",
+            pubdate=item.delivery.sent_at,
+            author_name=rendering.authors_of(paper),
+            categories=paper.categories,
+        )
+    return HttpResponse(feed.writeString("utf-8"), content_type="application/atom+xml; charset=utf-8")

@@ -118,6 +118,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
             timezone=data["timezone"],
             send_hour=data["send_hour"],
             send_weekday=data.get("send_weekday", Subscriber.Weekday.MONDAY),
+            max_papers=data.get("max_papers", 10),
         )
 
 
@@ -152,6 +153,9 @@ class SignupForm(PreferencesForm):
 class ManagePreferencesForm(PreferencesForm):
     """The preference centre: the shared fields plus the weekday for weekly digests."""
 
+    max_papers = forms.TypedChoiceField(
+        choices=[(n, f"{n} papers") for n in (5, 10, 15, 20)], coerce=int, initial=10, label="At most"
+    )
     send_weekday = forms.TypedChoiceField(
         choices=Subscriber.Weekday.choices, coerce=int, initial=0, label="Day for weekly digests"
     )
@@ -169,6 +173,7 @@ class ManagePreferencesForm(PreferencesForm):
             "timezone": preferences.timezone,
             "send_hour": preferences.send_hour,
             "send_weekday": preferences.send_weekday,
+            "max_papers": preferences.max_papers,
         }
         return cls(data=data, initial=initial)
 

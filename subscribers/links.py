@@ -25,6 +25,11 @@ def manage_url(subscriber: Subscriber) -> str:
     return absolute(reverse("subscribers:manage", args=[token]))
 
 
+def feed_url(subscriber: Subscriber) -> str:
+    token = make_token(Purpose.FEED, subscriber_id=subscriber.pk, email=subscriber.email)
+    return absolute(f"/feed/{token}/")
+
+
 def unsubscribe_url(subscriber: Subscriber) -> str:
     token = make_token(Purpose.UNSUBSCRIBE, subscriber_id=subscriber.pk, email=subscriber.email)
     return absolute(reverse("subscribers:unsubscribe", args=[token]))

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.timezone import now
 
-from papers.models import UnicodeJSONEncoder
+from papers.models import Paper, UnicodeJSONEncoder
 
 
 class Topic(models.Model):
@@ -70,6 +70,7 @@ class Subscriber(models.Model):
     cadence = models.CharField(max_length=8, choices=Cadence.choices, default=Cadence.DAILY)
     timezone = models.CharField(max_length=64, default="UTC")
     send_hour = models.PositiveSmallIntegerField(default=7)
+    max_papers = models.PositiveSmallIntegerField(default=10, help_text="Most papers in one digest.")
     send_weekday = models.PositiveSmallIntegerField(
         choices=Weekday.choices, default=Weekday.MONDAY, help_text="For weekly digests."
     )
@@ -140,6 +141,27 @@ class SubscriberEvent(models.Model):
 
     def __str__(self) -> str:
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
+
+
+class Feedback(models.Model):
+    """A subscriber's "more like this" (+1) or "less like this" (-1) on a paper; the latest counts."""
+
+    class Value(models.IntegerChoices):
+        MORE = 1, "more like this"
+        LESS = -1, "less like this"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="feedback")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="feedback")
+    value = models.SmallIntegerField(choices=Value.choices)
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["subscriber", "paper"], name="feedback_unique_subscriber_paper")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_value_display()} on {self.paper_id}"
 
 
 class Suppression(models.Model):

@@ -6,7 +6,7 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from subscribers.models import Subscriber, Topic
+from subscribers.models import Feedback, Subscriber, Topic
 from subscribers.tokens import Purpose, TokenData, address_tag, read_token
 
 
@@ -29,6 +29,11 @@ def subscriber_for(purpose: Purpose, token: str) -> Subscriber | None:
     Raises TokenExpired or TokenInvalid; returns None when the subscriber is gone.
     """
     return subscriber_from_token(read_token(purpose, token))
+
+
+def feedback_of(*, subscriber: Subscriber, limit: int = 50) -> list[Feedback]:
+    """Return a subscriber's "more/less like this" choices, newest first."""
+    return list(subscriber.feedback.select_related("paper").order_by("-created_at")[:limit])
 
 
 def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
@@ -67,6 +72,26 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
                 "confirmed_user_agent": consent.confirmed_user_agent,
             }
             for consent in subscriber.consents.order_by("submitted_at")
+        ],
+        "feedback": [
+            {
+                "paper": f.paper.arxiv_id,
+                "title": f.paper.title,
+                "value": f.get_value_display(),
+                "at": when(f.created_at),
+            }
+            for f in subscriber.feedback.select_related("paper").order_by("created_at")
+        ],
+        "deliveries": [
+            {
+                "edition": str(d.edition),
+                "state": d.state,
+                "sent_at": when(d.sent_at),
+                "papers": [i.paper.arxiv_id for i in d.items.all()],
+            }
+            for d in subscriber.deliveries.select_related("edition")
+            .prefetch_related("items__paper")
+            .order_by("created_at")
         ],
         "events": [
             {"kind": event.kind, "at": when(event.at), "ip": event.ip, "detail": event.detail}

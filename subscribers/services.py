@@ -10,8 +10,9 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from papers.models import Paper
 from subscribers import links, ratelimit
-from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.models import ConsentRecord, Feedback, Subscriber, SubscriberEvent, Suppression, Topic
 from subscribers.tokens import email_hash
 
 logger = logging.getLogger(__name__)
@@ -38,6 +39,7 @@ class Preferences:
     timezone: str = "UTC"
     send_hour: int = 7
     send_weekday: int = Subscriber.Weekday.MONDAY
+    max_papers: int = 10
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -58,6 +60,7 @@ class Preferences:
             timezone=subscriber.timezone,
             send_hour=subscriber.send_hour,
             send_weekday=subscriber.send_weekday,
+            max_papers=subscriber.max_papers,
         )
 
 
@@ -81,6 +84,7 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
     subscriber.timezone = preferences.timezone
     subscriber.send_hour = preferences.send_hour
     subscriber.send_weekday = preferences.send_weekday
+    subscriber.max_papers = preferences.max_papers
     subscriber.save()
     subscriber.topics.set(Topic.objects.filter(slug__in=preferences.topics))
 
@@ -320,6 +324,22 @@ def subscriber_erase(*, subscriber: Subscriber) -> None:
             email_hash=email_hash(subscriber.email), defaults={"reason": Suppression.Reason.ERASED}
         )
         subscriber.delete()
+
+
+def feedback_record(*, subscriber: Subscriber, paper: Paper, value: int) -> Feedback:
+    """Record "more" (+1) or "less" (-1) like this paper; the latest choice replaces an earlier one."""
+    feedback, _ = Feedback.objects.update_or_create(
+        subscriber=subscriber, paper=paper, defaults={"value": value, "created_at": timezone.now()}
+    )
+    return feedback
+
+
+def feedback_reset(*, subscriber: Subscriber, request: RequestInfo) -> int:
+    """Forget all of a subscriber's feedback; return how many choices were removed."""
+    removed = Feedback.objects.filter(subscriber=subscriber).delete()[0]
+    if removed:
+        _event(subscriber, SubscriberEvent.Kind.PREFERENCES_CHANGED, ip=request.ip, feedback_reset=removed)
+    return removed
 
 
 def unsubscribe_headers(*, subscriber: Subscriber) -> dict[str, str]:

@@ -20,6 +20,8 @@ class Purpose(StrEnum):
     CONFIRM = "confirm"
     MANAGE = "manage"
     UNSUBSCRIBE = "unsubscribe"
+    DELIVERY = "delivery"  # view in browser and feedback links of one digest
+    FEED = "feed"  # the subscriber's personal Atom feed
 
 
 class TokenExpired(Exception):
@@ -39,6 +41,7 @@ class TokenData:
     subscriber_id: int
     address_tag: str
     consent_id: int | None = None
+    delivery_id: int | None = None
 
 
 def email_hash(email: str) -> str:
@@ -55,11 +58,20 @@ def _salt(purpose: Purpose) -> str:
     return f"papermail.subscribers.{purpose.value}"
 
 
-def make_token(purpose: Purpose, *, subscriber_id: int, email: str, consent_id: int | None = None) -> str:
+def make_token(
+    purpose: Purpose,
+    *,
+    subscriber_id: int,
+    email: str,
+    consent_id: int | None = None,
+    delivery_id: int | None = None,
+) -> str:
     """Return a URL-safe signed token for ``purpose``."""
     payload: dict[str, object] = {"s": subscriber_id, "a": address_tag(email)}
     if consent_id is not None:
         payload["c"] = consent_id
+    if delivery_id is not None:
+        payload["d"] = delivery_id
     return signing.dumps(payload, salt=_salt(purpose), compress=True)
 
 
@@ -87,11 +99,12 @@ def _token_data(payload: object) -> TokenData:
         or not isinstance(payload.get("a"), str)
     ):
         raise TokenInvalid
-    consent = payload.get("c")
+    consent, delivery = payload.get("c"), payload.get("d")
     return TokenData(
         subscriber_id=payload["s"],
         address_tag=payload["a"],
         consent_id=consent if isinstance(consent, int) else None,
+        delivery_id=delivery if isinstance(delivery, int) else None,
     )
 
 

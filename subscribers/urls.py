@@ -17,7 +17,7 @@ urlpatterns = [
     re_path(rf"^manage/{TOKEN}/export/$", views.export, name="export"),
     re_path(rf"^manage/{TOKEN}/erase/$", views.erase, name="erase"),
     re_path(
-        rf"^manage/{TOKEN}/(?P<action>pause|resume|unsubscribe|resubscribe)/$",
+        rf"^manage/{TOKEN}/(?P<action>pause|resume|unsubscribe|resubscribe|reset-feedback)/$",
         views.manage_action,
         name="manage_action",
     ),

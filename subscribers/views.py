@@ -16,7 +16,7 @@ from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
-from subscribers import ratelimit, selectors, services
+from subscribers import links, ratelimit, selectors, services
 from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, make_token, read_token
@@ -205,7 +205,14 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         status = 400
     else:
         form = ManagePreferencesForm.for_subscriber(subscriber)
-    context = {"subscriber": subscriber, "form": form, "token": token, "done": request.GET.get("done", "")}
+    context = {
+        "subscriber": subscriber,
+        "form": form,
+        "token": token,
+        "done": request.GET.get("done", ""),
+        "feedback": selectors.feedback_of(subscriber=subscriber),
+        "feed_url": links.feed_url(subscriber),
+    }
     return render(request, "subscribers/manage.html", context, status=status)
 
 
@@ -224,6 +231,8 @@ def manage_action(request: HttpRequest, subscriber: Subscriber, token: str, acti
             "subscribers/unsubscribed.html",
             {"subscriber": subscriber, "manage_path": _manage_path(subscriber)},
         )
+    elif action == "reset-feedback":
+        services.feedback_reset(subscriber=subscriber, request=info)
     elif action == "resubscribe":
         services.subscriber_resubscribe(subscriber=subscriber, request=info)
         return redirect("subscribers:check_inbox")

@@ -27,6 +27,7 @@ def prefs(**changes: object) -> dict[str, object]:
         "timezone": "Europe/Paris",
         "send_hour": "7",
         "send_weekday": "0",
+        "max_papers": "10",
     }
     data.update(changes)
     return data

@@ -1,0 +1,284 @@
+"""Choosing and ranking papers for one subscriber: pure functions over loaded data, no database.
+
+A :class:`CandidatePool` holds the papers a batch of digests may draw on and
+memoises which papers each rule (a keyword, a topic, an author) matches, so a
+rule shared by thousands of subscribers is evaluated once per batch. Selecting
+for a :class:`Profile` is then set arithmetic plus scoring over its matches.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from papers.names import name_key
+
+# Relevance weights: what the subscriber named outweighs a broad category.
+W_AUTHOR = 6.0
+W_KEYWORD = 4.0
+W_EXTRA_KEYWORD = 1.0
+W_TOPIC_KEYWORD = 2.5
+W_CATEGORY = 1.5
+W_TRENDING = 3.0
+W_FEATURED = 2.0
+W_PINNED = 10.0
+W_FEEDBACK_CATEGORY = 0.75
+W_FEEDBACK_AUTHOR = 1.0
+FEEDBACK_CLIP = 2.0
+
+
+@lru_cache(maxsize=4096)
+def phrase_pattern(phrase: str) -> re.Pattern[str]:
+    """Return a case-insensitive pattern matching ``phrase`` on word boundaries, any spacing."""
+    words = [re.escape(word) for word in phrase.split()]
+    return re.compile(r"(?<!\w)" + r"[\s\-]+".join(words) + r"(?!\w)", re.IGNORECASE)
+
+
+@dataclass(frozen=True)
+class TopicRule:
+    """A topic as the ranker sees it."""
+
+    id: int
+    name: str
+    categories: frozenset[str]
+    include: tuple[str, ...]
+    exclude: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Profile:
+    """A subscriber's effective preferences; equal profiles get equal digests from equal pools."""
+
+    topics: tuple[TopicRule, ...] = ()
+    keywords: tuple[str, ...] = ()
+    excluded: tuple[str, ...] = ()
+    authors: tuple[str, ...] = ()
+    max_papers: int = 10
+    # (category or author key, weight) learned from "more/less like this".
+    feedback_categories: tuple[tuple[str, float], ...] = ()
+    feedback_authors: tuple[tuple[str, float], ...] = ()
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """A paper as the ranker sees it."""
+
+    id: int
+    title: str
+    abstract: str
+    categories: tuple[str, ...]
+    primary_category: str
+    author_names: tuple[str, ...]
+    upvotes: int | None = None
+    featured: bool = False
+    pinned_topics: frozenset[int] = frozenset()
+    author_keys: frozenset[str] = field(default=frozenset(), compare=False)
+
+    def __post_init__(self) -> None:
+        if not self.author_keys and self.author_names:
+            object.__setattr__(self, "author_keys", frozenset(name_key(n) for n in self.author_names))
+
+    @property
+    def text(self) -> str:
+        return f"{self.title}\n{self.abstract}"
+
+
+@dataclass(frozen=True)
+class Pick:
+    """A chosen paper: its rank, score and the true one-line reason it was chosen."""
+
+    paper_id: int
+    position: int
+    score: float
+    why: str
+
+
+class CandidatePool:
+    """The papers a batch of digests may draw on, with per-rule matches memoised."""
+
+    def __init__(self, candidates: Iterable[Candidate]) -> None:
+        self.by_id = {candidate.id: candidate for candidate in candidates}
+        self._phrase_hits: dict[str, frozenset[int]] = {}
+        self._author_hits: dict[str, frozenset[int]] = {}
+        self._by_category: dict[str, set[int]] = defaultdict(set)
+        for candidate in self.by_id.values():
+            for category in candidate.categories:
+                self._by_category[category].add(candidate.id)
+        top = max((c.upvotes or 0 for c in self.by_id.values()), default=0)
+        self._upvote_scale = math.log1p(top) if top > 0 else 1.0
+
+    def phrase_hits(self, phrase: str) -> frozenset[int]:
+        """Return the ids of papers whose title or abstract contains ``phrase``."""
+        key = phrase.casefold()
+        hits = self._phrase_hits.get(key)
+        if hits is None:
+            pattern = phrase_pattern(" ".join(key.split()))
+            hits = frozenset(c.id for c in self.by_id.values() if pattern.search(c.text))
+            self._phrase_hits[key] = hits
+        return hits
+
+    def author_hits(self, author: str) -> frozenset[int]:
+        """Return the ids of papers with ``author`` among their authors (accents and case ignored)."""
+        key = name_key(author)
+        hits = self._author_hits.get(key)
+        if hits is None:
+            hits = frozenset(c.id for c in self.by_id.values() if key in c.author_keys)
+            self._author_hits[key] = hits
+        return hits
+
+    def category_hits(self, categories: Iterable[str]) -> set[int]:
+        hits: set[int] = set()
+        for category in categories:
+            hits |= self._by_category.get(category, set())
+        return hits
+
+    def trending(self, candidate: Candidate) -> float:
+        """Return 0..1: this paper's Hugging Face upvotes relative to the pool's most upvoted."""
+        return math.log1p(candidate.upvotes or 0) / self._upvote_scale if candidate.upvotes else 0.0
+
+
+@dataclass
+class _Reasons:
+    authors: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    pinned_in: list[str] = field(default_factory=list)
+
+
+def select(
+    profile: Profile, pool: CandidatePool, *, exclude_ids: frozenset[int] | set[int] = frozenset()
+) -> list[Pick]:
+    """Return the papers for ``profile``, best first, at most ``profile.max_papers``.
+
+    ``exclude_ids`` are papers this subscriber was already sent. A paper must
+    match a topic, a keyword or a followed author; an excluded keyword vetoes it.
+    """
+    reasons: dict[int, _Reasons] = defaultdict(_Reasons)
+    relevance: dict[int, float] = defaultdict(float)
+
+    for author in profile.authors:
+        for paper_id in pool.author_hits(author):
+            if author not in reasons[paper_id].authors:
+                reasons[paper_id].authors.append(author)
+                relevance[paper_id] += W_AUTHOR if len(reasons[paper_id].authors) == 1 else W_EXTRA_KEYWORD
+    for keyword in profile.keywords:
+        for paper_id in pool.phrase_hits(keyword):
+            found = reasons[paper_id].keywords
+            relevance[paper_id] += W_KEYWORD if not found else W_EXTRA_KEYWORD
+            found.append(keyword)
+    for topic in profile.topics:
+        by_category = pool.category_hits(topic.categories)
+        by_keyword: set[int] = set()
+        for phrase in topic.include:
+            by_keyword |= pool.phrase_hits(phrase)
+        vetoed: set[int] = set()
+        for phrase in topic.exclude:
+            vetoed |= pool.phrase_hits(phrase)
+        for paper_id in (by_category | by_keyword) - vetoed:
+            candidate = pool.by_id[paper_id]
+            why = reasons[paper_id]
+            if paper_id in by_keyword:
+                relevance[paper_id] += W_TOPIC_KEYWORD
+                if topic.name not in why.topics:
+                    why.topics.append(topic.name)
+            if paper_id in by_category:
+                relevance[paper_id] += W_CATEGORY
+                category = next(c for c in candidate.categories if c in topic.categories)
+                if category not in why.categories:
+                    why.categories.append(category)
+            if topic.id in candidate.pinned_topics and topic.name not in why.pinned_in:
+                why.pinned_in.append(topic.name)
+
+    vetoed_papers: set[int] = set()
+    for phrase in profile.excluded:
+        vetoed_papers |= pool.phrase_hits(phrase)
+
+    feedback_categories = dict(profile.feedback_categories)
+    feedback_authors = dict(profile.feedback_authors)
+    scored: list[tuple[float, int, str]] = []
+    for paper_id, base in relevance.items():
+        if paper_id in exclude_ids or paper_id in vetoed_papers:
+            continue
+        candidate = pool.by_id[paper_id]
+        why = reasons[paper_id]
+        score = base + W_TRENDING * pool.trending(candidate)
+        if candidate.featured:
+            score += W_FEATURED
+        if why.pinned_in:
+            score += W_PINNED
+        liked = 0.0
+        if feedback_categories:
+            liked += W_FEEDBACK_CATEGORY * _clip(
+                sum(feedback_categories.get(c, 0.0) for c in candidate.categories)
+            )
+        if feedback_authors:
+            liked += W_FEEDBACK_AUTHOR * _clip(
+                sum(feedback_authors.get(k, 0.0) for k in candidate.author_keys)
+            )
+        score += liked
+        scored.append((score, paper_id, _why_line(candidate, why, liked=liked)))
+
+    scored.sort(key=lambda item: (-item[0], -(pool.by_id[item[1]].upvotes or 0), item[1]))
+    chosen = _cap_by_category(scored, pool, limit=profile.max_papers)
+    return [
+        Pick(paper_id=pid, position=n, score=round(score, 3), why=why)
+        for n, (score, pid, why) in enumerate(chosen, 1)
+    ]
+
+
+def _clip(value: float) -> float:
+    return max(-FEEDBACK_CLIP, min(FEEDBACK_CLIP, value))
+
+
+def _cap_by_category(
+    scored: list[tuple[float, int, str]], pool: CandidatePool, *, limit: int
+) -> list[tuple[float, int, str]]:
+    """Take the best papers, at most ~40% from one primary category while others are waiting."""
+    cap = max(2, math.ceil(limit * 0.4))
+    taken: list[tuple[float, int, str]] = []
+    held_back: list[tuple[float, int, str]] = []
+    per_category: dict[str, int] = defaultdict(int)
+    for item in scored:
+        if len(taken) == limit:
+            break
+        category = pool.by_id[item[1]].primary_category
+        if per_category[category] >= cap:
+            held_back.append(item)
+            continue
+        per_category[category] += 1
+        taken.append(item)
+    # A flood only gives way to other papers; with nothing else to send, fill up with it.
+    taken.extend(held_back[: limit - len(taken)])
+    return sorted(taken, key=lambda item: (-item[0], -(pool.by_id[item[1]].upvotes or 0), item[1]))
+
+
+def _quoted(words: list[str], limit: int = 2) -> str:
+    shown = ", ".join(f'"{w}"' for w in words[:limit])
+    return shown + (f" +{len(words) - limit}" if len(words) > limit else "")
+
+
+def _why_line(candidate: Candidate, why: _Reasons, *, liked: float) -> str:
+    """Return the true reason a paper was chosen, from the rules that fired."""
+    parts: list[str] = []
+    if why.authors:
+        parts.append("you follow " + " and ".join(why.authors[:2]))
+    if why.keywords:
+        parts.append("matches " + _quoted(why.keywords))
+    if why.categories:
+        parts.append(" ".join(why.categories[:2]))
+    if why.topics:
+        parts.append("in " + " and ".join(why.topics[:2]))
+    if why.pinned_in:
+        parts.append("pinned by the editors in " + why.pinned_in[0])
+    elif candidate.featured:
+        parts.append("featured by the editors")
+    if liked >= W_FEEDBACK_CATEGORY:
+        parts.append("like papers you wanted more of")
+    if candidate.upvotes:
+        parts.append(f"{candidate.upvotes} upvote{'s' if candidate.upvotes != 1 else ''} on Hugging Face")
+    return " · ".join(parts)[:300]

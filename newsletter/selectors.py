@@ -1,0 +1,401 @@
+"""Reads for digests: who is due, and everything a chunk of deliveries needs, in a fixed number of queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+from zoneinfo import ZoneInfo
+
+from django.conf import settings
+from django.db.models import Exists, Max, OuterRef, Q
+
+from newsletter import selection
+from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
+from papers.models import Paper
+from papers.names import name_key
+from subscribers.models import Feedback, Subscriber, Suppression
+from subscribers.tokens import email_hash
+
+SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)
+PAPER_FIELDS = (
+    "id",
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "ai_summary",
+    "author_names",
+    "categories",
+    "primary_category",
+    "announced_on",
+    "upvotes",
+    "featured",
+    "abs_url",
+    "pdf_url",
+    "hf_url",
+    "code_url",
+    "project_url",
+)
+
+
+# --- Who is due -------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Due:
+    subscriber_id: int
+    cadence: str
+    local_date: dt.date
+
+
+def _local(now: dt.datetime, zone: str) -> dt.datetime:
+    try:
+        return now.astimezone(ZoneInfo(zone))
+    except (KeyError, ValueError):
+        return now.astimezone(dt.UTC)
+
+
+def subscribers_due(*, now: dt.datetime, everyone: bool = False) -> list[Due]:
+    """Return the active subscribers whose digest is due at ``now`` and not yet created.
+
+    Due means: in their own time zone it is their send hour, or up to
+    DIGEST_CATCHUP_HOURS later the same day (a missed dispatcher run catches
+    up), and for weekly subscribers it is their weekday. ``everyone`` treats
+    every active subscriber as due today (their local date).
+    """
+    active = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
+    zones = list(active.order_by().values_list("timezone", flat=True).distinct())
+    # Zones that share a local date, hour and weekday share one condition.
+    groups: dict[tuple[dt.date, int, int], list[str]] = defaultdict(list)
+    for zone in zones:
+        local = _local(now, zone)
+        groups[(local.date(), local.hour, local.weekday())].append(zone)
+
+    due: list[Due] = []
+    catchup = settings.DIGEST_CATCHUP_HOURS
+    for (local_date, hour, weekday), zone_names in groups.items():
+        when = Q(timezone__in=zone_names)
+        if not everyone:
+            when &= Q(send_hour__lte=hour, send_hour__gt=hour - catchup)
+            when &= Q(cadence=Subscriber.Cadence.DAILY) | Q(
+                cadence=Subscriber.Cadence.WEEKLY, send_weekday=weekday
+            )
+        already = Delivery.objects.filter(
+            subscriber=OuterRef("pk"), edition__date=local_date, edition__cadence=OuterRef("cadence")
+        )
+        rows = active.filter(when).filter(~Exists(already)).order_by("pk").values_list("pk", "cadence")
+        due.extend(Due(subscriber_id=pk, cadence=cadence, local_date=local_date) for pk, cadence in rows)
+    return due
+
+
+# --- What a chunk needs ---------------------------------------------------------------------------------
+
+
+@dataclass
+class Planned:
+    """What one delivery will contain, or why it will not be sent."""
+
+    delivery: Delivery
+    picks: list[selection.Pick] = field(default_factory=list)
+    papers_through: dt.date | None = None
+    skip_reason: str = ""
+    suppressed: str = ""
+    reused: bool = False  # the picks were recorded by an earlier attempt
+
+
+@dataclass
+class ChunkPlan:
+    planned: list[Planned]
+    papers: dict[int, Paper]
+    profiles: dict[int, selection.Profile]
+
+
+def latest_announcement(*, on_or_before: dt.date) -> dt.date | None:
+    """Return the most recent day with visible announced papers, up to ``on_or_before``."""
+    return Paper.objects.filter(hidden=False, announced_on__lte=on_or_before).aggregate(
+        latest=Max("announced_on")
+    )["latest"]
+
+
+def window(
+    *, cadence: str, latest: dt.date | None, previous: dt.date | None
+) -> tuple[dt.date, dt.date] | None:
+    """Return the announcement days a digest covers, or None when nothing new was announced.
+
+    A first digest covers the latest announcement day (the last seven days for
+    weekly); later digests cover every day since the previous one, looking back
+    at most DIGEST_DAILY_LOOKBACK_DAYS (daily) or seven days (weekly).
+    """
+    if latest is None:
+        return None
+    span = 7 if cadence == Subscriber.Cadence.WEEKLY else settings.DIGEST_DAILY_LOOKBACK_DAYS
+    earliest = latest - dt.timedelta(days=span - 1)
+    if previous is None:
+        start = earliest if cadence == Subscriber.Cadence.WEEKLY else latest
+    else:
+        start = max(previous + dt.timedelta(days=1), earliest)
+    return (start, latest) if start <= latest else None
+
+
+def profile_of(
+    subscriber: Subscriber, feedback: Iterable[tuple[int, list[str], list[str]]] = ()
+) -> selection.Profile:
+    """Return the ranking profile of a subscriber (topics prefetched).
+
+    ``feedback`` is (value, categories, authors) of the papers it rated.
+    """
+    categories: dict[str, float] = defaultdict(float)
+    authors: dict[str, float] = defaultdict(float)
+    for value, paper_categories, paper_authors in feedback:
+        for category in paper_categories or []:
+            categories[category] += value
+        for author in paper_authors or []:
+            authors[name_key(author)] += value
+    return selection.Profile(
+        topics=tuple(
+            selection.TopicRule(
+                id=topic.pk,
+                name=topic.name,
+                categories=frozenset(topic.categories),
+                include=tuple(topic.include_keywords),
+                exclude=tuple(topic.exclude_keywords),
+            )
+            for topic in sorted(subscriber.topics.all(), key=lambda t: t.pk)
+        ),
+        keywords=tuple(subscriber.keywords),
+        excluded=tuple(subscriber.excluded_keywords),
+        authors=tuple(subscriber.authors),
+        max_papers=subscriber.max_papers,
+        feedback_categories=tuple(sorted((k, v) for k, v in categories.items() if v)),
+        feedback_authors=tuple(sorted((k, v) for k, v in authors.items() if v)),
+    )
+
+
+def candidate(paper: Paper, pins: dict[int, frozenset[int]]) -> selection.Candidate:
+    return selection.Candidate(
+        id=paper.pk,
+        title=paper.title,
+        abstract=paper.abstract,
+        categories=tuple(paper.categories),
+        primary_category=paper.primary_category,
+        author_names=tuple(paper.author_names),
+        upvotes=paper.upvotes,
+        featured=paper.featured,
+        pinned_topics=pins.get(paper.pk, frozenset()),
+    )
+
+
+def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
+    """Return what each delivery of a chunk will contain; the query count does not grow with the chunk.
+
+    ``deliveries`` must come with subscriber and edition (select_related) and
+    the subscribers' topics (prefetch_related).
+    """
+    subscriber_ids = [d.subscriber_id for d in deliveries]
+    delivery_ids = [d.pk for d in deliveries]
+
+    # Earlier attempts of these deliveries already chose their papers: keep them.
+    recorded: dict[int, list[selection.Pick]] = defaultdict(list)
+    for item in DeliveryItem.objects.filter(delivery_id__in=delivery_ids).order_by("delivery_id", "position"):
+        recorded[item.delivery_id].append(selection.Pick(item.paper_id, item.position, item.score, item.why))
+
+    previous = dict(
+        Delivery.objects.filter(subscriber_id__in=subscriber_ids, state__in=SENT_OR_SENDING)
+        .exclude(pk__in=delivery_ids)
+        .values("subscriber_id")
+        .annotate(through=Max("papers_through"))
+        .values_list("subscriber_id", "through")
+    )
+    suppressed = set(
+        Suppression.objects.filter(
+            email_hash__in=[email_hash(d.subscriber.email) for d in deliveries]
+        ).values_list("email_hash", flat=True)
+    )
+
+    newest_edition = max((d.edition.date for d in deliveries), default=None)
+    announced_days = (
+        sorted(
+            Paper.objects.filter(
+                hidden=False,
+                announced_on__lte=newest_edition,
+                announced_on__gte=newest_edition - dt.timedelta(days=settings.DIGEST_MAX_GAP_DAYS),
+            )
+            .order_by()
+            .values_list("announced_on", flat=True)
+            .distinct()
+        )
+        if newest_edition
+        else []
+    )
+
+    planned: list[Planned] = []
+    windows: dict[int, tuple[dt.date, dt.date]] = {}
+    for delivery in deliveries:
+        plan = Planned(delivery=delivery)
+        planned.append(plan)
+        subscriber = delivery.subscriber
+        if subscriber.status != Subscriber.Status.ACTIVE:
+            plan.suppressed = f"subscriber is {subscriber.status}"
+            continue
+        if email_hash(subscriber.email) in suppressed:
+            plan.suppressed = "address is on the suppression list"
+            continue
+        if delivery.pk in recorded:
+            plan.picks, plan.reused = recorded[delivery.pk], True
+            plan.papers_through = delivery.papers_through
+            continue
+        latest = max((day for day in announced_days if day <= delivery.edition.date), default=None)
+        span = window(cadence=delivery.edition.cadence, latest=latest, previous=previous.get(subscriber.pk))
+        if span is None:
+            plan.skip_reason = "no papers announced since the previous digest"
+            continue
+        windows[delivery.pk] = span
+        plan.papers_through = span[1]
+
+    # One query for every paper any delivery may draw on (and the recorded ones).
+    start = min((span[0] for span in windows.values()), default=None)
+    end = max((span[1] for span in windows.values()), default=None)
+    recorded_ids = {pick.paper_id for picks in recorded.values() for pick in picks}
+    paper_filter = Q(pk__in=recorded_ids)
+    if start is not None:
+        paper_filter |= Q(hidden=False, announced_on__gte=start, announced_on__lte=end)
+    papers = {paper.pk: paper for paper in Paper.objects.filter(paper_filter).only(*PAPER_FIELDS)}
+    candidate_ids = [pk for pk, paper in papers.items() if not paper.hidden and paper.announced_on]
+
+    pins: dict[int, set[int]] = defaultdict(set)
+    for paper_id, topic_id in TopicPin.objects.filter(paper_id__in=candidate_ids).values_list(
+        "paper_id", "topic_id"
+    ):
+        pins[paper_id].add(topic_id)
+    frozen_pins = {pk: frozenset(topics) for pk, topics in pins.items()}
+
+    # Repeat-avoidance: papers each subscriber was already sent, in any earlier digest.
+    already: dict[int, set[int]] = defaultdict(set)
+    for subscriber_id, paper_id in (
+        DeliveryItem.objects.filter(
+            delivery__subscriber_id__in=subscriber_ids,
+            delivery__state__in=SENT_OR_SENDING,
+            paper_id__in=candidate_ids,
+        )
+        .exclude(delivery_id__in=delivery_ids)
+        .values_list("delivery__subscriber_id", "paper_id")
+    ):
+        already[subscriber_id].add(paper_id)
+
+    feedback: dict[int, list[tuple[int, list[str], list[str]]]] = defaultdict(list)
+    for subscriber_id, value, categories, authors in (
+        Feedback.objects.filter(subscriber_id__in=subscriber_ids)
+        .order_by("-created_at")
+        .values_list("subscriber_id", "value", "paper__categories", "paper__author_names")[
+            : settings.DIGEST_FEEDBACK_LIMIT * max(1, len(subscriber_ids))
+        ]
+    ):
+        if len(feedback[subscriber_id]) < settings.DIGEST_FEEDBACK_LIMIT:
+            feedback[subscriber_id].append((value, categories, authors))
+
+    profiles = {
+        d.subscriber_id: profile_of(d.subscriber, feedback.get(d.subscriber_id, ())) for d in deliveries
+    }
+
+    # Pools by window; selections memoised by (profile, window, what was already sent in it).
+    pools: dict[tuple[dt.date, dt.date], selection.CandidatePool] = {}
+    chosen: dict[tuple[object, ...], list[selection.Pick]] = {}
+    for plan in planned:
+        span = windows.get(plan.delivery.pk)
+        if span is None:
+            continue
+        pool = pools.get(span)
+        if pool is None:
+            pool = selection.CandidatePool(
+                candidate(papers[pk], frozen_pins)
+                for pk in candidate_ids
+                if span[0] <= papers[pk].announced_on <= span[1]
+            )
+            pools[span] = pool
+        profile = profiles[plan.delivery.subscriber_id]
+        seen = frozenset(already.get(plan.delivery.subscriber_id, set()) & pool.by_id.keys())
+        key = (profile, span, seen)
+        if key not in chosen:
+            chosen[key] = selection.select(profile, pool, exclude_ids=seen)
+        plan.picks = chosen[key]
+        if not plan.picks:
+            plan.skip_reason = "no new papers matched your preferences"
+    return ChunkPlan(planned=planned, papers=papers, profiles=profiles)
+
+
+def deliveries_for_chunk(delivery_ids: list[int]) -> list[Delivery]:
+    """Return the deliveries with what planning needs, in id order (two queries)."""
+    return list(
+        Delivery.objects.filter(pk__in=delivery_ids)
+        .select_related("subscriber", "edition")
+        .prefetch_related("subscriber__topics")
+        .order_by("pk")
+    )
+
+
+def edition_for(*, cadence: str, date: dt.date) -> Edition | None:
+    return Edition.objects.filter(cadence=cadence, date=date).first()
+
+
+def delivery_html(*, delivery: Delivery) -> str:
+    """Return the HTML of a recorded delivery, rendered as it was mailed (with real links)."""
+    from newsletter import rendering, services
+
+    items = list(delivery.items.select_related("paper").order_by("position"))
+    picks = [selection.Pick(i.paper_id, i.position, i.score, i.why) for i in items]
+    papers = {i.paper_id: i.paper for i in items}
+    profile = profile_of(delivery.subscriber)
+    content = rendering.render_digest(edition=delivery.edition, picks=picks, papers=papers, profile=profile)
+    return rendering.personalise(content, services.personal_parts(delivery))[2]
+
+
+def feed_items(*, subscriber: Subscriber, days: int = 30, limit: int = 100) -> list[DeliveryItem]:
+    """Return the papers of a subscriber's recent sent digests, newest first."""
+    since = dt.datetime.now(dt.UTC) - dt.timedelta(days=days)
+    return list(
+        DeliveryItem.objects.filter(
+            delivery__subscriber=subscriber, delivery__state=Delivery.State.SENT, delivery__sent_at__gte=since
+        )
+        .select_related("paper", "delivery")
+        .order_by("-delivery__sent_at", "position")[:limit]
+    )
+
+
+@dataclass
+class Preview:
+    """What a subscriber would be sent now: the plan, and the message if there is one."""
+
+    planned: Planned
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+
+
+def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
+    """Return the digest ``subscriber`` would get at ``now``, without recording or sending anything."""
+    from newsletter import rendering, services
+
+    local_date = _local(now, subscriber.timezone).date()
+    edition = Edition.objects.filter(cadence=subscriber.cadence, date=local_date).first() or Edition(
+        cadence=subscriber.cadence, date=local_date
+    )
+    # An unsaved delivery with an id no row has, so the plan reads history but finds no earlier attempt.
+    draft = Delivery(pk=0, subscriber=subscriber, edition=edition)
+    subscriber = Subscriber.objects.prefetch_related("topics").get(pk=subscriber.pk)
+    draft.subscriber = subscriber
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        # Preview what an active subscription would get, whatever the status.
+        subscriber.status = Subscriber.Status.ACTIVE
+    plan = chunk_plan(deliveries=[draft])
+    planned = plan.planned[0]
+    preview = Preview(planned=planned)
+    if planned.picks and not planned.suppressed:
+        content = rendering.render_digest(
+            edition=edition, picks=planned.picks, papers=plan.papers, profile=plan.profiles[subscriber.pk]
+        )
+        preview.subject, preview.text, preview.html = rendering.personalise(
+            content, services.personal_parts(draft)
+        )
+    return preview

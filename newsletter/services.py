@@ -1,0 +1,491 @@
+"""Writes for digests: dispatching editions, sending chunks through the outbox, feedback, provider events.
+
+The delivery outbox makes sending exactly-once in all but one window: a row is
+claimed (sending) before the provider is called and marked sent right after it
+accepts. If the worker dies between the provider accepting and that write, the
+lease expires, the row returns to pending and the digest is sent again. The
+message carries the delivery id as Anymail metadata, so a provider webhook for
+the first copy marks the row sent; reconcile from the provider's logs otherwise.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import logging
+import random
+import smtplib
+from collections import defaultdict
+from dataclasses import dataclass, field
+
+from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
+from anymail.signals import AnymailTrackingEvent
+from django.conf import settings
+from django.core.mail import get_connection
+from django.db import IntegrityError, transaction
+from django.db.models import F, Q
+from django.utils import timezone
+
+from newsletter import emails, rendering, selectors
+from newsletter.models import Delivery, DeliveryItem, Edition, TrackingEvent
+from subscribers import links
+from subscribers import services as subscriber_services
+from subscribers.models import Subscriber, Suppression
+from subscribers.tokens import Purpose, email_hash, make_token
+
+logger = logging.getLogger(__name__)
+
+
+class TransientSendError(Exception):
+    """The provider could not take the chunk right now; the unsent rows are pending again."""
+
+
+# --- Dispatch ----------------------------------------------------------------------------------------
+
+
+@dataclass
+class DispatchResult:
+    due: int = 0
+    created: int = 0
+    recovered: int = 0
+    enqueued: int = 0
+    chunks: list[list[int]] = field(default_factory=list)
+
+
+def deliveries_recover(*, now: dt.datetime) -> int:
+    """Return rows left in sending by a lost worker (lease expired) to pending; return how many."""
+    expired = now - dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+    return Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=expired).update(
+        state=Delivery.State.PENDING,
+        queued_at=None,
+        last_error="lease expired: the worker was lost before recording the outcome",
+    )
+
+
+def digests_dispatch(
+    *, now: dt.datetime | None = None, everyone: bool = False, enqueue: bool = True
+) -> DispatchResult:
+    """Create the deliveries due now and enqueue them in chunks; safe to run twice or concurrently.
+
+    The unique (subscriber, edition) constraint makes creating a delivery that
+    exists a no-op; pending rows not queued recently (a lost task, a broker
+    restart) are queued again; rows left in sending past their lease are
+    recovered first.
+    """
+    now = now or timezone.now()
+    result = DispatchResult(recovered=deliveries_recover(now=now))
+    due = selectors.subscribers_due(now=now, everyone=everyone)
+    result.due = len(due)
+
+    with transaction.atomic():
+        editions: dict[tuple[str, dt.date], Edition] = {}
+        for cadence, date in sorted({(d.cadence, d.local_date) for d in due}):
+            editions[(cadence, date)] = _edition(cadence, date)
+        rows = [
+            Delivery(
+                subscriber_id=d.subscriber_id, edition=editions[(d.cadence, d.local_date)], created_at=now
+            )
+            for d in due
+        ]
+        created = Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
+        result.created = len(created) if created and created[0].pk else len(rows)
+
+        stale = now - dt.timedelta(seconds=settings.DIGEST_REQUEUE_SECONDS)
+        ready = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(state=Delivery.State.PENDING, is_test=False)
+            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
+            .filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now))
+            .order_by("edition_id", "pk")
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ready).update(queued_at=now)
+        size = settings.DIGEST_CHUNK_SIZE
+        result.chunks = [ready[i : i + size] for i in range(0, len(ready), size)]
+        result.enqueued = len(ready)
+        if enqueue:
+            from newsletter.tasks import send_chunk
+
+            for chunk in result.chunks:
+                transaction.on_commit(lambda chunk=chunk: send_chunk.delay(chunk))
+    logger.info(
+        "dispatch: %d due, %d recovered, %d enqueued in %d chunks",
+        result.due,
+        result.recovered,
+        result.enqueued,
+        len(result.chunks),
+    )
+    return result
+
+
+def _edition(cadence: str, date: dt.date) -> Edition:
+    try:
+        with transaction.atomic():
+            return Edition.objects.get_or_create(cadence=cadence, date=date)[0]
+    except IntegrityError:  # a concurrent dispatcher created it first
+        return Edition.objects.get(cadence=cadence, date=date)
+
+
+# --- Sending a chunk ------------------------------------------------------------------------------------
+
+
+@dataclass
+class ChunkResult:
+    claimed: int = 0
+    sent: int = 0
+    failed: int = 0
+    skipped: int = 0
+    suppressed: int = 0
+
+
+def deliveries_claim(*, delivery_ids: list[int], now: dt.datetime) -> list[int]:
+    """Claim the pending rows among ``delivery_ids`` for this worker; rows others hold are skipped."""
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update(skip_locked=True)
+            .filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(
+            state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
+        )
+    return ids
+
+
+def _record_plan(plan: selectors.ChunkPlan) -> None:
+    """Record, before anything is sent, what each delivery contains or why it is not sent."""
+    items: list[DeliveryItem] = []
+    with transaction.atomic():
+        for planned in plan.planned:
+            delivery = planned.delivery
+            if planned.suppressed:
+                _finish(delivery.pk, Delivery.State.SUPPRESSED, skip_reason=planned.suppressed)
+            elif planned.skip_reason:
+                _finish(
+                    delivery.pk,
+                    Delivery.State.SKIPPED,
+                    skip_reason=planned.skip_reason,
+                    papers_through=planned.papers_through,
+                )
+            elif not planned.reused:
+                items.extend(
+                    DeliveryItem(
+                        delivery_id=delivery.pk,
+                        paper_id=p.paper_id,
+                        position=p.position,
+                        score=p.score,
+                        why=p.why,
+                    )
+                    for p in planned.picks
+                )
+        DeliveryItem.objects.bulk_create(items, batch_size=2000)
+        throughs: dict[dt.date, list[int]] = defaultdict(list)
+        for planned in plan.planned:
+            if planned.picks and not planned.suppressed and not planned.reused and planned.papers_through:
+                throughs[planned.papers_through].append(planned.delivery.pk)
+        for through, ids in throughs.items():
+            Delivery.objects.filter(pk__in=ids).update(papers_through=through)
+
+
+def _finish(delivery_id: int, state: str, **fields: object) -> int:
+    return Delivery.objects.filter(pk=delivery_id, state=Delivery.State.SENDING).update(state=state, **fields)
+
+
+def personal_parts(delivery: Delivery) -> rendering.Personal:
+    """Return the links and address that make a digest this subscriber's own."""
+    subscriber = delivery.subscriber
+    delivery_token = make_token(
+        Purpose.DELIVERY, subscriber_id=subscriber.pk, email=subscriber.email, delivery_id=delivery.pk
+    )
+    return rendering.Personal(
+        manage_url=links.manage_url(subscriber),
+        unsubscribe_url=links.unsubscribe_url(subscriber),
+        view_url=links.absolute(f"/digest/{delivery_token}/"),
+        feedback_base=links.absolute(f"/digest/{delivery_token}/feedback/"),
+        feed_url=links.feed_url(subscriber),
+        email=subscriber.email,
+    )
+
+
+def build_messages(plan: selectors.ChunkPlan, *, test: bool = False) -> list[tuple[Delivery, object]]:
+    """Return (delivery, message) for each delivery with papers; a distinct digest is rendered once."""
+    rendered: dict[tuple[object, ...], rendering.DigestContent] = {}
+    messages = []
+    for planned in plan.planned:
+        if planned.suppressed or planned.skip_reason or not planned.picks:
+            continue
+        delivery = planned.delivery
+        profile = plan.profiles[delivery.subscriber_id]
+        key = (
+            delivery.edition_id,
+            tuple((p.paper_id, p.why) for p in planned.picks),
+            rendering.interests_of(profile),
+        )
+        content = rendered.get(key)
+        if content is None:
+            content = rendering.render_digest(
+                edition=delivery.edition, picks=planned.picks, papers=plan.papers, profile=profile
+            )
+            rendered[key] = content
+        subject, text, html = rendering.personalise(content, personal_parts(delivery))
+        message = emails.digest_message(
+            to=delivery.subscriber.email,
+            subject=subject,
+            text=text,
+            html=html,
+            unsubscribe_headers=subscriber_services.unsubscribe_headers(subscriber=delivery.subscriber),
+            delivery_id=delivery.pk,
+            edition=f"{delivery.edition.cadence}:{delivery.edition.date.isoformat()}",
+            test=test,
+        )
+        messages.append((delivery, message))
+    return messages
+
+
+def _is_transient(error: Exception) -> bool:
+    if isinstance(error, AnymailRecipientsRefused):
+        return False
+    if isinstance(error, AnymailAPIError):
+        status = getattr(error, "status_code", None)
+        return status is None or status == 429 or status >= 500
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    return isinstance(
+        error, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError, TimeoutError)
+    )
+
+
+def _still_sendable(delivery_ids: list[int], emails_by_id: dict[int, str]) -> set[int]:
+    """The final guard: ids whose subscriber is still active and not suppressed, read just before sending."""
+    active = set(
+        Delivery.objects.filter(pk__in=delivery_ids, subscriber__status=Subscriber.Status.ACTIVE).values_list(
+            "pk", flat=True
+        )
+    )
+    hashes = {email_hash(address): pk for pk, address in emails_by_id.items()}
+    blocked = Suppression.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
+    return active - {hashes[h] for h in blocked}
+
+
+def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> ChunkResult:
+    """Claim, plan, record and send a chunk of deliveries over one provider connection.
+
+    Raises TransientSendError (after putting unsent rows back to pending) when
+    the provider fails in a way worth retrying; permanent failures mark only
+    their own row failed.
+    """
+    now = now or timezone.now()
+    claimed = deliveries_claim(delivery_ids=delivery_ids, now=now)
+    result = ChunkResult(claimed=len(claimed))
+    if not claimed:
+        return result
+    deliveries = selectors.deliveries_for_chunk(claimed)
+    plan = selectors.chunk_plan(deliveries=deliveries)
+    _record_plan(plan)
+    result.suppressed = sum(1 for p in plan.planned if p.suppressed)
+    result.skipped = sum(1 for p in plan.planned if p.skip_reason and not p.suppressed)
+    messages = build_messages(plan)
+    if not messages:
+        return result
+
+    sendable = _still_sendable([d.pk for d, _ in messages], {d.pk: d.subscriber.email for d, _ in messages})
+    connection = get_connection()
+    try:
+        connection.open()
+        for index, (delivery, message) in enumerate(messages):
+            if delivery.pk not in sendable:
+                _finish(
+                    delivery.pk,
+                    Delivery.State.SUPPRESSED,
+                    skip_reason="unsubscribed or suppressed before sending",
+                )
+                result.suppressed += 1
+                continue
+            try:
+                connection.send_messages([message])
+            except Exception as error:
+                if _is_transient(error):
+                    _release([d.pk for d, _ in messages[index:]], error=error, now=now)
+                    raise TransientSendError(_describe(error)) from error
+                _fail(delivery, error)
+                result.failed += 1
+                continue
+            _finish(
+                delivery.pk,
+                Delivery.State.SENT,
+                sent_at=timezone.now(),
+                message_id=_message_id(message)[:255],
+                last_error="",
+            )
+            result.sent += 1
+    finally:
+        # Closing a broken connection must not hide the real error.
+        with contextlib.suppress(Exception):
+            connection.close()
+    return result
+
+
+def _message_id(message: object) -> str:
+    status = getattr(message, "anymail_status", None)
+    if status is not None and status.message_id:
+        return str(status.message_id)
+    return str(message.extra_headers.get("Message-ID", ""))  # type: ignore[attr-defined]
+
+
+def _describe(error: Exception) -> str:
+    return f"{type(error).__name__}: {error}"[:1000]
+
+
+def _fail(delivery: Delivery, error: Exception) -> None:
+    logger.warning("delivery %s failed permanently: %s", delivery.pk, error)
+    _finish(delivery.pk, Delivery.State.FAILED, last_error=_describe(error))
+
+
+def _release(delivery_ids: list[int], *, error: Exception, now: dt.datetime) -> None:
+    """Put unsent rows back to pending with a backoff, or fail those out of attempts."""
+    described = _describe(error)
+    out_of_attempts = Delivery.objects.filter(
+        pk__in=delivery_ids, state=Delivery.State.SENDING, attempts__gte=settings.DIGEST_MAX_ATTEMPTS
+    )
+    out_of_attempts.update(
+        state=Delivery.State.FAILED,
+        last_error=f"gave up after {settings.DIGEST_MAX_ATTEMPTS} attempts: {described}",
+    )
+    base = settings.DIGEST_RETRY_BACKOFF
+    Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.SENDING).update(
+        state=Delivery.State.PENDING,
+        last_error=described,
+        retry_after=now + dt.timedelta(seconds=base + random.uniform(0, base)),
+        queued_at=now,
+    )
+
+
+def deliveries_retry_failed(*, delivery_ids: list[int]) -> int:
+    """Put failed deliveries back to pending for the dispatcher to send; return how many."""
+    return Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.FAILED).update(
+        state=Delivery.State.PENDING, queued_at=None, retry_after=None, attempts=0
+    )
+
+
+# --- Provider events ---------------------------------------------------------------------------------------
+
+# What each provider says of a temporary failure, beyond Anymail's normalised fields.
+SOFT_BOUNCE_MARKERS = {
+    "Type": {"SoftBounce", "Transient", "DnsError"},  # Postmark
+    "severity": {"temporary"},  # Mailgun
+    "bounceType": {"Transient"},  # Amazon SES
+}
+
+
+def bounce_class(event: AnymailTrackingEvent) -> str:
+    """Return "hard", "soft" or "" (not a bounce) for a tracking event."""
+    if event.event_type == "deferred":
+        return "soft"
+    if event.event_type not in {"bounced", "rejected"}:
+        return ""
+    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
+    if event.reject_reason == "timed_out" or any(
+        raw.get(key) in values for key, values in SOFT_BOUNCE_MARKERS.items()
+    ):
+        return "soft"
+    return "hard"
+
+
+def tracking_event_record(*, event: AnymailTrackingEvent, provider: str) -> TrackingEvent | None:
+    """Store a provider's tracking event once, and act on it; return None for a repeat.
+
+    A hard bounce or a complaint suppresses the address at once; soft bounces
+    suppress after SOFT_BOUNCE_LIMIT within SOFT_BOUNCE_DAYS; a provider-side
+    unsubscribe unsubscribes. An event for a delivery still marked sending
+    proves the provider took it: the row is marked sent.
+    """
+    recipient = (event.recipient or "").strip().lower()
+    event_id = event.event_id or _synthetic_event_id(event, provider)
+    metadata = event.metadata or {}
+    delivery = None
+    delivery_id = str(metadata.get("delivery_id", ""))
+    if delivery_id.isdigit():
+        delivery = Delivery.objects.filter(pk=int(delivery_id)).select_related("subscriber").first()
+    subscriber = delivery.subscriber if delivery else Subscriber.objects.filter(email=recipient).first()
+    bounce = bounce_class(event)
+    try:
+        with transaction.atomic():
+            stored = TrackingEvent.objects.create(
+                provider=provider,
+                event_id=event_id[:255],
+                event_type=event.event_type or "unknown",
+                reject_reason=event.reject_reason or "",
+                bounce=bounce,
+                recipient=recipient[:254],
+                message_id=str(event.message_id or "")[:255],
+                delivery=delivery,
+                subscriber=subscriber,
+                occurred_at=event.timestamp or timezone.now(),
+                description=(event.description or event.mta_response or "")[:2000],
+                raw=event.esp_event if isinstance(event.esp_event, dict) else {},
+            )
+    except IntegrityError:
+        return None  # providers retry: this event was handled already
+
+    if delivery is not None and event.event_type in PROVIDER_TOOK_IT:
+        # The provider has the message: a row still marked sending or pending was sent.
+        Delivery.objects.filter(
+            pk=delivery.pk, state__in=[Delivery.State.SENDING, Delivery.State.PENDING]
+        ).update(state=Delivery.State.SENT, sent_at=stored.occurred_at, message_id=stored.message_id)
+        if event.event_type == "delivered":
+            Delivery.objects.filter(pk=delivery.pk).update(delivered_at=stored.occurred_at)
+        if bounce:
+            Delivery.objects.filter(pk=delivery.pk).update(bounced_at=stored.occurred_at)
+
+    if not recipient:
+        return stored
+    if event.event_type == "complained":
+        subscriber_services.subscriber_suppress(
+            email=recipient, reason=Suppression.Reason.COMPLAINT, detail={"event": stored.pk}
+        )
+    elif bounce == "hard":
+        subscriber_services.subscriber_suppress(
+            email=recipient, reason=Suppression.Reason.HARD_BOUNCE, detail={"event": stored.pk}
+        )
+    elif bounce == "soft":
+        since = timezone.now() - dt.timedelta(days=settings.SOFT_BOUNCE_DAYS)
+        soft = TrackingEvent.objects.filter(
+            recipient=recipient, bounce="soft", occurred_at__gte=since
+        ).count()
+        if soft >= settings.SOFT_BOUNCE_LIMIT:
+            subscriber_services.subscriber_suppress(
+                email=recipient, reason=Suppression.Reason.SOFT_BOUNCES, detail={"soft_bounces": soft}
+            )
+    elif event.event_type == "unsubscribed" and subscriber is not None:
+        subscriber_services.subscriber_unsubscribe(
+            subscriber=subscriber, request=subscriber_services.RequestInfo(), via=f"{provider} unsubscribe"
+        )
+    return stored
+
+
+PROVIDER_TOOK_IT = {
+    "queued",
+    "sent",
+    "delivered",
+    "opened",
+    "clicked",
+    "bounced",
+    "deferred",
+    "complained",
+    "autoresponded",
+}
+
+
+def _synthetic_event_id(event: AnymailTrackingEvent, provider: str) -> str:
+    import hashlib
+
+    parts = [
+        provider,
+        event.event_type or "",
+        str(event.timestamp or ""),
+        event.recipient or "",
+        str(event.message_id or ""),
+    ]
+    return "synthetic:" + hashlib.sha256("|".join(parts).encode()).hexdigest()

@@ -1,0 +1,33 @@
+"""Celery tasks for digests: thin wrappers around one service each; both are safe to run twice."""
+
+from __future__ import annotations
+
+import random
+
+from celery import shared_task
+from django.conf import settings
+
+from newsletter import services
+
+
+@shared_task(name="newsletter.tasks.dispatch_digests")
+def dispatch_digests() -> dict[str, int]:
+    """Beat, every 15 minutes: create due deliveries, recover lost ones, queue them in chunks."""
+    result = services.digests_dispatch()
+    return {"due": result.due, "recovered": result.recovered, "enqueued": result.enqueued}
+
+
+@shared_task(bind=True, name="newsletter.tasks.send_chunk", max_retries=6)
+def send_chunk(self, delivery_ids: list[int]) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    """Send a chunk of deliveries; a redelivered or repeated task finds its rows claimed or done."""
+    try:
+        result = services.chunk_send(delivery_ids=delivery_ids)
+    except services.TransientSendError as error:
+        base = settings.DIGEST_RETRY_BACKOFF * (2**self.request.retries)
+        raise self.retry(exc=error, countdown=min(base + random.uniform(0, base), 600)) from error
+    return {
+        "claimed": result.claimed,
+        "sent": result.sent,
+        "failed": result.failed,
+        "skipped": result.skipped,
+    }
