@@ -32,6 +32,7 @@ PAPER_FIELDS = (
     "announced_on",
     "upvotes",
     "featured",
+    "hidden",
     "abs_url",
     "pdf_url",
     "hf_url",

@@ -29,3 +29,36 @@ class PaperFactory(factory.django.DjangoModelFactory):
     primary_category = "cs.CL"
     categories = factory.LazyFunction(lambda: ["cs.CL"])
     sources = factory.LazyFunction(lambda: ["arxiv-rss"])
+
+
+class TopicFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "subscribers.Topic"
+        django_get_or_create = ("slug",)
+
+    name = factory.Sequence(lambda n: f"Topic {n}")
+    slug = factory.Sequence(lambda n: f"topic-{n}")
+    categories = factory.LazyFunction(lambda: ["cs.CL"])
+    include_keywords = factory.LazyFunction(list)
+    exclude_keywords = factory.LazyFunction(list)
+
+
+class SubscriberFactory(factory.django.DjangoModelFactory):
+    """An active (confirmed) subscriber."""
+
+    class Meta:
+        model = "subscribers.Subscriber"
+        skip_postgeneration_save = True
+
+    email = factory.Sequence(lambda n: f"reader{n}@example.org")
+    status = "active"
+    cadence = "daily"
+    timezone = "Europe/Paris"
+    send_hour = 7
+    keywords = factory.LazyFunction(list)
+    authors = factory.LazyFunction(list)
+
+    @factory.post_generation
+    def topics(self, create: bool, extracted, **kwargs) -> None:  # type: ignore[no-untyped-def]
+        if create and extracted:
+            self.topics.set(extracted)

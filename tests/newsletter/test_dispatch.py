@@ -1,0 +1,325 @@
+"""Dispatch and the outbox: who is due when, exactly one digest each, recovery, and bounded queries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import threading
+
+import pytest
+import time_machine
+from django.core import mail
+from django.db import connections
+
+from newsletter import selectors, services
+from newsletter.models import Delivery, DeliveryItem
+from subscribers.models import Subscriber, Suppression
+from subscribers.tokens import email_hash
+from tests.factories import PaperFactory, SubscriberFactory
+from tests.newsletter.conftest import DAY, PARIS_SEVEN
+
+pytestmark = pytest.mark.django_db
+UTC = dt.UTC
+
+
+def due_at(when: dt.datetime) -> list[tuple[str, str, dt.date]]:
+    emails = dict(Subscriber.objects.values_list("pk", "email"))
+    return sorted(
+        (emails[d.subscriber_id], d.cadence, d.local_date) for d in selectors.subscribers_due(now=when)
+    )
+
+
+def dispatch_and_send(when: dt.datetime) -> services.DispatchResult:
+    with time_machine.travel(when, tick=False):
+        result = services.digests_dispatch(now=when, enqueue=False)
+        for chunk in result.chunks:
+            services.chunk_send(delivery_ids=chunk, now=when)
+    return result
+
+
+# --- who is due ---------------------------------------------------------------------------------------
+
+
+def test_subscribers_are_due_at_their_own_local_hour() -> None:
+    SubscriberFactory(email="paris@example.org", timezone="Europe/Paris", send_hour=7)
+    SubscriberFactory(email="ny@example.org", timezone="America/New_York", send_hour=7)
+    assert due_at(PARIS_SEVEN) == [("paris@example.org", "daily", dt.date(2026, 11, 25))]
+    assert due_at(dt.datetime(2026, 11, 25, 12, 0, tzinfo=UTC)) == [
+        ("ny@example.org", "daily", dt.date(2026, 11, 25))
+    ]
+
+
+def test_the_edition_is_the_subscribers_local_date_across_midnight() -> None:
+    SubscriberFactory(email="akl@example.org", timezone="Pacific/Auckland", send_hour=7)
+    SubscriberFactory(email="hnl@example.org", timezone="Pacific/Honolulu", send_hour=20)
+    # 18:00 UTC on the 24th is 07:00 on the 25th in Auckland and 08:00 on the 24th in Honolulu.
+    assert due_at(dt.datetime(2026, 11, 24, 18, 0, tzinfo=UTC)) == [
+        ("akl@example.org", "daily", dt.date(2026, 11, 25))
+    ]
+    # 06:00 UTC on the 25th is 20:00 on the 24th in Honolulu.
+    assert due_at(dt.datetime(2026, 11, 25, 6, 0, tzinfo=UTC)) == [
+        ("hnl@example.org", "daily", dt.date(2026, 11, 24))
+    ]
+
+
+def test_daylight_saving_moves_the_utc_hour_not_the_local_one() -> None:
+    SubscriberFactory(email="ny@example.org", timezone="America/New_York", send_hour=7)
+    # New York leaves DST on Sunday 1 November 2026: 07:00 EDT is 11:00 UTC, 07:00 EST is 12:00 UTC.
+    assert due_at(dt.datetime(2026, 10, 31, 11, 0, tzinfo=UTC)) == [
+        ("ny@example.org", "daily", dt.date(2026, 10, 31))
+    ]
+    assert due_at(dt.datetime(2026, 11, 2, 11, 0, tzinfo=UTC)) == []
+    assert due_at(dt.datetime(2026, 11, 2, 12, 0, tzinfo=UTC)) == [
+        ("ny@example.org", "daily", dt.date(2026, 11, 2))
+    ]
+
+
+def test_an_hour_skipped_by_spring_forward_is_caught_up() -> None:
+    SubscriberFactory(email="paris@example.org", timezone="Europe/Paris", send_hour=2)
+    # 29 March 2026: Paris jumps from 02:00 to 03:00; 01:15 UTC is 03:15 CEST.
+    assert due_at(dt.datetime(2026, 3, 29, 1, 15, tzinfo=UTC)) == [
+        ("paris@example.org", "daily", dt.date(2026, 3, 29))
+    ]
+
+
+def test_weekly_subscribers_are_due_on_their_weekday_only() -> None:
+    SubscriberFactory(
+        email="weekly@example.org", cadence="weekly", send_weekday=0, timezone="Europe/Paris", send_hour=7
+    )
+    monday = dt.datetime(2026, 11, 23, 6, 0, tzinfo=UTC)
+    assert due_at(monday) == [("weekly@example.org", "weekly", dt.date(2026, 11, 23))]
+    assert due_at(monday + dt.timedelta(days=1)) == []
+
+
+def test_a_missed_dispatcher_run_catches_up_later_that_day() -> None:
+    SubscriberFactory(email="paris@example.org", timezone="Europe/Paris", send_hour=7)
+    assert due_at(PARIS_SEVEN + dt.timedelta(hours=3)) != []
+    assert due_at(PARIS_SEVEN + dt.timedelta(hours=6)) == []
+    assert due_at(PARIS_SEVEN - dt.timedelta(minutes=1)) == []
+
+
+def test_paused_unsubscribed_pending_and_suppressed_are_never_due() -> None:
+    for status in ("paused", "unsubscribed", "pending", "suppressed"):
+        SubscriberFactory(email=f"{status}@example.org", status=status)
+    assert due_at(PARIS_SEVEN) == []
+
+
+# --- exactly once -------------------------------------------------------------------------------------
+
+
+def test_dispatching_twice_creates_and_sends_one_digest(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    first = dispatch_and_send(PARIS_SEVEN)
+    second = dispatch_and_send(PARIS_SEVEN + dt.timedelta(minutes=15))
+    assert (first.created, second.due, second.enqueued) == (1, 0, 0)
+    assert len(mail.outbox) == 1
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.SENT and delivery.sent_at is not None and delivery.message_id
+
+
+def test_a_chunk_task_delivered_twice_sends_once(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    [chunk] = result.chunks
+    services.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    again = services.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    assert again.claimed == 0 and len(mail.outbox) == 1
+
+
+def test_a_worker_lost_after_claiming_is_recovered_after_the_lease(llm, papers, settings) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    services.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)  # ...and the worker dies
+    assert dispatch_and_send(PARIS_SEVEN + dt.timedelta(minutes=15)).recovered == 0  # lease still held
+    assert mail.outbox == []
+    later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS + 60)
+    assert dispatch_and_send(later).recovered == 1
+    assert len(mail.outbox) == 1
+    assert Delivery.objects.get().attempts == 2
+
+
+def test_a_retry_after_a_crash_sends_the_papers_first_chosen(llm, papers, settings) -> None:
+    subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
+    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    ids = services.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+    plan = selectors.chunk_plan(deliveries=selectors.deliveries_for_chunk(ids))
+    services._record_plan(plan)  # the worker recorded the papers, then died before sending
+    chosen = list(DeliveryItem.objects.values_list("paper__arxiv_id", flat=True))
+    PaperFactory(
+        title="A late, loud language model paper", categories=["cs.CL"], announced_on=DAY, upvotes=999
+    )
+    later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS + 60)
+    dispatch_and_send(later)
+    assert list(DeliveryItem.objects.values_list("paper__arxiv_id", flat=True)) == chosen
+    assert "late, loud" not in mail.outbox[0].body
+    assert subscriber.deliveries.get().state == Delivery.State.SENT
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_dispatchers_at_the_same_instant_create_and_queue_each_delivery_once(llm, papers) -> None:
+    for n in range(30):
+        SubscriberFactory(email=f"r{n}@example.org", topics=[llm])
+    barrier = threading.Barrier(2)
+    results: list[services.DispatchResult] = []
+
+    def run() -> None:
+        try:
+            barrier.wait()
+            results.append(services.digests_dispatch(now=PARIS_SEVEN, enqueue=False))
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=run) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert Delivery.objects.count() == 30
+    queued = [pk for result in results for chunk in result.chunks for pk in chunk]
+    assert sorted(queued) == sorted(Delivery.objects.values_list("pk", flat=True))
+
+
+# --- what goes in, and what does not -------------------------------------------------------------------
+
+
+def test_the_first_digest_covers_the_latest_announcement(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    dispatch_and_send(PARIS_SEVEN)
+    sent = set(DeliveryItem.objects.values_list("paper__arxiv_id", flat=True))
+    assert sent == {"2611.00001", "2611.00002", "2611.00004"}  # cs.CL on DAY; not the older one
+    assert Delivery.objects.get().papers_through == DAY
+
+
+def test_nothing_matching_is_a_skipped_delivery_with_a_reason_and_no_email(papers) -> None:
+    SubscriberFactory(email="ada@example.org", keywords=["quantum gravity"])
+    dispatch_and_send(PARIS_SEVEN)
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.SKIPPED
+    assert delivery.skip_reason == "no new papers matched your preferences"
+    assert mail.outbox == []
+
+
+def test_no_new_announcement_since_the_last_digest_is_skipped(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    dispatch_and_send(PARIS_SEVEN)
+    dispatch_and_send(PARIS_SEVEN + dt.timedelta(days=1))
+    latest = Delivery.objects.order_by("-edition__date").first()
+    assert latest.state == Delivery.State.SKIPPED
+    assert latest.skip_reason == "no papers announced since the previous digest"
+    assert len(mail.outbox) == 1
+
+
+def test_the_next_day_brings_only_the_new_announcement(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    dispatch_and_send(PARIS_SEVEN)
+    PaperFactory(
+        arxiv_id="2611.00010",
+        title="Wednesday language news",
+        categories=["cs.CL"],
+        announced_on=DAY + dt.timedelta(days=1),
+    )
+    dispatch_and_send(PARIS_SEVEN + dt.timedelta(days=1))
+    latest = Delivery.objects.order_by("-edition__date").first()
+    assert list(latest.items.values_list("paper__arxiv_id", flat=True)) == ["2611.00010"]
+
+
+def test_a_paper_is_never_sent_twice_to_the_same_subscriber(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    dispatch_and_send(PARIS_SEVEN)
+    # The same paper turns up as newly announced again (say, listed by Hugging Face later).
+    papers[0].announced_on = DAY + dt.timedelta(days=1)
+    papers[0].save()
+    PaperFactory(
+        arxiv_id="2611.00010",
+        title="Wednesday language news",
+        categories=["cs.CL"],
+        announced_on=DAY + dt.timedelta(days=1),
+    )
+    dispatch_and_send(PARIS_SEVEN + dt.timedelta(days=1))
+    assert DeliveryItem.objects.filter(paper=papers[0]).count() == 1
+
+
+def test_hidden_papers_are_never_sent(llm, papers) -> None:
+    papers[0].hidden = True
+    papers[0].save()
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    dispatch_and_send(PARIS_SEVEN)
+    assert not DeliveryItem.objects.filter(paper=papers[0]).exists()
+    assert "Reasoning with verifiers" not in mail.outbox[0].body
+
+
+def test_weekly_digests_cover_the_past_seven_days(llm, papers) -> None:
+    SubscriberFactory(email="weekly@example.org", topics=[llm], cadence="weekly", send_weekday=2)  # Wednesday
+    PaperFactory(
+        arxiv_id="2611.00020",
+        title="Last Thursday's language paper",
+        categories=["cs.CL"],
+        announced_on=DAY - dt.timedelta(days=5),
+    )
+    dispatch_and_send(PARIS_SEVEN)
+    sent = set(DeliveryItem.objects.values_list("paper__arxiv_id", flat=True))
+    assert "2611.00020" in sent and "2611.00006" not in sent  # eight days old is out
+
+
+# --- stopping mail at once -----------------------------------------------------------------------------
+
+
+def test_an_unsubscribe_after_dispatch_stops_the_queued_digest(llm, papers) -> None:
+    subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
+    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    Subscriber.objects.filter(pk=subscriber.pk).update(status="unsubscribed")
+    services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+    delivery = Delivery.objects.get()
+    assert (
+        delivery.state == Delivery.State.SUPPRESSED and delivery.skip_reason == "subscriber is unsubscribed"
+    )
+    assert mail.outbox == []
+
+
+def test_a_suppressed_address_is_not_sent_even_if_the_row_says_active(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    Suppression.objects.create(email_hash=email_hash("ada@example.org"), reason="hard_bounce")
+    dispatch_and_send(PARIS_SEVEN)
+    assert Delivery.objects.get().state == Delivery.State.SUPPRESSED
+    assert mail.outbox == []
+
+
+def test_the_final_guard_reads_the_status_just_before_sending(llm, papers, monkeypatch) -> None:
+    subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
+    original = services.build_messages
+
+    def build_then_unsubscribe(*args, **kwargs):
+        messages = original(*args, **kwargs)
+        Subscriber.objects.filter(pk=subscriber.pk).update(status="unsubscribed")  # a click meanwhile
+        return messages
+
+    monkeypatch.setattr(services, "build_messages", build_then_unsubscribe)
+    dispatch_and_send(PARIS_SEVEN)
+    assert mail.outbox == []
+    assert Delivery.objects.get().state == Delivery.State.SUPPRESSED
+
+
+# --- bounded queries ----------------------------------------------------------------------------------
+
+
+def _plan_queries(count: int, llm, django_assert_num_queries, expected: int) -> None:
+    for n in range(count):
+        SubscriberFactory(
+            email=f"q{count}-{n}@example.org", topics=[llm], keywords=["reasoning"], authors=["Yann LeCun"]
+        )
+    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    ids = [pk for chunk in result.chunks for pk in chunk]
+    with django_assert_num_queries(expected):
+        deliveries = selectors.deliveries_for_chunk(ids)
+        plan = selectors.chunk_plan(deliveries=deliveries)
+        services.build_messages(plan)
+    assert len(plan.planned) == count
+
+
+def test_building_a_chunk_takes_the_same_queries_for_one_or_fifty(
+    llm, papers, django_assert_num_queries
+) -> None:
+    _plan_queries(1, llm, django_assert_num_queries, expected=10)
+    Delivery.objects.all().delete()
+    Subscriber.objects.all().delete()
+    _plan_queries(50, llm, django_assert_num_queries, expected=10)
