@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path, re_path
 
-from newsletter import views
+from newsletter import views, webhooks
 from subscribers.urls import TOKEN
 
 admin.site.site_header = "papermail"
@@ -12,7 +12,7 @@ urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
-    path("anymail/", include("anymail.urls")),
+    path("anymail/", include(webhooks.guarded_urlpatterns())),
     re_path(rf"^digest/{TOKEN}/$", views.digest_in_browser, name="digest"),
     re_path(
         rf"^digest/{TOKEN}/feedback/(?P<paper_id>[0-9]+)/(?P<direction>more|less)/$",

@@ -1,0 +1,224 @@
+"""The digest email: headers, both parts, escaping, size, and the pages its links open."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from io import StringIO
+from xml.etree import ElementTree
+
+import pytest
+import time_machine
+from django.core import mail
+from django.core.management import call_command
+
+from newsletter import services
+from newsletter.models import Delivery
+from subscribers.models import Feedback, Subscriber
+from tests.factories import PaperFactory, SubscriberFactory
+from tests.newsletter.conftest import DAY, PARIS_SEVEN
+
+pytestmark = pytest.mark.django_db
+SITE = "https://papers.example.org"
+
+
+def send(when: dt.datetime = PARIS_SEVEN) -> mail.EmailMessage:
+    with time_machine.travel(when, tick=False):
+        result = services.digests_dispatch(now=when, enqueue=False)
+        for chunk in result.chunks:
+            services.chunk_send(delivery_ids=chunk, now=when)
+    return mail.outbox[-1]
+
+
+def html_of(message: mail.EmailMessage) -> str:
+    [(html, mimetype)] = message.alternatives
+    assert mimetype == "text/html"
+    return html
+
+
+def path_of(message: mail.EmailMessage, prefix: str) -> str:
+    match = re.search(rf"{re.escape(SITE)}(/{prefix}/[^/\s\"<>]+/)", message.body)
+    assert match, prefix
+    return match.group(1)
+
+
+@pytest.fixture
+def reader(llm, papers) -> Subscriber:
+    return SubscriberFactory(email="ada@example.org", topics=[llm], keywords=["reasoning"])
+
+
+def test_the_headers_carry_one_click_unsubscribe_and_list_id(reader) -> None:
+    message = send()
+    message_bytes = message.message().as_bytes().decode()
+    assert (
+        message_bytes.count("List-Unsubscribe:") == 1 and message_bytes.count("List-Unsubscribe-Post:") == 1
+    )
+    assert re.fullmatch(
+        r"<https://papers\.example\.org/unsubscribe/[^>\s]+/>", message.extra_headers["List-Unsubscribe"]
+    )
+    assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    assert message.extra_headers["List-Id"].startswith("papermail digest <")
+    delivery = Delivery.objects.get()
+    assert message.metadata == {"delivery_id": str(delivery.pk), "edition": "daily:2026-11-25"}
+    assert message.tags == ["digest", "daily"]
+    assert delivery.message_id == message.extra_headers["Message-ID"]
+
+
+def test_the_subject_has_the_date_and_the_top_title(reader) -> None:
+    assert send().subject == "Wed 25 Nov: Reasoning with verifiers (+2 more)"
+
+
+def test_both_parts_show_each_paper_with_its_why_line_and_links(reader) -> None:
+    message = send()
+    html = html_of(message)
+    for part in (message.body, html):
+        assert "Reasoning with verifiers" in part and "Parsing at scale" in part
+        assert 'matches "reasoning"' in part.replace("&quot;", '"')
+        assert "142 upvotes on Hugging Face" in part
+        assert "https://arxiv.org/abs/2611.00001" in part
+        assert f"{SITE}/manage/" in part and f"{SITE}/unsubscribe/" in part and f"{SITE}/digest/" in part
+        assert "papermail · 1 Example Street" in part
+    assert "José Ramírez, Yann LeCun" in html
+    assert 'style="' in html  # CSS inlined for Gmail and Outlook
+    assert "prefers-color-scheme: dark" in html
+
+
+def test_a_long_digest_stays_under_gmails_clipping_size(llm) -> None:
+    for n in range(20):
+        PaperFactory(
+            title=f"Language model study {n} " + "with a long title " * 5,
+            abstract="Sentence. " * 200,
+            categories=["cs.CL", "cs.LG", "cs.AI"],
+            primary_category="cs.CL",
+            announced_on=DAY,
+            upvotes=n,
+            author_names=[f"Author {i}" for i in range(30)],
+            ai_summary="",
+        )
+    SubscriberFactory(email="ada@example.org", topics=[llm], max_papers=20)
+    html = html_of(send())
+    assert html.count('class="title"') == 20
+    assert len(html.encode()) < 102 * 1024
+    assert "Author 0, Author 1, Author 2 et al." in html
+
+
+def test_hostile_paper_text_is_escaped_in_the_html(llm) -> None:
+    PaperFactory(
+        title='<script>alert("x")</script> Language model',
+        abstract="<img src=x onerror=alert(1)>",
+        author_names=['<b onmouseover="x">Eve</b>'],
+        categories=["cs.CL"],
+        announced_on=DAY,
+    )
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    html = html_of(send())
+    assert "<script>alert" not in html and "<img src=x" not in html and "<b onmouseover" not in html
+    assert "&lt;script&gt;" in html
+
+
+def test_the_abstract_is_cut_at_a_sentence_when_there_is_no_ai_summary(llm) -> None:
+    abstract = "First sentence is here. " + "Second sentence goes on and on. " * 20
+    PaperFactory(
+        title="Language models cut", abstract=abstract, categories=["cs.CL"], announced_on=DAY, ai_summary=""
+    )
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    body = send().body
+    assert "First sentence is here. Second sentence goes on and on." in body
+    assert "on and on. Second" in body and not re.search(
+        r"on and on\.\s+Second sentence goes on and on\.\s*\n\s*Second", body
+    )
+
+
+def test_view_in_browser_shows_the_same_digest(client, reader) -> None:
+    message = send()
+    response = client.get(path_of(message, "digest"))
+    assert response.status_code == 200
+
+    def without_tokens(html: str) -> str:  # signed links carry a timestamp of their own
+        return re.sub(r"/(digest|manage|unsubscribe|feed)/[A-Za-z0-9_\-:.]+/", r"/\1/TOKEN/", html)
+
+    assert without_tokens(response.content.decode()) == without_tokens(html_of(message))
+
+
+def test_a_forged_view_link_shows_nothing(client, reader) -> None:
+    send()
+    assert client.get("/digest/forged-token-1234567890/").status_code == 404
+
+
+def test_feedback_asks_first_then_records_and_changes_future_ranking(client, reader) -> None:
+    message = send()
+    paper_id = Delivery.objects.get().items.get(paper__arxiv_id="2611.00002").paper_id
+    url = f"{path_of(message, 'digest')}feedback/{paper_id}/less/"
+    page = client.get(url)
+    assert page.status_code == 200 and "Fewer papers like this?" in page.content.decode()
+    assert not Feedback.objects.exists()
+    done = client.post(url)
+    assert done.status_code == 200 and "Thanks, noted" in done.content.decode()
+    feedback = Feedback.objects.get()
+    assert (feedback.value, feedback.paper_id) == (-1, paper_id)
+
+
+def test_feedback_on_a_paper_not_in_that_digest_is_refused(client, reader, papers) -> None:
+    message = send()
+    response = client.post(f"{path_of(message, 'digest')}feedback/{papers[4].pk}/more/")
+    assert response.status_code == 404 and not Feedback.objects.exists()
+
+
+def test_the_preference_centre_shows_and_resets_feedback(client, reader) -> None:
+    message = send()
+    paper = Delivery.objects.get().items.first().paper
+    Feedback.objects.create(subscriber=reader, paper=paper, value=1)
+    manage = path_of(message, "manage")
+    assert f"More like this:</span> {paper.title}" in client.get(manage).content.decode()
+    client.post(manage + "reset-feedback/")
+    assert not Feedback.objects.exists()
+
+
+def test_the_personal_feed_lists_sent_papers(client, reader) -> None:
+    message = send()
+    response = client.get(path_of(message, "feed"))
+    assert response["Content-Type"] == "application/atom+xml; charset=utf-8"
+    root = ElementTree.fromstring(response.content)
+    titles = [e.text for e in root.iter("{http://www.w3.org/2005/Atom}title")]
+    assert titles[0] == "papermail: your papers"
+    assert set(titles[1:]) == {"Reasoning with verifiers", "Parsing at scale", "Tokenizers revisited"}
+    assert client.get("/feed/not-a-real-token-123/").status_code == 404
+
+
+def test_preview_digest_prints_what_would_be_sent(reader) -> None:
+    out = StringIO()
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        call_command("preview_digest", "ADA@example.org", stdout=out)
+    text = out.getvalue()
+    assert text.startswith("Subject: Wed 25 Nov: Reasoning with verifiers (+2 more)")
+    assert 'Why: matches "reasoning" · cs.CL · 142 upvotes on Hugging Face' in text
+    assert not Delivery.objects.exists() and not mail.outbox
+
+
+def test_preview_digest_html_and_nothing_to_send(reader) -> None:
+    out = StringIO()
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        call_command("preview_digest", "ada@example.org", "--html", stdout=out)
+    assert out.getvalue().lstrip().lower().startswith("<!doctype html>")
+    SubscriberFactory(email="nobody@example.org", keywords=["quantum gravity"])
+    out = StringIO()
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        call_command("preview_digest", "nobody@example.org", stdout=out)
+    assert (
+        out.getvalue().strip()
+        == "No digest for nobody@example.org now: no new papers matched your preferences."
+    )
+
+
+def test_send_digests_now_sync_sends_to_every_active_subscriber(llm, papers) -> None:
+    SubscriberFactory(email="a@example.org", topics=[llm], timezone="America/Los_Angeles", send_hour=23)
+    SubscriberFactory(email="b@example.org", topics=[llm])
+    SubscriberFactory(email="c@example.org", topics=[llm], status="paused")
+    out = StringIO()
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        call_command("send_digests", "--now", "--sync", stdout=out)
+    assert out.getvalue().splitlines() == [
+        "2 due, 2 deliveries created, 0 recovered, 2 queued in 1 chunks",
+        "2 sent, 0 skipped (nothing new), 0 suppressed, 0 failed",
+    ]
+    assert sorted(m.to[0] for m in mail.outbox) == ["a@example.org", "b@example.org"]
