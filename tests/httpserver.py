@@ -27,6 +27,7 @@ class FeedServer:
     def __init__(self) -> None:
         self.scripts: dict[str, list[Reply]] = {}
         self.requests: dict[str, list[dict[str, str]]] = defaultdict(list)
+        self.bodies: dict[str, list[bytes]] = defaultdict(list)
         self._lock = threading.Lock()
         server = self
 
@@ -35,6 +36,13 @@ class FeedServer:
 
             def log_message(self, format: str, *args: object) -> None:
                 pass
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                body = self.rfile.read(length) if length else b""
+                with server._lock:
+                    server.bodies[self.path.split("?")[0]].append(body)
+                self.do_GET()
 
             def do_GET(self) -> None:
                 path = self.path

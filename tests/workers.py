@@ -105,3 +105,18 @@ def wait_for(predicate, *, timeout: float = 30, interval: float = 0.2):  # type:
             return value
         time.sleep(interval)
     raise AssertionError(f"condition not met within {timeout}s")
+
+
+@contextmanager
+def real_queue() -> Iterator[None]:
+    """Send tasks from this process to the test workers' broker instead of running them in-process."""
+    from newsletter.celery import app
+
+    saved = (app.conf.task_always_eager, app.conf.broker_url)
+    app.conf.task_always_eager, app.conf.broker_url = False, worker_broker_url()
+    app._pool = app.amqp._producer_pool = None  # rebuilt from the new broker URL
+    try:
+        yield
+    finally:
+        app.conf.task_always_eager, app.conf.broker_url = saved
+        app._pool = app.amqp._producer_pool = None

@@ -7,28 +7,20 @@ from pathlib import Path
 
 import pytest
 
-from newsletter.celery import app
 from subscribers.models import Subscriber
-from tests.workers import celery_worker, wait_for, worker_broker_url
+from tests.workers import celery_worker, real_queue, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
 
 
 @pytest.fixture
-def real_queue():
-    """Send tasks to the test worker's broker instead of running them in-process."""
-    saved = (app.conf.task_always_eager, app.conf.broker_url)
-    app.conf.task_always_eager, app.conf.broker_url = False, worker_broker_url()
-    app._pool = app.amqp._producer_pool = None  # rebuilt from the new broker URL
-    try:
+def queue_to_worker():
+    with real_queue():
         yield
-    finally:
-        app.conf.task_always_eager, app.conf.broker_url = saved
-        app._pool = app.amqp._producer_pool = None
 
 
 def test_the_confirmation_email_is_sent_by_a_worker(
-    client, default_topics, real_queue, tmp_path: Path
+    client, default_topics, queue_to_worker, tmp_path: Path
 ) -> None:
     mail_dir = tmp_path / "mail"
     env = {
@@ -36,7 +28,7 @@ def test_the_confirmation_email_is_sent_by_a_worker(
         "PAPERMAIL_VAR_DIR": str(tmp_path / "var"),
         "SITE_URL": "https://papers.example.org",
     }
-    with celery_worker(tmp_path, queues="default", extra_env=env):
+    with celery_worker(tmp_path, queues="send", extra_env=env):
         response = client.post(
             "/subscribe/",
             {

@@ -1,0 +1,150 @@
+"""A real Anymail HTTP backend (Mailgun) against a local fake Mailgun API: payload, errors, retries."""
+
+from __future__ import annotations
+
+import datetime as dt
+import email
+import email.policy
+import json
+from urllib.parse import parse_qs
+
+import pytest
+
+from newsletter import services
+from newsletter.models import Delivery
+from tests.factories import SubscriberFactory
+from tests.httpserver import Reply
+from tests.newsletter.conftest import PARIS_SEVEN
+
+pytestmark = pytest.mark.django_db
+PATH = "/v3/papers.example.org/messages"
+OK = Reply(
+    body=json.dumps(
+        {"id": "<20261125060000.1@papers.example.org>", "message": "Queued. Thank you."}
+    ).encode(),
+    headers={"Content-Type": "application/json"},
+)
+
+
+@pytest.fixture
+def mailgun(settings, feed_server):
+    settings.EMAIL_BACKEND = "anymail.backends.mailgun.EmailBackend"
+    settings.ANYMAIL = {
+        "MAILGUN_API_KEY": "key-test-123",
+        "MAILGUN_API_URL": feed_server.url("/v3"),
+        "MAILGUN_SENDER_DOMAIN": "papers.example.org",
+    }
+    settings.DEFAULT_FROM_EMAIL = "papermail <digest@papers.example.org>"
+    return feed_server
+
+
+def form_fields(body: bytes, content_type: str) -> dict[str, list[str]]:
+    """Parse a form body (urlencoded, or multipart when there are attachments) into {name: [values]}."""
+    if content_type.startswith("application/x-www-form-urlencoded"):
+        return parse_qs(body.decode(), keep_blank_values=True)
+    message = email.message_from_bytes(
+        f"Content-Type: {content_type}\r\n\r\n".encode() + body, policy=email.policy.HTTP
+    )
+    fields: dict[str, list[str]] = {}
+    for part in message.iter_parts():
+        name = part.get_param("name", header="content-disposition")
+        fields.setdefault(name, []).append(
+            part.get_content().strip() if part.get_content_type().startswith("text") else part.get_payload()
+        )
+    return fields
+
+
+def send_chunk(when: dt.datetime = PARIS_SEVEN) -> services.ChunkResult | Exception:
+    result = services.digests_dispatch(now=when, enqueue=False)
+    try:
+        return services.chunk_send(delivery_ids=[pk for chunk in result.chunks for pk in chunk], now=when)
+    except services.TransientSendError as error:
+        return error
+
+
+def test_the_provider_receives_the_real_payload(mailgun, llm, papers) -> None:
+    mailgun.script(PATH, OK)
+    subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
+    assert send_chunk().sent == 1
+    [headers] = mailgun.requests[PATH]
+    assert headers["Authorization"].startswith("Basic ")
+    fields = form_fields(mailgun.bodies[PATH][0], headers["Content-Type"])
+    assert fields["to"] == ["ada@example.org"]
+    assert fields["from"] == ["papermail <digest@papers.example.org>"]
+    assert fields["subject"] == ["Wed 25 Nov: Reasoning with verifiers (+2 more)"]
+    assert "Reasoning with verifiers" in fields["text"][0] and "Reasoning with verifiers" in fields["html"][0]
+    assert fields["h:List-Unsubscribe"][0].startswith("<https://papers.example.org/unsubscribe/")
+    assert fields["h:List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
+    delivery = Delivery.objects.get()
+    assert json.loads(fields["v:delivery_id"][0]) == delivery.pk or fields["v:delivery_id"] == [
+        str(delivery.pk)
+    ]
+    assert fields["o:tag"] == ["digest", "daily"]
+    assert delivery.message_id == "<20261125060000.1@papers.example.org>"
+    assert delivery.subscriber == subscriber and delivery.state == Delivery.State.SENT
+
+
+def test_a_provider_outage_puts_the_chunk_back_and_the_retry_sends_once(mailgun, llm, papers) -> None:
+    mailgun.script(PATH, Reply(status=503, body=b"Service Unavailable"), OK)
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    SubscriberFactory(email="bob@example.org", topics=[llm])
+    outcome = send_chunk()
+    assert isinstance(outcome, services.TransientSendError) and "503" in str(outcome)
+    assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.PENDING}
+    assert all(d.retry_after and d.last_error for d in Delivery.objects.all())
+    ids = list(Delivery.objects.values_list("pk", flat=True))
+    # The task's own retry owns the rows: the dispatcher does not queue them a second time...
+    assert services.digests_dispatch(now=PARIS_SEVEN + dt.timedelta(minutes=5), enqueue=False).enqueued == 0
+    # ...and the retry sends each once.
+    assert services.chunk_send(delivery_ids=ids, now=PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 2
+    assert sorted(Delivery.objects.values_list("state", flat=True)) == [Delivery.State.SENT] * 2
+    assert len(mailgun.bodies[PATH]) == 3  # one refused, then one each
+
+
+def test_rows_whose_retry_was_lost_are_queued_again_by_the_dispatcher(mailgun, llm, papers, settings) -> None:
+    mailgun.script(PATH, Reply(status=502, body=b"Bad Gateway"), OK)
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    send_chunk()  # transient failure; then the broker loses the retry message
+    later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_REQUEUE_SECONDS + 60)
+    result = services.digests_dispatch(now=later, enqueue=False)
+    assert result.enqueued == 1
+    assert services.chunk_send(delivery_ids=result.chunks[0], now=later).sent == 1
+
+
+def test_a_rejected_address_fails_alone_and_is_not_retried(mailgun, llm, papers) -> None:
+    bad = Reply(
+        status=400,
+        body=json.dumps(
+            {"message": "'to' parameter is not a valid address. please check documentation"}
+        ).encode(),
+        headers={"Content-Type": "application/json"},
+    )
+    mailgun.script(PATH, bad, OK)
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    SubscriberFactory(email="bob@example.org", topics=[llm])
+    outcome = send_chunk()
+    assert (outcome.sent, outcome.failed) == (1, 1)
+    failed = Delivery.objects.get(state=Delivery.State.FAILED)
+    assert "not a valid address" in failed.last_error
+    assert services.digests_dispatch(now=PARIS_SEVEN + dt.timedelta(hours=1), enqueue=False).enqueued == 0
+
+
+def test_a_rate_limit_is_transient(mailgun, llm, papers) -> None:
+    mailgun.script(
+        PATH,
+        Reply(status=429, body=b'{"message": "slow down"}', headers={"Content-Type": "application/json"}),
+    )
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    assert isinstance(send_chunk(), services.TransientSendError)
+    assert Delivery.objects.get().state == Delivery.State.PENDING
+
+
+def test_retry_failed_sends_a_failed_delivery_once_more(mailgun, llm, papers) -> None:
+    bad = Reply(status=400, body=b'{"message": "bad"}', headers={"Content-Type": "application/json"})
+    mailgun.script(PATH, bad, OK)
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    send_chunk()
+    failed = Delivery.objects.get()
+    assert services.deliveries_retry_failed(delivery_ids=[failed.pk]) == 1
+    assert send_chunk(PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 1
+    assert services.deliveries_retry_failed(delivery_ids=[failed.pk]) == 0  # sent rows stay sent
