@@ -6,4 +6,4 @@ class NewsletterConfig(AppConfig):
     verbose_name = "Newsletter"
 
     def ready(self) -> None:
-        from newsletter import webhooks  # noqa: F401 - connects the tracking signal receiver
+        from newsletter import checks, webhooks  # noqa: F401 - registers checks, connects the signal receiver

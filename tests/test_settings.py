@@ -123,7 +123,53 @@ def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path: Pa
         "SECRET_KEY": "q8Zr-3vN!pX2@tLm9#Wc7$yHb4%Kd6^Fs1&Gj5*Ue0(Ai)Ro_Tn+Ml=Vw",
         "ALLOWED_HOSTS": "papers.example.org",
         "SITE_URL": "https://papers.example.org",
+        "ANYMAIL_PROVIDER": "postmark",
+        "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
+        "WEBHOOK_SECRET": "hook:s3cret",
     }
     result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
     assert result.returncode == 0, result.stdout + result.stderr
     assert "System check identified no issues" in result.stdout
+
+
+def test_anymail_provider_and_its_keys_come_from_the_environment(tmp_path: Path) -> None:
+    env = {
+        "ANYMAIL_PROVIDER": "mailgun",
+        "ANYMAIL_MAILGUN_API_KEY": "key-1",
+        "ANYMAIL_MAILGUN_API_URL": "https://api.eu.mailgun.net/v3",
+        "WEBHOOK_SECRET": "u:p",
+    }
+    assert show("settings.EMAIL_BACKEND", env, tmp_path) == "'anymail.backends.mailgun.EmailBackend'"
+    anymail = show("sorted(settings.ANYMAIL.items())", env, tmp_path)
+    assert (
+        anymail == "[('MAILGUN_API_KEY', 'key-1'), ('MAILGUN_API_URL', 'https://api.eu.mailgun.net/v3'),"
+        " ('WEBHOOK_SECRET', 'u:p')]"
+    )
+
+
+def test_email_url_selects_smtp(tmp_path: Path) -> None:
+    env = {"EMAIL_URL": "smtp+tls://user:pass@smtp.example.org:587"}
+    assert show(
+        "(settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS)",
+        env,
+        tmp_path,
+    ) == ("('django.core.mail.backends.smtp.EmailBackend', 'smtp.example.org', 587, True)")
+
+
+def test_by_default_mail_is_written_to_files(tmp_path: Path) -> None:
+    assert show("settings.EMAIL_BACKEND", {}, tmp_path) == "'newsletter.mail_backends.EmlFileBackend'"
+
+
+def test_an_unknown_provider_fails_the_system_check(tmp_path: Path) -> None:
+    result = manage("check", env={"ANYMAIL_PROVIDER": "nosuchprovider"}, tmp_path=tmp_path)
+    assert result.returncode != 0 and "papermail.E001" in result.stderr
+
+
+def test_production_without_a_provider_is_flagged_by_the_deploy_check(tmp_path: Path) -> None:
+    env = {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": "q8Zr-3vN!pX2@tLm9#Wc7$yHb4%Kd6^Fs1&Gj5*Ue0(Ai)Ro_Tn+Ml=Vw",
+        "ALLOWED_HOSTS": "x.example.org",
+    }
+    result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert "papermail.W002" in result.stderr and "papermail.W003" in result.stderr
