@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
-from django.contrib import admin
+from django.contrib import admin, messages
+from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
+from django.urls import reverse
+from django.utils.html import format_html
 
-from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin, TrackingEvent
+from newsletter import services
+from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin, TrackingEvent
 
 
 class ReadOnlyMixin:
@@ -18,9 +22,69 @@ class ReadOnlyMixin:
 
 @admin.register(Edition)
 class EditionAdmin(ReadOnlyMixin, admin.ModelAdmin):
-    list_display = ("date", "cadence", "created_at")
+    list_display = ("date", "cadence", "due", "sent", "failed", "skipped", "suppressed", "bounced")
     list_filter = ("cadence",)
     date_hierarchy = "date"
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Edition]:
+        state = lambda value: Count("deliveries", filter=Q(deliveries__state=value))  # noqa: E731
+        return (
+            super()
+            .get_queryset(request)
+            .annotate(
+                n_due=Count("deliveries"),
+                n_sent=state(Delivery.State.SENT),
+                n_failed=state(Delivery.State.FAILED),
+                n_skipped=state(Delivery.State.SKIPPED),
+                n_suppressed=state(Delivery.State.SUPPRESSED),
+                n_bounced=Count("deliveries", filter=Q(deliveries__bounced_at__isnull=False)),
+            )
+        )
+
+    def _link(self, edition: Edition, count: int, state: str = "") -> str:
+        url = reverse("admin:newsletter_delivery_changelist") + f"?edition__id__exact={edition.pk}"
+        if state:
+            url += f"&state__exact={state}"
+        return format_html('<a href="{}">{}</a>', url, count)
+
+    @admin.display(description="due", ordering="n_due")
+    def due(self, edition: Edition) -> str:
+        return self._link(edition, edition.n_due)  # type: ignore[attr-defined]
+
+    @admin.display(description="sent", ordering="n_sent")
+    def sent(self, edition: Edition) -> str:
+        return self._link(edition, edition.n_sent, Delivery.State.SENT)  # type: ignore[attr-defined]
+
+    @admin.display(description="failed", ordering="n_failed")
+    def failed(self, edition: Edition) -> str:
+        return self._link(edition, edition.n_failed, Delivery.State.FAILED)  # type: ignore[attr-defined]
+
+    @admin.display(description="skipped", ordering="n_skipped")
+    def skipped(self, edition: Edition) -> str:
+        return self._link(edition, edition.n_skipped, Delivery.State.SKIPPED)  # type: ignore[attr-defined]
+
+    @admin.display(description="suppressed", ordering="n_suppressed")
+    def suppressed(self, edition: Edition) -> str:
+        return self._link(edition, edition.n_suppressed, Delivery.State.SUPPRESSED)  # type: ignore[attr-defined]
+
+    @admin.display(description="bounced", ordering="n_bounced")
+    def bounced(self, edition: Edition) -> int:
+        return edition.n_bounced  # type: ignore[attr-defined]
+
+
+class HasErrorFilter(admin.SimpleListFilter):
+    title = "error"
+    parameter_name = "has_error"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "With an error"), ("no", "Without")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> QuerySet[Delivery]:
+        if self.value() == "yes":
+            return queryset.exclude(last_error="")
+        if self.value() == "no":
+            return queryset.filter(last_error="")
+        return queryset
 
 
 class DeliveryItemInline(ReadOnlyMixin, admin.TabularInline):
@@ -43,11 +107,30 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
         "skip_reason",
         "last_error",
     )
-    list_filter = ("state", "edition__cadence", "edition__date")
+    list_filter = ("state", HasErrorFilter, "edition__cadence", "edition__date")
     search_fields = ("subscriber__email", "message_id", "last_error")
     list_select_related = ("subscriber", "edition")
     inlines = (DeliveryItemInline,)
     show_full_result_count = False
+    actions = ("retry_failed",)
+
+    def has_retry_permission(self, request: HttpRequest) -> bool:
+        return request.user.has_perm("newsletter.retry_delivery")
+
+    @admin.action(description="Retry failed deliveries (each is still sent once)", permissions=["retry"])
+    def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
+        count = services.deliveries_retry_failed(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        self.message_user(
+            request,
+            f"Queued {count} failed deliveries again; others were left as they are.",
+            messages.SUCCESS,
+        )
+
+
+@admin.register(DispatchRun)
+class DispatchRunAdmin(ReadOnlyMixin, admin.ModelAdmin):
+    list_display = ("started_at", "due", "created", "recovered", "enqueued", "chunks")
+    date_hierarchy = "started_at"
 
 
 @admin.register(TrackingEvent)

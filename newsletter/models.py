@@ -18,6 +18,7 @@ class Edition(models.Model):
 
     class Meta:
         ordering = ["-date", "cadence"]
+        permissions = [("preview_digest", "Can preview any subscriber's digest and send a test to oneself")]
         constraints = [
             models.UniqueConstraint(fields=["cadence", "date"], name="edition_unique_cadence_date")
         ]
@@ -63,6 +64,7 @@ class Delivery(models.Model):
 
     class Meta:
         verbose_name_plural = "deliveries"
+        permissions = [("retry_delivery", "Can re-queue failed deliveries")]
         constraints = [
             models.UniqueConstraint(
                 fields=["subscriber", "edition"], name="delivery_unique_subscriber_edition"
@@ -75,6 +77,24 @@ class Delivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.edition} to subscriber {self.subscriber_id} ({self.state})"
+
+
+class DispatchRun(models.Model):
+    """One run of the dispatcher and what it did."""
+
+    started_at = models.DateTimeField(default=timezone.now, db_index=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    due = models.PositiveIntegerField(default=0)
+    created = models.PositiveIntegerField(default=0)
+    recovered = models.PositiveIntegerField(default=0)
+    enqueued = models.PositiveIntegerField(default=0)
+    chunks = models.PositiveIntegerField(default=0)
+
+    class Meta:
+        ordering = ["-started_at"]
+
+    def __str__(self) -> str:
+        return f"dispatch at {self.started_at:%Y-%m-%d %H:%M}: {self.created} created, {self.enqueued} queued"
 
 
 class DeliveryItem(models.Model):

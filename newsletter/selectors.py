@@ -400,3 +400,74 @@ def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
             content, services.personal_parts(draft)
         )
     return preview
+
+
+# --- The editor console ------------------------------------------------------------------------------
+
+
+def dashboard(*, now: dt.datetime) -> dict[str, object]:
+    """Return today's figures for the admin index (a fixed number of queries)."""
+    from django.db.models import Count, Sum
+
+    from newsletter.models import DispatchRun
+    from papers.models import Feed, FetchRun
+
+    today = now.date()
+    ingested = list(
+        FetchRun.objects.filter(started_at__date=today)
+        .values("feed_id", "feed__name")
+        .annotate(
+            runs=Count("id"),
+            new=Sum("new"),
+            updated=Sum("updated"),
+            errors=Count("id", filter=Q(status="error")),
+        )
+        .order_by("feed__name")
+    )
+    states = dict(Subscriber.objects.values_list("status").annotate(n=Count("id")).order_by())
+    deliveries_today = dict(
+        Delivery.objects.filter(created_at__date=today)
+        .values_list("state")
+        .annotate(n=Count("id"))
+        .order_by()
+    )
+    lease_expired = now - dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+    return {
+        "ingested": ingested,
+        "papers_today": Paper.objects.filter(first_seen_at__date=today).count(),
+        "subscribers": [(label, states.get(value, 0), value) for value, label in Subscriber.Status.choices],
+        "new_subscribers_7d": Subscriber.objects.filter(created_at__gte=now - dt.timedelta(days=7)).count(),
+        "last_dispatch": DispatchRun.objects.order_by("-started_at").first(),
+        "deliveries_today": [
+            (label, deliveries_today.get(value, 0), value) for value, label in Delivery.State.choices
+        ],
+        "failed_deliveries": Delivery.objects.filter(state=Delivery.State.FAILED).count(),
+        "stuck_deliveries": Delivery.objects.filter(
+            state=Delivery.State.SENDING, claimed_at__lt=lease_expired
+        ).count(),
+        "feeds_in_error": Feed.objects.filter(enabled=True, last_status=Feed.Status.ERROR).count(),
+    }
+
+
+def topic_preview(*, topic: object, limit: int = 30) -> tuple[dt.date | None, list[tuple[Paper, str]]]:
+    """Return the latest announcement day and the papers of that day ``topic`` matches now, with why-lines."""
+    latest = Paper.objects.filter(hidden=False).aggregate(latest=Max("announced_on"))["latest"]
+    if latest is None:
+        return None, []
+    papers = {p.pk: p for p in Paper.objects.filter(hidden=False, announced_on=latest).only(*PAPER_FIELDS)}
+    pins: dict[int, set[int]] = defaultdict(set)
+    for paper_id, topic_id in TopicPin.objects.filter(paper_id__in=papers).values_list(
+        "paper_id", "topic_id"
+    ):
+        pins[paper_id].add(topic_id)
+    frozen = {pk: frozenset(ids) for pk, ids in pins.items()}
+    pool = selection.CandidatePool(candidate(p, frozen) for p in papers.values())
+    rule = selection.TopicRule(
+        id=topic.pk,  # type: ignore[attr-defined]
+        name=topic.name,  # type: ignore[attr-defined]
+        categories=frozenset(topic.categories),  # type: ignore[attr-defined]
+        include=tuple(topic.include_keywords),  # type: ignore[attr-defined]
+        exclude=tuple(topic.exclude_keywords),  # type: ignore[attr-defined]
+    )
+    picks = selection.select(selection.Profile(topics=(rule,), max_papers=limit), pool)
+    return latest, [(papers[pick.paper_id], pick.why) for pick in picks]

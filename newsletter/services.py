@@ -27,7 +27,7 @@ from django.db.models import F, Q
 from django.utils import timezone
 
 from newsletter import emails, rendering, selectors
-from newsletter.models import Delivery, DeliveryItem, Edition, TrackingEvent
+from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TrackingEvent
 from subscribers import links
 from subscribers import services as subscriber_services
 from subscribers.models import Subscriber, Suppression
@@ -108,6 +108,15 @@ def digests_dispatch(
 
             for chunk in result.chunks:
                 transaction.on_commit(lambda chunk=chunk: send_chunk.delay(chunk))
+    DispatchRun.objects.create(
+        started_at=now,
+        finished_at=timezone.now(),
+        due=result.due,
+        created=result.created,
+        recovered=result.recovered,
+        enqueued=result.enqueued,
+        chunks=len(result.chunks),
+    )
     logger.info(
         "dispatch: %d due, %d recovered, %d enqueued in %d chunks",
         result.due,
@@ -362,11 +371,47 @@ def _release(delivery_ids: list[int], *, error: Exception, now: dt.datetime) -> 
     )
 
 
-def deliveries_retry_failed(*, delivery_ids: list[int]) -> int:
-    """Put failed deliveries back to pending for the dispatcher to send; return how many."""
-    return Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.FAILED).update(
-        state=Delivery.State.PENDING, queued_at=None, retry_after=None, attempts=0
+def digest_test_send(*, subscriber: Subscriber, to: str) -> bool:
+    """Send ``subscriber``'s digest as it would be now to ``to``, marked [TEST]; record nothing."""
+    preview = selectors.digest_preview(subscriber=subscriber, now=timezone.now())
+    if not preview.html:
+        return False
+    message = emails.digest_message(
+        to=to,
+        subject=preview.subject,
+        text=preview.text,
+        html=preview.html,
+        unsubscribe_headers=subscriber_services.unsubscribe_headers(subscriber=subscriber),
+        delivery_id=0,
+        edition="test",
+        test=True,
     )
+    return message.send() == 1
+
+
+def deliveries_retry_failed(*, delivery_ids: list[int], enqueue: bool = True) -> int:
+    """Put failed deliveries back to pending and queue them; return how many.
+
+    Only rows still failed change, so a delivery sent meanwhile is never sent again.
+    """
+    now = timezone.now()
+    with transaction.atomic():
+        ids = list(
+            Delivery.objects.select_for_update()
+            .filter(pk__in=delivery_ids, state=Delivery.State.FAILED)
+            .values_list("pk", flat=True)
+        )
+        Delivery.objects.filter(pk__in=ids).update(
+            state=Delivery.State.PENDING, queued_at=now if enqueue else None, retry_after=None, attempts=0
+        )
+        if enqueue and ids:
+            from newsletter.tasks import send_chunk
+
+            size = settings.DIGEST_CHUNK_SIZE
+            for start in range(0, len(ids), size):
+                chunk = ids[start : start + size]
+                transaction.on_commit(lambda chunk=chunk: send_chunk.delay(chunk))
+    return len(ids)
 
 
 # --- Provider events ---------------------------------------------------------------------------------------

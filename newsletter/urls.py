@@ -4,10 +4,6 @@ from django.urls import include, path, re_path
 from newsletter import views, webhooks
 from subscribers.urls import TOKEN
 
-admin.site.site_header = "papermail"
-admin.site.site_title = "papermail admin"
-admin.site.index_title = "Editor console"
-
 urlpatterns = [
     path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),

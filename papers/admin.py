@@ -2,14 +2,20 @@
 
 from __future__ import annotations
 
+from django import forms
 from django.contrib import admin, messages
+from django.contrib.admin import helpers
 from django.db import models
-from django.db.models import QuerySet
+from django.db.models import Count, QuerySet
 from django.http import HttpRequest
-from django.utils.html import format_html
+from django.template.response import TemplateResponse
+from django.urls import reverse
+from django.utils.html import format_html, format_html_join
 
+from newsletter.models import TopicPin
 from papers import tasks
 from papers.models import Feed, FetchRun, Paper
+from subscribers.models import Topic
 
 # A URL typed without a scheme means https, as Django 6 will assume.
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}
@@ -29,6 +35,41 @@ class SourceFilter(admin.SimpleListFilter):
         return queryset
 
 
+class HasCodeFilter(admin.SimpleListFilter):
+    title = "has code"
+    parameter_name = "has_code"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        return [("yes", "Yes"), ("no", "No")]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Paper]) -> QuerySet[Paper]:
+        if self.value() == "yes":
+            return queryset.exclude(code_url="")
+        if self.value() == "no":
+            return queryset.filter(code_url="")
+        return queryset
+
+
+class CategoryFilter(admin.SimpleListFilter):
+    """Any of a paper's categories, not only the primary one."""
+
+    title = "category"
+    parameter_name = "category"
+
+    def lookups(self, request: HttpRequest, model_admin: admin.ModelAdmin) -> list[tuple[str, str]]:
+        primary = Paper.objects.exclude(primary_category="").values_list("primary_category", flat=True)
+        return [(c, c) for c in sorted(set(primary.distinct().order_by()[:200]))]
+
+    def queryset(self, request: HttpRequest, queryset: QuerySet[Paper]) -> QuerySet[Paper]:
+        if self.value():
+            return queryset.filter(categories__icontains=f'"{self.value()}"')
+        return queryset
+
+
+class PinForm(forms.Form):
+    topic = forms.ModelChoiceField(queryset=Topic.objects.order_by("position", "name"))
+
+
 @admin.register(Paper)
 class PaperAdmin(admin.ModelAdmin):
     list_display = (
@@ -41,13 +82,96 @@ class PaperAdmin(admin.ModelAdmin):
         "featured",
         "hidden",
     )
-    list_filter = (SourceFilter, "featured", "hidden", "announced_on", "primary_category")
+    list_filter = (SourceFilter, CategoryFilter, "announced_on", "featured", "hidden", HasCodeFilter)
     search_fields = ("arxiv_id", "title", "abstract", "author_names")
     date_hierarchy = "announced_on"
-    readonly_fields = ("sources", "first_seen_at", "last_seen_at")
+    readonly_fields = (
+        "sources",
+        "first_seen_at",
+        "last_seen_at",
+        "pinned_in",
+        "included_in",
+        "feedback_received",
+    )
     list_per_page = 50
     show_full_result_count = False
     formfield_overrides = HTTPS_URLS
+    actions = ("feature", "unfeature", "hide", "unhide", "pin_to_topic")
+
+    @admin.action(description="Feature selected papers", permissions=["change"])
+    def feature(self, request: HttpRequest, queryset: QuerySet[Paper]) -> None:
+        self.message_user(request, f"Featured {queryset.update(featured=True)} paper(s).", messages.SUCCESS)
+
+    @admin.action(description="Unfeature selected papers", permissions=["change"])
+    def unfeature(self, request: HttpRequest, queryset: QuerySet[Paper]) -> None:
+        self.message_user(
+            request, f"Unfeatured {queryset.update(featured=False)} paper(s).", messages.SUCCESS
+        )
+
+    @admin.action(description="Hide selected papers (never sent)", permissions=["change"])
+    def hide(self, request: HttpRequest, queryset: QuerySet[Paper]) -> None:
+        self.message_user(
+            request, f"Hid {queryset.update(hidden=True)} paper(s); they will not be sent.", messages.SUCCESS
+        )
+
+    @admin.action(description="Unhide selected papers", permissions=["change"])
+    def unhide(self, request: HttpRequest, queryset: QuerySet[Paper]) -> None:
+        self.message_user(request, f"Unhid {queryset.update(hidden=False)} paper(s).", messages.SUCCESS)
+
+    @admin.action(description="Pin selected papers to a topic…", permissions=["change"])
+    def pin_to_topic(self, request: HttpRequest, queryset: QuerySet[Paper]) -> TemplateResponse | None:
+        if "apply" in request.POST:
+            form = PinForm(request.POST)
+            if form.is_valid():
+                topic = form.cleaned_data["topic"]
+                pins = [TopicPin(topic=topic, paper=paper) for paper in queryset]
+                TopicPin.objects.bulk_create(pins, ignore_conflicts=True)
+                self.message_user(request, f"Pinned {len(pins)} paper(s) in {topic}.", messages.SUCCESS)
+                return None
+        else:
+            form = PinForm()
+        context = {
+            **self.admin_site.each_context(request),
+            "title": "Pin papers to a topic",
+            "papers": queryset,
+            "form": form,
+            "action_checkbox_name": helpers.ACTION_CHECKBOX_NAME,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/papers/paper/pin_to_topic.html", context)
+
+    @admin.display(description="pinned in")
+    def pinned_in(self, paper: Paper) -> str:
+        return ", ".join(pin.topic.name for pin in paper.pins.select_related("topic")) or "—"
+
+    @admin.display(description="included in deliveries")
+    def included_in(self, paper: Paper) -> str:
+        items = paper.delivery_items.select_related("delivery__subscriber", "delivery__edition").order_by(
+            "-delivery__created_at"
+        )[:50]
+        total = paper.delivery_items.count()
+        rows = format_html_join(
+            "",
+            '<tr><td><a href="{}">{}</a></td><td>{}</td><td>{}</td><td>#{}</td></tr>',
+            (
+                (
+                    reverse("admin:newsletter_delivery_change", args=[i.delivery_id]),
+                    i.delivery.edition,
+                    i.delivery.subscriber.email,
+                    i.delivery.state,
+                    i.position,
+                )
+                for i in items
+            ),
+        )
+        if not total:
+            return "Not sent to anyone yet."
+        return format_html("<p>{} deliveries (latest 50):</p><table>{}</table>", total, rows)
+
+    @admin.display(description="feedback received")
+    def feedback_received(self, paper: Paper) -> str:
+        counts = dict(paper.feedback.values_list("value").annotate(n=Count("id")).order_by())
+        return f"{counts.get(1, 0)} x more like this, {counts.get(-1, 0)} x less like this"
 
     @admin.display(description="title", ordering="title")
     def title_short(self, paper: Paper) -> str:

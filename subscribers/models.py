@@ -82,6 +82,7 @@ class Subscriber(models.Model):
 
     class Meta:
         indexes = [models.Index(fields=["status", "cadence"], name="subscriber_due_idx")]
+        permissions = [("export_subscriber", "Can export subscribers as CSV")]
 
     def __str__(self) -> str:
         return self.email

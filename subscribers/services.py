@@ -290,6 +290,20 @@ def subscriber_resubscribe(*, subscriber: Subscriber, request: RequestInfo) -> b
     return True
 
 
+def subscriber_reactivate(*, subscriber: Subscriber) -> bool:
+    """Ask a subscriber who is not active to confirm again; an admin never bypasses consent.
+
+    Returns whether a confirmation email was queued (active subscribers need none).
+    """
+    if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        return False
+    _event(subscriber, SubscriberEvent.Kind.REACTIVATION_REQUESTED)
+    subscription_request(
+        email=subscriber.email, preferences=Preferences.of(subscriber), request=RequestInfo()
+    )
+    return True
+
+
 def subscriber_suppress(*, email: str, reason: str, detail: dict[str, Any] | None = None) -> bool:
     """Put an address on the suppression list and stop its mail; return whether it was new."""
     email = email.strip().lower()

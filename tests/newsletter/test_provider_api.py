@@ -145,6 +145,8 @@ def test_retry_failed_sends_a_failed_delivery_once_more(mailgun, llm, papers) ->
     SubscriberFactory(email="ada@example.org", topics=[llm])
     send_chunk()
     failed = Delivery.objects.get()
-    assert services.deliveries_retry_failed(delivery_ids=[failed.pk]) == 1
+    assert services.deliveries_retry_failed(delivery_ids=[failed.pk], enqueue=False) == 1
     assert send_chunk(PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 1
-    assert services.deliveries_retry_failed(delivery_ids=[failed.pk]) == 0  # sent rows stay sent
+    assert (
+        services.deliveries_retry_failed(delivery_ids=[failed.pk], enqueue=False) == 0
+    )  # sent rows stay sent
