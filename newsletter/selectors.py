@@ -369,6 +369,7 @@ class Preview:
     """What a subscriber would be sent now: the plan, and the message if there is one."""
 
     planned: Planned
+    items: list[tuple[Paper, selection.Pick]] = field(default_factory=list)
     subject: str = ""
     text: str = ""
     html: str = ""
@@ -391,7 +392,7 @@ def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
         subscriber.status = Subscriber.Status.ACTIVE
     plan = chunk_plan(deliveries=[draft])
     planned = plan.planned[0]
-    preview = Preview(planned=planned)
+    preview = Preview(planned=planned, items=[(plan.papers[p.paper_id], p) for p in planned.picks])
     if planned.picks and not planned.suppressed:
         content = rendering.render_digest(
             edition=edition, picks=planned.picks, papers=plan.papers, profile=plan.profiles[subscriber.pk]

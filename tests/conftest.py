@@ -91,3 +91,21 @@ def default_topics() -> None:
     from django.apps import apps
 
     importlib.import_module("subscribers.migrations.0002_default_topics").create(apps, None)
+
+
+@pytest.fixture
+def roles() -> None:
+    """Re-create the Editors and Admins groups (transactional tests flush them away)."""
+    import importlib
+
+    from django.contrib.auth.models import Group, Permission
+
+    migration = importlib.import_module("newsletter.migrations.0004_roles")
+
+    def permissions(pairs):  # type: ignore[no-untyped-def]
+        return [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in pairs]
+
+    Group.objects.get_or_create(name="Editors")[0].permissions.set(permissions(migration.EDITOR_PERMISSIONS))
+    Group.objects.get_or_create(name="Admins")[0].permissions.set(
+        permissions(migration.EDITOR_PERMISSIONS + migration.ADMIN_EXTRA_PERMISSIONS)
+    )

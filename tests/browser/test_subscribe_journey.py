@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from playwright.sync_api import expect
 
 from subscribers.models import Subscriber
 from tests.browser.conftest import shot
@@ -27,7 +28,7 @@ def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(
 
     # 1. The home page: the latest papers and the sign-up form.
     page.goto(live_server.url + "/")
-    assert page.get_by_role("heading", name="Latest papers").is_visible()
+    expect(page.get_by_role("heading", name="Latest papers")).to_be_visible()
     assert page.locator("select[name=timezone]").input_value() == "Europe/Berlin"  # from the browser
     shot(page, "01-home")
     page.get_by_label("Email address").fill("grace@example.org")
@@ -35,7 +36,7 @@ def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(
     page.get_by_label("Keywords").fill('reasoning, "state space model", -robotics')
     page.get_by_role("button", name="Subscribe").click()
     page.wait_for_url("**/subscribe/check-your-inbox/")
-    assert page.get_by_role("heading", name="Check your inbox").is_visible()
+    expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
     shot(page, "02-check-inbox")
 
     # 2. The confirmation email's link opens a page; only its button confirms.
@@ -44,7 +45,7 @@ def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(
     shot(page, "03-confirm")
     assert Subscriber.objects.get(email="grace@example.org").status == "pending"
     page.get_by_role("button", name="Yes, subscribe me").click()
-    assert page.get_by_role("heading", name="You're subscribed").is_visible()
+    expect(page.get_by_role("heading", name="You're subscribed")).to_be_visible()
     shot(page, "04-confirmed")
     subscriber = Subscriber.objects.get(email="grace@example.org")
     assert subscriber.status == "active" and subscriber.timezone == "Europe/Berlin"
@@ -63,11 +64,11 @@ def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(
     page.get_by_label("Large language models").uncheck()
     page.get_by_label("AI agents").check()
     page.get_by_role("button", name="Save preferences").click()
-    assert page.get_by_text("Preferences saved.").is_visible()
+    expect(page.get_by_text("Preferences saved.")).to_be_visible()
     shot(page, "06-saved")
     assert sorted(subscriber.topics.values_list("slug", flat=True)) == ["agents"]
     page.get_by_role("button", name="Unsubscribe").click()
-    assert page.get_by_role("heading", name="You're unsubscribed").is_visible()
+    expect(page.get_by_role("heading", name="You're unsubscribed")).to_be_visible()
     shot(page, "07-unsubscribed")
     subscriber.refresh_from_db()
     assert subscriber.status == "unsubscribed"
