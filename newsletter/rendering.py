@@ -1,8 +1,13 @@
-"""Rendering a digest once per distinct content, then personalising it per subscriber.
+"""Rendering digests: each paper and each edition's frame once, every digest by assembly.
 
-The shared body carries placeholders for the per-subscriber parts (links that
-hold signed tokens, the address). :func:`render_digest` does the expensive work
-(templates, CSS inlining) once; :func:`personalise` is string replacement.
+Rendering a template and inlining its CSS costs milliseconds; a batch of
+thousands of digests shares a few hundred papers and one or two editions. So a
+:class:`DigestRenderer` renders and inlines each paper's block once (with a
+marker where the subscriber-specific why-line goes) and each edition's frame
+once (with markers for the items, the count and the interests), and a digest is
+assembled from them by string replacement. The per-subscriber parts (links
+with signed tokens, the address) stay markers until :func:`personalise`, or are
+handed to the provider as merge data.
 """
 
 from __future__ import annotations
@@ -14,6 +19,7 @@ from dataclasses import dataclass
 import css_inline
 from django.conf import settings
 from django.template.loader import render_to_string
+from django.utils.html import escape
 
 from newsletter import selection
 from newsletter.models import Edition
@@ -23,13 +29,14 @@ SUMMARY_LIMIT = 320
 GMAIL_CLIP_BYTES = 102 * 1024
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 _INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
+_ITEM_START, _ITEM_END = "<!--PM-ITEM-START-->", "<!--PM-ITEM-END-->"
 
 PERSONAL_PARTS = ("manage_url", "unsubscribe_url", "view_url", "feedback_base", "feed_url", "email")
 
 
 @dataclass(frozen=True)
 class DigestContent:
-    """A rendered digest with placeholders for the per-subscriber parts."""
+    """A rendered digest with markers for the per-subscriber parts."""
 
     subject: str
     text: str
@@ -64,9 +71,8 @@ def summary_of(paper: Paper) -> str:
     abstract = paper.abstract
     if len(abstract) <= SUMMARY_LIMIT:
         return abstract
-    sentences = _SENTENCE_END.split(abstract)
     summary = ""
-    for sentence in sentences:
+    for sentence in _SENTENCE_END.split(abstract):
         if len(summary) + len(sentence) + 1 > SUMMARY_LIMIT:
             break
         summary = f"{summary} {sentence}".strip()
@@ -87,40 +93,6 @@ def subject_for(edition: Edition, top: Paper, count: int) -> str:
     return f"{edition.date:%a %-d %b}: {shorten(top.title, 70)}{more}"
 
 
-def render_digest(
-    *, edition: Edition, picks: list[selection.Pick], papers: dict[int, Paper], profile: selection.Profile
-) -> DigestContent:
-    """Render a digest's subject, text and HTML (CSS inlined) with per-subscriber placeholders."""
-    nonce = secrets.token_hex(6)
-    placeholders = {part: f"PM{nonce}{part.upper()}X" for part in PERSONAL_PARTS}
-    items = [
-        {
-            "paper": papers[pick.paper_id],
-            "why": pick.why,
-            "authors": authors_of(papers[pick.paper_id]),
-            "summary": summary_of(papers[pick.paper_id]),
-            "more_url": f"{placeholders['feedback_base']}{pick.paper_id}/more/",
-            "less_url": f"{placeholders['feedback_base']}{pick.paper_id}/less/",
-        }
-        for pick in picks
-    ]
-    context = {
-        "edition": edition,
-        "items": items,
-        "interests": interests_of(profile),
-        "site_url": settings.SITE_URL,
-        "postal_address": settings.POSTAL_ADDRESS,
-        **placeholders,
-    }
-    html = _INLINER.inline(render_to_string("emails/digest/body.html", context))
-    return DigestContent(
-        subject=subject_for(edition, papers[picks[0].paper_id], len(picks)),
-        text=render_to_string("emails/digest/body.txt", context),
-        html=html,
-        placeholders=placeholders,
-    )
-
-
 def interests_of(profile: selection.Profile) -> str:
     """Return what the subscriber asked for, in words, for "why you receive this"."""
     parts = [topic.name for topic in profile.topics]
@@ -131,15 +103,109 @@ def interests_of(profile: selection.Profile) -> str:
     return ", ".join(parts)
 
 
+class DigestRenderer:
+    """Renders digests for one batch, caching each paper block and each edition frame."""
+
+    def __init__(self) -> None:
+        nonce = secrets.token_hex(6)
+        marker = lambda name: f"PM{nonce}{name.upper()}X"  # noqa: E731 - unguessable by paper text
+        self.placeholders = {part: marker(part) for part in PERSONAL_PARTS}
+        self._why, self._items, self._count, self._interests, self._position = (
+            marker("why"),
+            marker("items"),
+            marker("count"),
+            marker("interests"),
+            marker("position"),
+        )
+        self._blocks: dict[int, tuple[str, str]] = {}
+        self._frames: dict[int | None, tuple[str, str]] = {}
+
+    def _block(self, paper: Paper) -> tuple[str, str]:
+        block = self._blocks.get(paper.pk)
+        if block is None:
+            feedback = self.placeholders["feedback_base"]
+            context = {
+                "item": {
+                    "paper": paper,
+                    "why": self._why,
+                    "authors": authors_of(paper),
+                    "summary": summary_of(paper),
+                    "more_url": f"{feedback}{paper.pk}/more/",
+                    "less_url": f"{feedback}{paper.pk}/less/",
+                },
+                "position": self._position,
+            }
+            document = _INLINER.inline(render_to_string("emails/digest/_item_document.html", context))
+            html = document[
+                document.index(_ITEM_START) + len(_ITEM_START) : document.index(_ITEM_END)
+            ].strip()
+            block = (html, render_to_string("emails/digest/_item.txt", context))
+            self._blocks[paper.pk] = block
+        return block
+
+    def _frame(self, edition: Edition) -> tuple[str, str]:
+        frame = self._frames.get(edition.pk)
+        if frame is None:
+            context = {
+                "edition": edition,
+                "items_marker": self._items,
+                "count_marker": self._count,
+                "interests_marker": self._interests,
+                "site_url": settings.SITE_URL,
+                "postal_address": settings.POSTAL_ADDRESS,
+                **self.placeholders,
+            }
+            frame = (
+                _INLINER.inline(render_to_string("emails/digest/body.html", context)),
+                render_to_string("emails/digest/body.txt", context),
+            )
+            self._frames[edition.pk] = frame
+        return frame
+
+    def render(
+        self,
+        *,
+        edition: Edition,
+        picks: list[selection.Pick],
+        papers: dict[int, Paper],
+        profile: selection.Profile,
+    ) -> DigestContent:
+        """Return the digest for these picks, with markers for the per-subscriber parts."""
+        html_items, text_items = [], []
+        for position, pick in enumerate(picks, 1):
+            html_block, text_block = self._block(papers[pick.paper_id])
+            html_items.append(html_block.replace(self._why, escape(pick.why)))
+            text_items.append(text_block.replace(self._why, pick.why).replace(self._position, str(position)))
+        html_frame, text_frame = self._frame(edition)
+        interests = interests_of(profile)
+        count = f"{len(picks)} paper{'s' if len(picks) != 1 else ''}"
+        html = (
+            # The items marker is an HTML comment: bare text inside a table would be moved out by the parser.
+            html_frame.replace(f"<!--{self._items}-->", "\n".join(html_items))
+            .replace(self._interests, escape(interests))
+            .replace(self._count, count)
+        )
+        text = text_frame.replace(self._items, "".join(text_items)).replace(self._interests, interests)
+        return DigestContent(
+            subject=subject_for(edition, papers[picks[0].paper_id], len(picks)),
+            text=text,
+            html=html,
+            placeholders=self.placeholders,
+        )
+
+
+def render_digest(
+    *, edition: Edition, picks: list[selection.Pick], papers: dict[int, Paper], profile: selection.Profile
+) -> DigestContent:
+    """Render one digest (for previews and the browser view)."""
+    return DigestRenderer().render(edition=edition, picks=picks, papers=papers, profile=profile)
+
+
 def personalise(content: DigestContent, personal: Personal) -> tuple[str, str, str]:
-    """Return (subject, text, html) with the placeholders replaced by this subscriber's parts."""
+    """Return (subject, text, html) with the markers replaced by this subscriber's parts."""
     text, html = content.text, content.html
     for part, marker in content.placeholders.items():
         value = getattr(personal, part)
         text = text.replace(marker, value)
-        html = html.replace(marker, _html_escape(value))
+        html = html.replace(marker, escape(value))
     return content.subject, text, html
-
-
-def _html_escape(value: str) -> str:
-    return value.replace("&", "&amp;").replace("<", "&lt;").replace(">", "&gt;").replace('"', "&quot;")

@@ -218,6 +218,7 @@ def personal_parts(delivery: Delivery) -> rendering.Personal:
 
 def build_messages(plan: selectors.ChunkPlan, *, test: bool = False) -> list[tuple[Delivery, object]]:
     """Return (delivery, message) for each delivery with papers; a distinct digest is rendered once."""
+    renderer = rendering.DigestRenderer()
     rendered: dict[tuple[object, ...], rendering.DigestContent] = {}
     messages = []
     for planned in plan.planned:
@@ -232,7 +233,7 @@ def build_messages(plan: selectors.ChunkPlan, *, test: bool = False) -> list[tup
         )
         content = rendered.get(key)
         if content is None:
-            content = rendering.render_digest(
+            content = renderer.render(
                 edition=delivery.edition, picks=planned.picks, papers=plan.papers, profile=profile
             )
             rendered[key] = content

@@ -79,6 +79,13 @@ def test_both_parts_show_each_paper_with_its_why_line_and_links(reader) -> None:
         assert f"{SITE}/manage/" in part and f"{SITE}/unsubscribe/" in part and f"{SITE}/digest/" in part
         assert "papermail · 1 Example Street" in part
     assert "José Ramírez, Yann LeCun" in html
+    # Header, papers and footer, in that order, all inside the one sheet.
+    assert (
+        html.index('class="sheet"')
+        < html.index('class="brand"')
+        < html.index('class="item"')
+        < html.index('class="foot"')
+    )
     assert 'style="' in html  # CSS inlined for Gmail and Outlook
     assert "prefers-color-scheme: dark" in html
 
