@@ -28,6 +28,7 @@ from django.utils import timezone
 
 from newsletter import emails, rendering, selectors
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TrackingEvent
+from papers.db import copy_insert
 from subscribers import links
 from subscribers import services as subscriber_services
 from subscribers.models import Subscriber, Suppression
@@ -187,7 +188,7 @@ def _record_plan(plan: selectors.ChunkPlan) -> None:
                     )
                     for p in planned.picks
                 )
-        DeliveryItem.objects.bulk_create(items, batch_size=2000)
+        copy_insert(DeliveryItem, items)
         throughs: dict[dt.date, list[int]] = defaultdict(list)
         for planned in plan.planned:
             if planned.picks and not planned.suppressed and not planned.reused and planned.papers_through:

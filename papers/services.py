@@ -3,16 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
-from django.db import connection, models, transaction
+from django.db import connection, transaction
 from django.utils import timezone
 
 from papers import feeds
+from papers.db import copy_insert
 from papers.fetching import FetchError, fetch_document
 from papers.models import Feed, FetchRun, Paper
 
@@ -250,37 +250,10 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
                         )
                     )
 
-        _insert(to_create)
+        copy_insert(Paper, to_create)
         if to_update:
             Paper.objects.bulk_update(to_update, MERGED_FIELDS, batch_size=_WRITE_BATCH)
     return result
-
-
-def _insert(papers: list[Paper]) -> None:
-    """Insert new papers: with COPY on PostgreSQL, with bulk_create elsewhere.
-
-    Profiling the ingest benchmark showed bulk_create spending most of its time
-    preparing and quoting 30 columns per row in Python; COPY streams the rows.
-    """
-    if not papers:
-        return
-    if connection.vendor != "postgresql":
-        Paper.objects.bulk_create(papers, batch_size=_WRITE_BATCH)
-        return
-    fields = [field for field in Paper._meta.concrete_fields if not field.primary_key]
-    json_columns = {field.attname for field in fields if isinstance(field, models.JSONField)}
-    columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
-    table = connection.ops.quote_name(Paper._meta.db_table)
-    with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for paper in papers:
-            copy.write_row(
-                [
-                    json.dumps(getattr(paper, field.attname))
-                    if field.attname in json_columns
-                    else getattr(paper, field.attname)
-                    for field in fields
-                ]
-            )
 
 
 def _fields(state: dict[str, Any]) -> dict[str, Any]:
