@@ -169,20 +169,35 @@ class DigestRenderer:
         picks: list[selection.Pick],
         papers: dict[int, Paper],
         profile: selection.Profile,
+        merge: bool = False,
     ) -> DigestContent:
-        """Return the digest for these picks, with markers for the per-subscriber parts."""
+        """Return the digest for these picks, with markers for the per-subscriber parts.
+
+        With ``merge``, the why-lines and the interests are markers too
+        (``why1``..``whyN``, ``interests``), so subscribers who get the same
+        papers for different reasons share one message and its merge data.
+        """
+        placeholders = dict(self.placeholders)
         html_items, text_items = [], []
         for position, pick in enumerate(picks, 1):
             html_block, text_block = self._block(papers[pick.paper_id])
-            html_items.append(html_block.replace(self._why, escape(pick.why)))
-            text_items.append(text_block.replace(self._why, pick.why).replace(self._position, str(position)))
+            if merge:
+                placeholders[f"why{position}"] = marker = f"{self._why}{position}Y"
+                html_why = text_why = marker
+            else:
+                html_why, text_why = escape(pick.why), pick.why
+            html_items.append(html_block.replace(self._why, html_why))
+            text_items.append(text_block.replace(self._why, text_why).replace(self._position, str(position)))
         html_frame, text_frame = self._frame(edition)
-        interests = interests_of(profile)
+        if merge:
+            placeholders["interests"] = interests = self._interests + "M"
+        else:
+            interests = interests_of(profile)
         count = f"{len(picks)} paper{'s' if len(picks) != 1 else ''}"
         html = (
             # The items marker is an HTML comment: bare text inside a table would be moved out by the parser.
             html_frame.replace(f"<!--{self._items}-->", "\n".join(html_items))
-            .replace(self._interests, escape(interests))
+            .replace(self._interests, interests if merge else escape(interests))
             .replace(self._count, count)
         )
         text = text_frame.replace(self._items, "".join(text_items)).replace(self._interests, interests)
@@ -190,7 +205,7 @@ class DigestRenderer:
             subject=subject_for(edition, papers[picks[0].paper_id], len(picks)),
             text=text,
             html=html,
-            placeholders=self.placeholders,
+            placeholders=placeholders,
         )
 
 

@@ -16,17 +16,18 @@ import logging
 import random
 import smtplib
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from anymail.signals import AnymailTrackingEvent
 from django.conf import settings
-from django.core.mail import get_connection
+from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
-from newsletter import emails, rendering, selectors
+from newsletter import emails, rendering, selection, selectors
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TrackingEvent
 from papers.db import copy_insert
 from subscribers import links
@@ -217,40 +218,137 @@ def personal_parts(delivery: Delivery) -> rendering.Personal:
     )
 
 
-def build_messages(plan: selectors.ChunkPlan, *, test: bool = False) -> list[tuple[Delivery, object]]:
-    """Return (delivery, message) for each delivery with papers; a distinct digest is rendered once."""
+@dataclass
+class Envelope:
+    """One provider call: a message for one delivery, or a batch of identical digests with merge data."""
+
+    deliveries: list[Delivery]
+    build: Callable[[list[Delivery]], EmailMultiAlternatives]
+    message: EmailMultiAlternatives | None = None
+
+
+MERGE_SYNTAX = {"mailgun": "%recipient.{}%"}
+
+
+def batch_syntax() -> str | None:
+    """Return the provider's merge-field syntax when digests can be sent in batches, else None."""
+    if settings.DIGEST_BATCH_SIZE <= 1:
+        return None
+    backend = settings.EMAIL_BACKEND
+    for provider, syntax in MERGE_SYNTAX.items():
+        if backend == f"anymail.backends.{provider}.EmailBackend":
+            return syntax
+    return None
+
+
+def build_messages(plan: selectors.ChunkPlan, *, test: bool = False) -> list[Envelope]:
+    """Return the provider calls for a planned chunk; each distinct digest is rendered once.
+
+    With a provider that takes per-recipient merge data (Mailgun), deliveries of
+    the same papers share one message: their links, why-lines and interests go
+    to the provider as merge data. Otherwise each delivery is its own message.
+    """
+    syntax = batch_syntax()
     renderer = rendering.DigestRenderer()
-    rendered: dict[tuple[object, ...], rendering.DigestContent] = {}
-    messages = []
+    groups: dict[tuple[object, ...], list[selectors.Planned]] = defaultdict(list)
     for planned in plan.planned:
         if planned.suppressed or planned.skip_reason or not planned.picks:
             continue
         delivery = planned.delivery
         profile = plan.profiles[delivery.subscriber_id]
-        key = (
-            delivery.edition_id,
-            tuple((p.paper_id, p.why) for p in planned.picks),
-            rendering.interests_of(profile),
-        )
-        content = rendered.get(key)
-        if content is None:
-            content = renderer.render(
-                edition=delivery.edition, picks=planned.picks, papers=plan.papers, profile=profile
+        papers = tuple(p.paper_id for p in planned.picks)
+        if syntax:
+            key: tuple[object, ...] = (delivery.edition_id, papers)
+        else:
+            key = (
+                delivery.edition_id,
+                papers,
+                tuple(p.why for p in planned.picks),
+                rendering.interests_of(profile),
             )
-            rendered[key] = content
+        groups[key].append(planned)
+
+    envelopes: list[Envelope] = []
+    for members in groups.values():
+        first = members[0]
+        content = renderer.render(
+            edition=first.delivery.edition,
+            picks=first.picks,
+            papers=plan.papers,
+            profile=plan.profiles[first.delivery.subscriber_id],
+            merge=bool(syntax),
+        )
+        edition = f"{first.delivery.edition.cadence}:{first.delivery.edition.date.isoformat()}"
+        if syntax:
+            picks_of = {m.delivery.pk: m.picks for m in members}
+            size = settings.DIGEST_BATCH_SIZE
+            for start in range(0, len(members), size):
+                batch = [m.delivery for m in members[start : start + size]]
+                builder = _batch_builder(content, syntax, picks_of, plan.profiles, edition, test)
+                envelopes.append(Envelope(deliveries=batch, build=builder))
+        else:
+            for member in members:
+                envelopes.append(
+                    Envelope(deliveries=[member.delivery], build=_single_builder(content, edition, test))
+                )
+    return envelopes
+
+
+def _single_builder(
+    content: rendering.DigestContent, edition: str, test: bool
+) -> Callable[[list[Delivery]], EmailMultiAlternatives]:
+    def build(deliveries: list[Delivery]) -> EmailMultiAlternatives:
+        [delivery] = deliveries
         subject, text, html = rendering.personalise(content, personal_parts(delivery))
-        message = emails.digest_message(
+        return emails.digest_message(
             to=delivery.subscriber.email,
             subject=subject,
             text=text,
             html=html,
             unsubscribe_headers=subscriber_services.unsubscribe_headers(subscriber=delivery.subscriber),
             delivery_id=delivery.pk,
-            edition=f"{delivery.edition.cadence}:{delivery.edition.date.isoformat()}",
+            edition=edition,
             test=test,
         )
-        messages.append((delivery, message))
-    return messages
+
+    return build
+
+
+def _batch_builder(
+    content: rendering.DigestContent,
+    syntax: str,
+    picks_of: dict[int, list[selection.Pick]],
+    profiles: dict[int, selection.Profile],
+    edition: str,
+    test: bool,
+) -> Callable[[list[Delivery]], EmailMultiAlternatives]:
+    def build(deliveries: list[Delivery]) -> EmailMultiAlternatives:
+        text, html = content.text, content.html
+        for part, marker in content.placeholders.items():
+            text, html = text.replace(marker, syntax.format(part)), html.replace(marker, syntax.format(part))
+        merge_data, merge_headers = {}, {}
+        for delivery in deliveries:
+            email = delivery.subscriber.email
+            personal = personal_parts(delivery)
+            values = {part: getattr(personal, part) for part in rendering.PERSONAL_PARTS}
+            values["interests"] = rendering.interests_of(profiles[delivery.subscriber_id])
+            for position, pick in enumerate(picks_of[delivery.pk], 1):
+                values[f"why{position}"] = pick.why
+            merge_data[email] = values
+            merge_headers[email] = subscriber_services.unsubscribe_headers(subscriber=delivery.subscriber)
+        return emails.digest_batch_message(
+            to=[d.subscriber.email for d in deliveries],
+            subject=content.subject,
+            text=text,
+            html=html,
+            merge_data=merge_data,
+            merge_headers=merge_headers,
+            merge_metadata={d.subscriber.email: {"delivery_id": str(d.pk)} for d in deliveries},
+            edition=edition,
+            test=test,
+        )
+
+    return build
 
 
 def _is_transient(error: Exception) -> bool:
@@ -297,45 +395,80 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
     _record_plan(plan)
     result.suppressed = sum(1 for p in plan.planned if p.suppressed)
     result.skipped = sum(1 for p in plan.planned if p.skip_reason and not p.suppressed)
-    messages = build_messages(plan)
-    if not messages:
+    envelopes = build_messages(plan)
+    if not envelopes:
         return result
 
-    sendable = _still_sendable([d.pk for d, _ in messages], {d.pk: d.subscriber.email for d, _ in messages})
+    everyone = [d for envelope in envelopes for d in envelope.deliveries]
+    sendable = _still_sendable([d.pk for d in everyone], {d.pk: d.subscriber.email for d in everyone})
     connection = get_connection()
     try:
         connection.open()
-        for index, (delivery, message) in enumerate(messages):
-            if delivery.pk not in sendable:
+        for index, envelope in enumerate(envelopes):
+            blocked = [d for d in envelope.deliveries if d.pk not in sendable]
+            for delivery in blocked:
                 _finish(
                     delivery.pk,
                     Delivery.State.SUPPRESSED,
                     skip_reason="unsubscribed or suppressed before sending",
                 )
-                result.suppressed += 1
+            result.suppressed += len(blocked)
+            recipients = [d for d in envelope.deliveries if d.pk in sendable]
+            if not recipients:
                 continue
+            message = envelope.build(recipients)
             try:
                 connection.send_messages([message])
             except Exception as error:
                 if _is_transient(error):
-                    _release([d.pk for d, _ in messages[index:]], error=error, now=now)
+                    unsent = [d.pk for e in envelopes[index:] for d in e.deliveries]
+                    _release(unsent, error=error, now=now)
                     raise TransientSendError(_describe(error)) from error
-                _fail(delivery, error)
-                result.failed += 1
+                for delivery in recipients:
+                    _fail(delivery, error)
+                result.failed += len(recipients)
                 continue
-            _finish(
-                delivery.pk,
-                Delivery.State.SENT,
-                sent_at=timezone.now(),
-                message_id=_message_id(message)[:255],
-                last_error="",
-            )
-            result.sent += 1
+            sent, failed = _record_sent(recipients, message)
+            result.sent += sent
+            result.failed += failed
     finally:
         # Closing a broken connection must not hide the real error.
         with contextlib.suppress(Exception):
             connection.close()
     return result
+
+
+def _record_sent(deliveries: list[Delivery], message: EmailMultiAlternatives) -> tuple[int, int]:
+    """Mark the rows of one provider call sent (one query per distinct message id); return (sent, failed)."""
+    status = getattr(message, "anymail_status", None)
+    now = timezone.now()
+    if status is None or not status.recipients:
+        _finish(
+            deliveries[0].pk,
+            Delivery.State.SENT,
+            sent_at=now,
+            message_id=_message_id(message)[:255],
+            last_error="",
+        )
+        return 1, 0
+    by_id: dict[str, list[int]] = defaultdict(list)
+    refused: list[tuple[Delivery, str]] = []
+    for delivery in deliveries:
+        recipient = status.recipients.get(delivery.subscriber.email)
+        if recipient is not None and recipient.status in {"rejected", "invalid", "failed"}:
+            refused.append((delivery, recipient.status))
+            continue
+        message_id = str(
+            recipient.message_id if recipient and recipient.message_id else status.message_id or ""
+        )
+        by_id[message_id[:255]].append(delivery.pk)
+    for message_id, ids in by_id.items():
+        Delivery.objects.filter(pk__in=ids, state=Delivery.State.SENDING).update(
+            state=Delivery.State.SENT, sent_at=now, message_id=message_id, last_error=""
+        )
+    for delivery, why in refused:
+        _finish(delivery.pk, Delivery.State.FAILED, last_error=f"provider refused the recipient ({why})")
+    return sum(len(ids) for ids in by_id.values()), len(refused)
 
 
 def _message_id(message: object) -> str:
