@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate demo lint bench clean
+.PHONY: run test install migrate demo lint bench bench-smoke bench-deps clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -37,8 +37,22 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 
-bench: install
-	$(BIN)/python benchmarks/ingest.py $(BENCH_ARGS)
+## All benchmarks (PostgreSQL and Redis on 127.0.0.1; smtp-sink and wrk from Debian, see bench-deps).
+bench: install bench-deps
+	$(BIN)/python benchmarks/ingest.py
+	$(BIN)/python benchmarks/dispatch.py --subscribers 100000 --paths api,smtp --workers 2
+	$(BIN)/python benchmarks/dispatch.py --subscribers 20000 --paths api --workers 1,2
+	$(BIN)/python benchmarks/signup_load.py
+	$(BIN)/python benchmarks/compare_django_newsletter.py --subscribers 5000
+
+## A quick run of the benchmarks, as CI does.
+bench-smoke: install
+	$(BIN)/python benchmarks/ingest.py --entries 500 --smoke
+	$(BIN)/python benchmarks/dispatch.py --subscribers 500 --paths api --workers 2
+
+bench-deps:
+	@command -v smtp-sink >/dev/null && command -v wrk >/dev/null || \
+	  (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postfix wrk)
 
 clean:
 	rm -rf var .pytest_cache .ruff_cache

@@ -19,18 +19,12 @@ from __future__ import annotations
 
 import argparse
 import os
-import platform
 import random
 import sys
 import time
-from pathlib import Path
-from urllib.parse import urlsplit
 from xml.sax.saxutils import escape
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/papermail_bench"
+from common import DEFAULT_DB, ROOT, ensure_database, machine
 
 WORDS = (
     "language model reasoning transformer attention diffusion retrieval agent policy reward vision "
@@ -88,30 +82,6 @@ def make_document(entries: int, seed: int = 7) -> bytes:
         "<pubDate>Tue, 24 Nov 2026 00:00:00 -0500</pubDate>"
         "<skipDays><day>Saturday</day><day>Sunday</day></skipDays>" + "".join(items) + "</channel></rss>"
     ).encode()
-
-
-def ensure_database(url: str) -> None:
-    """Create the benchmark database when it does not exist."""
-    import psycopg
-
-    parts = urlsplit(url)
-    name = parts.path.lstrip("/")
-    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
-            conn.execute(f'CREATE DATABASE "{name}"')
-
-
-def machine() -> str:
-    cpu = platform.processor() or platform.machine()
-    try:
-        for line in Path("/proc/cpuinfo").read_text().splitlines():
-            if line.startswith("model name"):
-                cpu = line.split(":", 1)[1].strip()
-                break
-    except OSError:
-        pass
-    return f"{cpu}, {os.cpu_count()} cores, Python {platform.python_version()}"
 
 
 def best_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]

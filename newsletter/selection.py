@@ -12,7 +12,7 @@ import math
 import re
 from collections import defaultdict
 from collections.abc import Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from functools import lru_cache
 
 from papers.names import name_key
@@ -98,18 +98,29 @@ class Pick:
 
 
 class CandidatePool:
-    """The papers a batch of digests may draw on, with per-rule matches memoised."""
+    """The papers a batch of digests may draw on, with per-rule matches memoised.
+
+    Each rule's matches are kept best first (by the paper's own merit:
+    upvotes, featured), and a profile considers at most RULE_DEPTH of them per
+    rule: a paper the rule ranks lower cannot reach the digest through that
+    rule alone.
+    """
 
     def __init__(self, candidates: Iterable[Candidate]) -> None:
         self.by_id = {candidate.id: candidate for candidate in candidates}
         self._phrase_hits: dict[str, frozenset[int]] = {}
         self._author_hits: dict[str, frozenset[int]] = {}
+        self._ranked: dict[object, list[int]] = {}
         self._by_category: dict[str, set[int]] = defaultdict(set)
         for candidate in self.by_id.values():
             for category in candidate.categories:
                 self._by_category[category].add(candidate.id)
         top = max((c.upvotes or 0 for c in self.by_id.values()), default=0)
         self._upvote_scale = math.log1p(top) if top > 0 else 1.0
+        self.merit = {
+            c.id: W_TRENDING * self.trending(c) + (W_FEATURED if c.featured else 0.0)
+            for c in self.by_id.values()
+        }
 
     def phrase_hits(self, phrase: str) -> frozenset[int]:
         """Return the ids of papers whose title or abstract contains ``phrase``."""
@@ -140,6 +151,52 @@ class CandidatePool:
         """Return 0..1: this paper's Hugging Face upvotes relative to the pool's most upvoted."""
         return math.log1p(candidate.upvotes or 0) / self._upvote_scale if candidate.upvotes else 0.0
 
+    def ranked(self, key: object, ids: Iterable[int], bonus: dict[int, float] | None = None) -> list[int]:
+        """Return ``ids`` best first by merit (plus ``bonus``), memoised under ``key``."""
+        order = self._ranked.get(key)
+        if order is None:
+            extra = bonus or {}
+            order = sorted(ids, key=lambda pid: (-(self.merit[pid] + extra.get(pid, 0.0)), pid))
+            self._ranked[key] = order
+        return order
+
+    def topic_matches(self, topic: TopicRule) -> tuple[list[int], set[int], set[int]]:
+        """Return a topic's matches best first, and which matched by category and by keyword."""
+        key = ("topic", topic)
+        cached = self._ranked.get(key)
+        by_category = self.category_hits(topic.categories)
+        by_keyword: set[int] = set()
+        for phrase in topic.include:
+            by_keyword |= self.phrase_hits(phrase)
+        if cached is None:
+            vetoed: set[int] = set()
+            for phrase in topic.exclude:
+                vetoed |= self.phrase_hits(phrase)
+            local = {
+                pid: (W_CATEGORY if pid in by_category else 0.0)
+                + (W_TOPIC_KEYWORD if pid in by_keyword else 0.0)
+                + (W_PINNED if topic.id in self.by_id[pid].pinned_topics else 0.0)
+                for pid in (by_category | by_keyword) - vetoed
+            }
+            cached = self.ranked(key, local, local)
+        return cached, by_category, by_keyword
+
+    def effective(self, profile: Profile) -> Profile:
+        """Return ``profile`` without the keywords and authors that match nothing in this pool.
+
+        Such rules cannot change a digest, so subscribers who differ only by
+        them share one selection.
+        """
+        keywords = tuple(k for k in profile.keywords if self.phrase_hits(k))
+        excluded = tuple(k for k in profile.excluded if self.phrase_hits(k))
+        authors = tuple(a for a in profile.authors if self.author_hits(a))
+        if (keywords, excluded, authors) == (profile.keywords, profile.excluded, profile.authors):
+            return profile
+        return replace(profile, keywords=keywords, excluded=excluded, authors=authors)
+
+
+RULE_DEPTH = 40
+
 
 @dataclass
 class _Reasons:
@@ -150,6 +207,16 @@ class _Reasons:
     pinned_in: list[str] = field(default_factory=list)
 
 
+def _take(order: list[int], exclude: frozenset[int] | set[int], depth: int) -> list[int]:
+    taken = []
+    for pid in order:
+        if pid not in exclude:
+            taken.append(pid)
+            if len(taken) == depth:
+                break
+    return taken
+
+
 def select(
     profile: Profile, pool: CandidatePool, *, exclude_ids: frozenset[int] | set[int] = frozenset()
 ) -> list[Pick]:
@@ -158,76 +225,72 @@ def select(
     ``exclude_ids`` are papers this subscriber was already sent. A paper must
     match a topic, a keyword or a followed author; an excluded keyword vetoes it.
     """
+    depth = max(RULE_DEPTH, 3 * profile.max_papers)
+    vetoed: set[int] = set(exclude_ids)
+    for phrase in profile.excluded:
+        vetoed |= pool.phrase_hits(phrase)
     reasons: dict[int, _Reasons] = defaultdict(_Reasons)
     relevance: dict[int, float] = defaultdict(float)
 
     for author in profile.authors:
-        for paper_id in pool.author_hits(author):
-            if author not in reasons[paper_id].authors:
-                reasons[paper_id].authors.append(author)
-                relevance[paper_id] += W_AUTHOR if len(reasons[paper_id].authors) == 1 else W_EXTRA_KEYWORD
+        for paper_id in _take(
+            pool.ranked(("author", name_key(author)), pool.author_hits(author)), vetoed, depth
+        ):
+            found = reasons[paper_id].authors
+            relevance[paper_id] += W_AUTHOR if not found else W_EXTRA_KEYWORD
+            found.append(author)
     for keyword in profile.keywords:
-        for paper_id in pool.phrase_hits(keyword):
+        for paper_id in _take(
+            pool.ranked(("phrase", keyword.casefold()), pool.phrase_hits(keyword)), vetoed, depth
+        ):
             found = reasons[paper_id].keywords
             relevance[paper_id] += W_KEYWORD if not found else W_EXTRA_KEYWORD
             found.append(keyword)
     for topic in profile.topics:
-        by_category = pool.category_hits(topic.categories)
-        by_keyword: set[int] = set()
-        for phrase in topic.include:
-            by_keyword |= pool.phrase_hits(phrase)
-        vetoed: set[int] = set()
-        for phrase in topic.exclude:
-            vetoed |= pool.phrase_hits(phrase)
-        for paper_id in (by_category | by_keyword) - vetoed:
-            candidate = pool.by_id[paper_id]
+        order, by_category, by_keyword = pool.topic_matches(topic)
+        for paper_id in _take(order, vetoed, depth):
             why = reasons[paper_id]
             if paper_id in by_keyword:
                 relevance[paper_id] += W_TOPIC_KEYWORD
-                if topic.name not in why.topics:
-                    why.topics.append(topic.name)
+                why.topics.append(topic.name)
             if paper_id in by_category:
                 relevance[paper_id] += W_CATEGORY
-                category = next(c for c in candidate.categories if c in topic.categories)
+                category = next(c for c in pool.by_id[paper_id].categories if c in topic.categories)
                 if category not in why.categories:
                     why.categories.append(category)
-            if topic.id in candidate.pinned_topics and topic.name not in why.pinned_in:
+            if topic.id in pool.by_id[paper_id].pinned_topics:
+                relevance[paper_id] += W_PINNED
                 why.pinned_in.append(topic.name)
-
-    vetoed_papers: set[int] = set()
-    for phrase in profile.excluded:
-        vetoed_papers |= pool.phrase_hits(phrase)
 
     feedback_categories = dict(profile.feedback_categories)
     feedback_authors = dict(profile.feedback_authors)
-    scored: list[tuple[float, int, str]] = []
+    scored: list[tuple[float, int, float]] = []
     for paper_id, base in relevance.items():
-        if paper_id in exclude_ids or paper_id in vetoed_papers:
+        if paper_id in vetoed:
             continue
-        candidate = pool.by_id[paper_id]
-        why = reasons[paper_id]
-        score = base + W_TRENDING * pool.trending(candidate)
-        if candidate.featured:
-            score += W_FEATURED
-        if why.pinned_in:
-            score += W_PINNED
         liked = 0.0
-        if feedback_categories:
-            liked += W_FEEDBACK_CATEGORY * _clip(
-                sum(feedback_categories.get(c, 0.0) for c in candidate.categories)
-            )
-        if feedback_authors:
-            liked += W_FEEDBACK_AUTHOR * _clip(
-                sum(feedback_authors.get(k, 0.0) for k in candidate.author_keys)
-            )
-        score += liked
-        scored.append((score, paper_id, _why_line(candidate, why, liked=liked)))
+        if feedback_categories or feedback_authors:
+            candidate = pool.by_id[paper_id]
+            if feedback_categories:
+                liked += W_FEEDBACK_CATEGORY * _clip(
+                    sum(feedback_categories.get(c, 0.0) for c in candidate.categories)
+                )
+            if feedback_authors:
+                liked += W_FEEDBACK_AUTHOR * _clip(
+                    sum(feedback_authors.get(k, 0.0) for k in candidate.author_keys)
+                )
+        scored.append((base + pool.merit[paper_id] + liked, paper_id, liked))
 
     scored.sort(key=lambda item: (-item[0], -(pool.by_id[item[1]].upvotes or 0), item[1]))
     chosen = _cap_by_category(scored, pool, limit=profile.max_papers)
     return [
-        Pick(paper_id=pid, position=n, score=round(score, 3), why=why)
-        for n, (score, pid, why) in enumerate(chosen, 1)
+        Pick(
+            paper_id=pid,
+            position=n,
+            score=round(score, 3),
+            why=_why_line(pool.by_id[pid], reasons[pid], liked=liked),
+        )
+        for n, (score, pid, liked) in enumerate(chosen, 1)
     ]
 
 
@@ -236,12 +299,12 @@ def _clip(value: float) -> float:
 
 
 def _cap_by_category(
-    scored: list[tuple[float, int, str]], pool: CandidatePool, *, limit: int
-) -> list[tuple[float, int, str]]:
+    scored: list[tuple[float, int, float]], pool: CandidatePool, *, limit: int
+) -> list[tuple[float, int, float]]:
     """Take the best papers, at most ~40% from one primary category while others are waiting."""
     cap = max(2, math.ceil(limit * 0.4))
-    taken: list[tuple[float, int, str]] = []
-    held_back: list[tuple[float, int, str]] = []
+    taken: list[tuple[float, int, float]] = []
+    held_back: list[tuple[float, int, float]] = []
     per_category: dict[str, int] = defaultdict(int)
     for item in scored:
         if len(taken) == limit:

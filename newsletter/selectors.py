@@ -315,7 +315,8 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
                 if span[0] <= papers[pk].announced_on <= span[1]
             )
             pools[span] = pool
-        profile = profiles[plan.delivery.subscriber_id]
+        # Rules that match nothing today cannot change the digest: equal effective profiles share it.
+        profile = pool.effective(profiles[plan.delivery.subscriber_id])
         seen = frozenset(already.get(plan.delivery.subscriber_id, set()) & pool.by_id.keys())
         key = (profile, span, seen)
         if key not in chosen:

@@ -1,0 +1,78 @@
+"""Shared helpers for the benchmarks: their own PostgreSQL database, Django setup, machine facts."""
+
+from __future__ import annotations
+
+import os
+import platform
+import sys
+from pathlib import Path
+from urllib.parse import urlsplit
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+DEFAULT_DB = "postgres://postgres@127.0.0.1:5432/papermail_bench"
+DEFAULT_REDIS = "redis://127.0.0.1:6379/13"
+
+
+def ensure_database(url: str) -> None:
+    """Create the benchmark database when it does not exist."""
+    import psycopg
+
+    parts = urlsplit(url)
+    name = parts.path.lstrip("/")
+    admin = parts._replace(path="/postgres").geturl().replace("postgres://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", [name]).fetchone():
+            conn.execute(f'CREATE DATABASE "{name}"')
+
+
+def bench_env() -> dict[str, str]:
+    """Return the environment for the benchmark's processes: production settings, its own database."""
+    return {
+        "DATABASE_URL": os.environ.get("BENCH_DATABASE_URL", DEFAULT_DB),
+        "REDIS_URL": os.environ.get("BENCH_REDIS_URL", DEFAULT_REDIS),
+        "DJANGO_SETTINGS_MODULE": "newsletter.settings",
+        # Measure production settings: DEBUG on would record every query.
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": os.environ.get("SECRET_KEY") or "bench-" + os.urandom(32).hex(),
+        "ALLOWED_HOSTS": "localhost,127.0.0.1",
+        "SITE_URL": "https://papers.example.org",
+        "PAPERMAIL_VAR_DIR": str(ROOT / "var" / "bench"),
+        "DEFAULT_FROM_EMAIL": "papermail <digest@papers.example.org>",
+        "SECURE_SSL_REDIRECT": "0",
+    }
+
+
+def setup_django(*, migrate: bool = True) -> None:
+    """Point this process at the benchmark database and start Django."""
+    env = bench_env()
+    ensure_database(env["DATABASE_URL"])
+    for key, value in env.items():
+        os.environ.setdefault(key, value)
+    import django
+
+    django.setup()
+    if migrate:
+        from django.core.management import call_command
+
+        call_command("migrate", verbosity=0)
+
+
+def machine() -> str:
+    cpu = platform.processor() or platform.machine()
+    try:
+        for line in Path("/proc/cpuinfo").read_text().splitlines():
+            if line.startswith("model name"):
+                cpu = line.split(":", 1)[1].strip()
+                break
+    except OSError:
+        pass
+    memory = ""
+    try:
+        kb = int(Path("/proc/meminfo").read_text().split()[1])
+        memory = f", {kb / 1024 / 1024:.0f} GiB"
+    except (OSError, ValueError, IndexError):
+        pass
+    return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"

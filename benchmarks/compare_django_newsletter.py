@@ -1,0 +1,176 @@
+"""Side by side: papermail and django-newsletter sending the same number of digests to the same sink.
+
+    .venv/bin/python benchmarks/compare_django_newsletter.py [--subscribers 5000]
+
+django-newsletter (1.2.x, from PyPI) is installed at run time into its own
+virtualenv (var/bench/dn-venv) with a throwaway Django project the script
+writes (var/bench/dn-project, SQLite); none of its code is in this repository.
+It gets the same number of subscribers, a message of similar size (ten
+articles with paper-sized text) and the same smtp-sink, and runs its own
+submission path (Submission.submit) with its sleeps set to 0.
+
+papermail runs its real path on the same machine in the same run: the
+dispatcher, two Celery worker processes, and either Django's SMTP backend into
+the same kind of sink or Anymail's Mailgun backend into the local fake API.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import signal
+import socket
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+from common import ROOT, machine, setup_django
+
+WORK = ROOT / "var" / "bench"
+VENV = WORK / "dn-venv"
+PROJECT = WORK / "dn-project"
+
+SETTINGS = """
+SECRET_KEY = "throwaway-benchmark-project"
+DEBUG = False
+ALLOWED_HOSTS = ["*"]
+INSTALLED_APPS = [
+    "django.contrib.auth", "django.contrib.contenttypes", "django.contrib.sites",
+    "django.contrib.sessions", "django.contrib.admin", "django.contrib.messages", "sorl.thumbnail", "newsletter",
+]
+SITE_ID = 1
+ROOT_URLCONF = "urls"
+DATABASES = {"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": "db.sqlite3"}}
+TEMPLATES = [{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True, "OPTIONS": {}}]
+USE_TZ = True
+STATIC_URL = "/static/"
+MEDIA_URL = "/media/"
+DEFAULT_AUTO_FIELD = "django.db.models.AutoField"
+EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+EMAIL_HOST = "127.0.0.1"
+DEFAULT_FROM_EMAIL = "news@example.org"
+NEWSLETTER_THUMBNAIL = "sorl-thumbnail"
+NEWSLETTER_EMAIL_DELAY = 0
+NEWSLETTER_BATCH_DELAY = 0
+NEWSLETTER_BATCH_SIZE = 0
+"""
+
+URLS = """
+from django.urls import include, path
+urlpatterns = [path("newsletter/", include("newsletter.urls"))]
+"""
+
+RUN = """
+import json, os, sys, time
+os.environ["DJANGO_SETTINGS_MODULE"] = "settings"
+sys.path.insert(0, os.path.dirname(__file__))
+import django
+from django.conf import settings
+django.setup()
+settings.EMAIL_PORT = int(sys.argv[2])
+from django.core.management import call_command
+call_command("migrate", verbosity=0)
+from django.utils import timezone
+from newsletter.models import Article, Message, Newsletter, Submission, Subscription
+count = int(sys.argv[1])
+Subscription.objects.all().delete()
+Newsletter.objects.all().delete()
+letter = Newsletter.objects.create(title="Papers", slug="papers", email="news@example.org", sender="Papers")
+Subscription.objects.bulk_create(
+    [Subscription(newsletter=letter, email_field=f"reader{n}@bench.example.org", name_field=f"Reader {n}", subscribed=True) for n in range(count)],
+    batch_size=2000,
+)
+message = Message.objects.create(title="Today", slug="today", newsletter=letter)
+text = "We propose a new method that improves over the strongest baseline. " * 5
+for n in range(10):
+    Article.objects.create(post=message, sortorder=n, title=f"A paper title number {n} about language models and reasoning", text=f"<p>{text}</p>")
+submission = Submission.from_message(message)
+submission.publish_date = timezone.now() - timezone.timedelta(minutes=1)
+submission.prepared = True
+submission.save()
+started = time.perf_counter()
+submission.submit()
+seconds = time.perf_counter() - started
+print(json.dumps({"sent": count, "seconds": seconds}))
+"""
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def install() -> Path:
+    python = VENV / "bin" / "python"
+    if not python.exists():
+        subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
+    subprocess.run(
+        [str(python), "-m", "pip", "install", "--quiet", "django-newsletter>=1.2,<1.3", "sorl-thumbnail"],
+        check=True,
+    )
+    PROJECT.mkdir(parents=True, exist_ok=True)
+    (PROJECT / "settings.py").write_text(SETTINGS)
+    (PROJECT / "urls.py").write_text(URLS)
+    (PROJECT / "run.py").write_text(RUN)
+    return python
+
+
+def theirs(count: int) -> dict[str, float]:
+    python = install()
+    port = free_port()
+    sink = subprocess.Popen(
+        ["smtp-sink", "-u", "nobody", f"127.0.0.1:{port}", "1024"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.STDOUT,
+    )
+    time.sleep(0.5)
+    try:
+        result = subprocess.run(
+            [str(python), "run.py", str(count), str(port)],
+            cwd=PROJECT,
+            capture_output=True,
+            text=True,
+            check=True,
+            env={"PATH": "/usr/bin:/bin"},
+        )
+    finally:
+        sink.send_signal(signal.SIGTERM)
+        sink.wait(timeout=10)
+    return json.loads(result.stdout.strip().splitlines()[-1])
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--subscribers", type=int, default=5000)
+    args = parser.parse_args()
+    import dispatch
+
+    setup_django()
+    print(f"side by side on {machine()}, {args.subscribers:,} subscribers each")
+    profiles = dispatch.populate(args.subscribers)
+    ours = {}
+    for path in ("smtp", "api"):
+        run = dispatch.run_path(path, workers=2, chunk=1000, subscribers=args.subscribers)
+        dispatch.report(run, profiles)
+        ours[path] = run["sent"] / run["wall"]
+    other = theirs(args.subscribers)
+    their_rate = other["sent"] / other["seconds"]
+    print("\n== side by side")
+    print(
+        f"django-newsletter    {their_rate:,.0f} messages/s  ({other['sent']:,} in {other['seconds']:.1f} s, one message for all, SMTP)"
+    )
+    print(
+        f"papermail SMTP       {ours['smtp']:,.0f} digests/s  (personalised)   ratio {ours['smtp'] / their_rate:.1f}x  (target >= 4x)"
+    )
+    print(
+        f"papermail API        {ours['api']:,.0f} digests/s  (personalised)   ratio {ours['api'] / their_rate:.1f}x  (target >= 20x)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

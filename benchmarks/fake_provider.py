@@ -1,0 +1,116 @@
+"""A local stand-in for the Mailgun messages API, for the dispatch benchmark and the fault suite.
+
+    python benchmarks/fake_provider.py --port 8025 --samples var/bench/samples
+
+POST /v3/<domain>/messages answers like Mailgun ("Queued. Thank you.") and
+counts recipients; every 25th request body is saved for the benchmark to check
+personalisation. GET /stats returns the counts as JSON. Faults for the fault
+suite: --fail-rate makes a share of requests answer 503 (or 429 with
+Retry-After, or reset the connection).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from urllib.parse import parse_qs
+
+
+class Stats:
+    def __init__(self) -> None:
+        self.lock = threading.Lock()
+        self.requests = 0
+        self.accepted = 0
+        self.recipients = 0
+        self.refused = 0
+        self.per_recipient: dict[str, int] = {}
+
+
+def make_handler(stats: Stats, samples: Path | None, fail_rate: float, faults: list[str], track: bool):
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+        disable_nagle_algorithm = True  # headers and body go out as they are written, as from a real API
+
+        def log_message(self, format: str, *args: object) -> None:
+            pass
+
+        def _reply(self, status: int, body: dict[str, object], headers: dict[str, str] | None = None) -> None:
+            data = json.dumps(body).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json")
+            self.send_header("Content-Length", str(len(data)))
+            for name, value in (headers or {}).items():
+                self.send_header(name, value)
+            self.end_headers()
+            self.wfile.write(data)
+
+        def do_GET(self) -> None:
+            with stats.lock:
+                body = {
+                    "requests": stats.requests,
+                    "accepted": stats.accepted,
+                    "recipients": stats.recipients,
+                    "refused": stats.refused,
+                    "duplicates": sum(1 for n in stats.per_recipient.values() if n > 1),
+                    "distinct": len(stats.per_recipient),
+                }
+            self._reply(200, body)
+
+        def do_POST(self) -> None:
+            length = int(self.headers.get("Content-Length") or 0)
+            raw = self.rfile.read(length)
+            with stats.lock:
+                stats.requests += 1
+                number = stats.requests
+            if fail_rate and random.random() < fail_rate:
+                fault = random.choice(faults)
+                with stats.lock:
+                    stats.refused += 1
+                if fault == "reset":
+                    self.close_connection = True
+                    self.connection.shutdown(2)
+                    return
+                if fault == "429":
+                    self._reply(429, {"message": "slow down"}, {"Retry-After": "1"})
+                    return
+                self._reply(503, {"message": "Service Unavailable"})
+                return
+            fields = parse_qs(raw.decode(), keep_blank_values=True)
+            recipients = fields.get("to", [])
+            with stats.lock:
+                stats.accepted += 1
+                stats.recipients += len(recipients)
+                if track:
+                    for address in recipients:
+                        stats.per_recipient[address] = stats.per_recipient.get(address, 0) + 1
+            if samples is not None and number % 25 == 1:
+                (samples / f"request-{number:06d}.json").write_text(json.dumps(fields))
+            self._reply(200, {"id": f"<bench.{number}@papers.example.org>", "message": "Queued. Thank you."})
+
+    return Handler
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--samples", type=Path)
+    parser.add_argument("--fail-rate", type=float, default=0.0)
+    parser.add_argument("--faults", default="503", help="comma-separated: 503, 429, reset")
+    parser.add_argument("--track", action="store_true", help="Count deliveries per recipient (duplicates).")
+    args = parser.parse_args()
+    if args.samples:
+        args.samples.mkdir(parents=True, exist_ok=True)
+    stats = Stats()
+    handler = make_handler(stats, args.samples, args.fail_rate, args.faults.split(","), args.track)
+    server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
+    server.daemon_threads = True
+    print(f"fake provider on 127.0.0.1:{args.port}", flush=True)
+    server.serve_forever()
+
+
+if __name__ == "__main__":
+    main()

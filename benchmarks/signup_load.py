@@ -1,0 +1,195 @@
+"""Sign-up under load: gunicorn with production settings on PostgreSQL + Redis, driven by wrk.
+
+    .venv/bin/python benchmarks/signup_load.py [--connections 50] [--duration 30]
+
+50 concurrent clients POST the sign-up form for 30 s, each with a valid CSRF
+cookie and token and a distinct address. The rate limiter is switched off for
+this run (RATE_LIMITS_ENABLED=0): otherwise it would, correctly, stop one IP
+sending thousands of sign-ups. Afterwards every accepted sign-up (a 302 to
+"check your inbox") must exist with its consent record.
+
+Prints p50 and p99 latency, requests/s, errors and lost sign-ups.
+Targets: p99 < 100 ms, 0 errors, 0 lost.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from http.cookiejar import CookieJar
+from pathlib import Path
+
+from common import ROOT, bench_env, machine, setup_django
+
+LUA = r"""
+local counter = 0
+local accepted = 0
+local thread_id = 0
+local threads = {}
+
+function setup(thread)
+  thread_id = thread_id + 1
+  thread:set("tid", thread_id)
+  table.insert(threads, thread)
+end
+
+function init(args)
+  token = args[1]
+  cookie = args[2]
+end
+
+request = function()
+  counter = counter + 1
+  local email = "load-" .. tid .. "-" .. counter .. "@bench.example.org"
+  local body = "csrfmiddlewaretoken=" .. token .. "&email=" .. email ..
+    "&topics=llm&keywords=reasoning&authors=&cadence=daily&timezone=Europe%2FParis&send_hour=7"
+  return wrk.format("POST", "/subscribe/", {
+    ["Content-Type"] = "application/x-www-form-urlencoded",
+    ["Cookie"] = "csrftoken=" .. cookie,
+    ["Referer"] = "http://127.0.0.1/subscribe/",
+  }, body)
+end
+
+response = function(status, headers, body)
+  if status == 302 then accepted = accepted + 1 end
+end
+
+done = function(summary, latency, requests)
+  local total = 0
+  for _, thread in ipairs(threads) do total = total + thread:get("accepted") end
+  io.write(string.format("ACCEPTED %d\n", total))
+  io.write(string.format("P50_US %d\nP99_US %d\n", latency:percentile(50), latency:percentile(99)))
+  io.write(string.format("REQUESTS %d\nDURATION_US %d\n", summary.requests, summary.duration))
+  io.write(string.format("ERRORS %d\n", summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
+end
+"""
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--connections", type=int, default=50)
+    parser.add_argument("--duration", type=int, default=30)
+    parser.add_argument("--web-workers", type=int, default=4)
+    args = parser.parse_args()
+    if not shutil.which("wrk"):
+        print("wrk is not installed (apt-get install wrk)")
+        return 1
+    setup_django()
+    from django.db import connection
+
+    from subscribers.models import ConsentRecord, Subscriber
+
+    with connection.cursor() as cursor:
+        cursor.execute("DELETE FROM subscribers_subscriber WHERE email LIKE 'load-%%'")
+    env = {
+        **os.environ,
+        **bench_env(),
+        "RATE_LIMITS_ENABLED": "0",
+        "SECURE_SSL_REDIRECT": "0",
+        "CONN_MAX_AGE": "600",
+    }
+    port = 18765
+    log = ROOT / "var" / "bench" / "gunicorn.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    web = subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "newsletter.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.web_workers),
+            "--worker-class",
+            "sync",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=open(log, "wb"),
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        base = f"http://127.0.0.1:{port}"
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        for _ in range(100):
+            try:
+                page = opener.open(base + "/subscribe/", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            raise SystemExit(log.read_text())
+        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        cookie = next(c.value for c in jar if c.name == "csrftoken")
+        # Warm every gunicorn worker's connections before measuring.
+        for _ in range(args.web_workers * 4):
+            opener.open(base + "/subscribe/", timeout=5).read()
+        with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
+            script.write(LUA)
+        result = subprocess.run(
+            [
+                "wrk",
+                "-t",
+                "2",
+                "-c",
+                str(args.connections),
+                "-d",
+                f"{args.duration}s",
+                "--latency",
+                "-s",
+                script.name,
+                base,
+                "--",
+                token,
+                cookie,
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+        Path(script.name).unlink()
+    finally:
+        web.send_signal(signal.SIGTERM)
+        web.wait(timeout=30)
+    figures = dict(re.findall(r"^([A-Z0-9_]+) (\d+)$", result.stdout, re.MULTILINE))
+    accepted = int(figures["ACCEPTED"])
+    requests = int(figures["REQUESTS"])
+    seconds = int(figures["DURATION_US"]) / 1e6
+    stored = Subscriber.objects.filter(email__startswith="load-").count()
+    with_consent = (
+        ConsentRecord.objects.filter(subscriber__email__startswith="load-")
+        .values("subscriber")
+        .distinct()
+        .count()
+    )
+    errors = int(figures["ERRORS"]) + (requests - accepted)
+    print(
+        f"sign-up load on {machine()}: gunicorn x{args.web_workers} (sync), PostgreSQL, Redis; wrk {args.connections} connections, {args.duration} s; rate limiter off for the run"
+    )
+    print(f"requests             {requests:,}  ({requests / seconds:,.0f} requests/s)")
+    print(
+        f"latency              p50 {int(figures['P50_US']) / 1000:.1f} ms, p99 {int(figures['P99_US']) / 1000:.1f} ms   (target p99 < 100 ms)"
+    )
+    print(f"errors               {errors}   (target 0)")
+    print(
+        f"accepted sign-ups    {accepted:,}; in the database {stored:,}, with a consent record {with_consent:,}; lost {accepted - min(stored, with_consent)}   (target 0)"
+    )
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
