@@ -31,7 +31,7 @@ from common import ROOT, bench_env, machine, setup_django
 
 LUA = r"""
 local counter = 0
-local accepted = 0
+accepted = 0  -- a global: the done() callback reads it from each thread
 local thread_id = 0
 local threads = {}
 
@@ -85,12 +85,9 @@ def main() -> int:
         print("wrk is not installed (apt-get install wrk)")
         return 1
     setup_django()
-    from django.db import connection
-
     from subscribers.models import ConsentRecord, Subscriber
 
-    with connection.cursor() as cursor:
-        cursor.execute("DELETE FROM subscribers_subscriber WHERE email LIKE 'load-%%'")
+    Subscriber.objects.filter(email__startswith="load-").delete()
     env = {
         **os.environ,
         **bench_env(),
@@ -98,6 +95,13 @@ def main() -> int:
         "SECURE_SSL_REDIRECT": "0",
         "CONN_MAX_AGE": "600",
     }
+    # Production settings serve hashed static files: collect them first, as a release would.
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+    )
     port = 18765
     log = ROOT / "var" / "bench" / "gunicorn.log"
     log.parent.mkdir(parents=True, exist_ok=True)
@@ -159,9 +163,11 @@ def main() -> int:
             ],
             capture_output=True,
             text=True,
-            check=True,
+            check=False,
         )
         Path(script.name).unlink()
+        if result.returncode != 0:
+            raise SystemExit(f"wrk failed:\n{result.stdout}\n{result.stderr}")
     finally:
         web.send_signal(signal.SIGTERM)
         web.wait(timeout=30)
