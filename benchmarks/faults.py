@@ -60,9 +60,17 @@ class Rig:
         self.port = dispatch.free_port()
         self.logs = ROOT / "var" / "bench" / "faults"
         self.logs.mkdir(parents=True, exist_ok=True)
-        args = [sys.executable, str(ROOT / "benchmarks" / "fake_provider.py"), "--port", str(self.port), "--track"]
+        args = [
+            sys.executable,
+            str(ROOT / "benchmarks" / "fake_provider.py"),
+            "--port",
+            str(self.port),
+            "--track",
+        ]
         args += ["--fail-rate", str(fail_rate), "--faults", faults]
-        self.provider = subprocess.Popen(args, stdout=open(self.logs / "provider.log", "wb"), stderr=subprocess.STDOUT)
+        self.provider = subprocess.Popen(
+            args, stdout=open(self.logs / "provider.log", "wb"), stderr=subprocess.STDOUT
+        )
         dispatch.wait_ready(self.logs / "provider.log", self.provider, b"fake provider on")
         self.env = {
             **os.environ,
@@ -88,9 +96,23 @@ class Rig:
 
     def start_worker(self) -> subprocess.Popen[bytes]:
         worker = subprocess.Popen(
-            [sys.executable, "-m", "celery", "-A", "newsletter", "worker", "--loglevel=WARNING",
-             "--queues=send,dispatch,default", "--concurrency=2", "--without-gossip", "--without-mingle"],
-            cwd=ROOT, env=self.env, stdout=open(self.logs / "worker.log", "ab"), stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "celery",
+                "-A",
+                "newsletter",
+                "worker",
+                "--loglevel=WARNING",
+                "--queues=send,dispatch,default",
+                "--concurrency=2",
+                "--without-gossip",
+                "--without-mingle",
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(self.logs / "worker.log", "ab"),
+            stderr=subprocess.STDOUT,
             start_new_session=True,
         )
         deadline = time.monotonic() + 60
@@ -101,7 +123,11 @@ class Rig:
 
     def dispatch(self) -> dict[str, int]:
         result = subprocess.run(
-            [sys.executable, str(ROOT / "benchmarks" / "run_dispatch.py")], env=self.env, capture_output=True, text=True, check=True
+            [sys.executable, str(ROOT / "benchmarks" / "run_dispatch.py")],
+            env=self.env,
+            capture_output=True,
+            text=True,
+            check=True,
         )
         return json.loads(result.stdout.strip().splitlines()[-1])
 
@@ -111,14 +137,16 @@ class Rig:
 
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
-            if not Delivery.objects.filter(state__in=[Delivery.State.PENDING, Delivery.State.SENDING]).exists():
+            if not Delivery.objects.filter(
+                state__in=[Delivery.State.PENDING, Delivery.State.SENDING]
+            ).exists():
                 return
             time.sleep(2)
             self.dispatch()
         raise RuntimeError("deliveries did not settle in time")
 
     def stats(self) -> dict[str, int]:
-        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=10) as response:  # noqa: S310
+        with urllib.request.urlopen(f"http://127.0.0.1:{self.port}/stats", timeout=10) as response:
             return json.loads(response.read())
 
     def close(self) -> None:
@@ -186,8 +214,16 @@ def trial_duplicate_scheduling(rng: random.Random, outcome: Outcome) -> None:
     rig = Rig()
     try:
         # Two dispatchers at the same instant, then one more run, before any worker starts.
-        first = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "run_dispatch.py")], env=rig.env, stdout=subprocess.PIPE)
-        second = subprocess.Popen([sys.executable, str(ROOT / "benchmarks" / "run_dispatch.py")], env=rig.env, stdout=subprocess.PIPE)
+        first = subprocess.Popen(
+            [sys.executable, str(ROOT / "benchmarks" / "run_dispatch.py")],
+            env=rig.env,
+            stdout=subprocess.PIPE,
+        )
+        second = subprocess.Popen(
+            [sys.executable, str(ROOT / "benchmarks" / "run_dispatch.py")],
+            env=rig.env,
+            stdout=subprocess.PIPE,
+        )
         first.wait()
         second.wait()
         rig.dispatch()
@@ -226,11 +262,18 @@ def trial_redis_restart(rng: random.Random, outcome: Outcome) -> None:
         rig.start_worker()
         rig.dispatch()
         time.sleep(rng.uniform(0.2, 1.5))
-        subprocess.run(["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, check=False)
+        subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, check=False
+        )
         time.sleep(rng.uniform(0.5, 2.0))
         subprocess.run(SERVICES_REDIS, shell=True, check=True)  # noqa: S602 - the command from docs/services.md
         for _ in range(50):
-            if subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, check=False).returncode == 0:
+            if (
+                subprocess.run(
+                    ["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, check=False
+                ).returncode
+                == 0
+            ):
                 break
             time.sleep(0.1)
         rig.settle(timeout=180)
@@ -268,11 +311,19 @@ def trial_feed_faults(rng: random.Random, outcome: Outcome) -> None:
     good = (ROOT / "papers" / "demo" / "arxiv_cs.CL_2026-11-24.xml").read_bytes()
     faults = {
         "truncated": (Reply(body=good[: len(good) // 3]), "malformed XML"),
-        "content type": (Reply(body=b"\x89PNG\r\n", headers={"Content-Type": "image/png"}), "expected a feed"),
+        "content type": (
+            Reply(body=b"\x89PNG\r\n", headers={"Content-Type": "image/png"}),
+            "expected a feed",
+        ),
         "oversize": (Reply(body=good * 40), "too large"),
         "trickle": (Reply(body=good, trickle=0.05), "too slow"),
         "redirect loop": (Reply(status=302, headers={"Location": "/loop"}), "redirect"),
-        "html page": (Reply(body=b"<!DOCTYPE html><html><body>Oops</body></html>", headers={"Content-Type": "text/html"}), "HTML page"),
+        "html page": (
+            Reply(
+                body=b"<!DOCTYPE html><html><body>Oops</body></html>", headers={"Content-Type": "text/html"}
+            ),
+            "HTML page",
+        ),
     }
     from django.conf import settings
 
@@ -285,11 +336,17 @@ def trial_feed_faults(rng: random.Random, outcome: Outcome) -> None:
         reply, expected = faults[name]
         path = "/loop" if name == "redirect loop" else "/bad"
         bad = Feed.objects.create(slug="bad", name="bad", kind="arxiv-rss", url=server.script(path, reply))
-        fine = Feed.objects.create(slug="good", name="good", kind="arxiv-rss", url=server.script("/good", Reply(body=good)))
+        fine = Feed.objects.create(
+            slug="good", name="good", kind="arxiv-rss", url=server.script("/good", Reply(body=good))
+        )
         runs = {feed.slug: services.feed_fetch(feed=feed) for feed in (bad, fine)}
         outcome.trials += 1
         outcome.due += 1
-        ok = runs["bad"].status == FetchRun.Status.ERROR and expected in runs["bad"].error and runs["good"].status == FetchRun.Status.OK
+        ok = (
+            runs["bad"].status == FetchRun.Status.ERROR
+            and expected in runs["bad"].error
+            and runs["good"].status == FetchRun.Status.OK
+        )
         outcome.delivered += 1 if ok else 0
         outcome.missing += 0 if ok else 1
         outcome.errors.append(f"{name}: {runs['bad'].error[:60]}")
@@ -308,7 +365,9 @@ TRIALS = {
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--trials", type=int, default=20)
     parser.add_argument("--only", help="Run only the fault kinds containing this text.")
     parser.add_argument("--seed", type=int, default=7)
@@ -334,7 +393,9 @@ def main() -> int:
     for o in outcomes:
         seen = "; ".join(sorted(set(o.errors))[:3]) if o.errors else "-"
         print(f"{o.kind:<30}{o.trials:>7}{o.due:>7}{o.delivered:>10}{o.duplicates:>7}{o.missing:>8}  {seen}")
-    failed = any(o.missing or o.duplicates or any(e.startswith("trial failed") for e in o.errors) for o in outcomes)
+    failed = any(
+        o.missing or o.duplicates or any(e.startswith("trial failed") for e in o.errors) for o in outcomes
+    )
     return 1 if failed else 0
 
 
