@@ -147,8 +147,20 @@ CELERY_TIMEZONE = "UTC"
 # becomes ANYMAIL["POSTMARK_SERVER_TOKEN"]). EMAIL_PROVIDER=smtp uses EMAIL_URL.
 ANYMAIL_PROVIDER = env.str("ANYMAIL_PROVIDER", default="")
 EMAIL_PROVIDER = env.str("EMAIL_PROVIDER", default="smtp" if env.str("EMAIL_URL", default="") else "")
+
+
+def _anymail_value(name: str, value: str) -> object:
+    """Environment strings to the types Anymail expects (timeouts are numbers, flags booleans)."""
+    if name == "REQUESTS_TIMEOUT":
+        parts = [float(part) for part in value.split(",")]
+        return parts[0] if len(parts) == 1 else tuple(parts)
+    if value.lower() in ("true", "false"):
+        return value.lower() == "true"
+    return value
+
+
 ANYMAIL = {
-    name.removeprefix("ANYMAIL_"): value
+    name.removeprefix("ANYMAIL_"): _anymail_value(name.removeprefix("ANYMAIL_"), value)
     for name, value in os.environ.items()
     if name.startswith("ANYMAIL_") and name != "ANYMAIL_PROVIDER"
 }

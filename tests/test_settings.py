@@ -173,3 +173,21 @@ def test_production_without_a_provider_is_flagged_by_the_deploy_check(tmp_path: 
     }
     result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
     assert "papermail.W002" in result.stderr and "papermail.W003" in result.stderr
+
+
+def test_anymail_numbers_and_flags_arrive_typed(tmp_path: Path) -> None:
+    env = {
+        "ANYMAIL_PROVIDER": "mailgun",
+        "ANYMAIL_REQUESTS_TIMEOUT": "3",
+        "ANYMAIL_IGNORE_UNSUPPORTED_FEATURES": "True",
+    }
+    assert (
+        show(
+            "(settings.ANYMAIL['REQUESTS_TIMEOUT'], settings.ANYMAIL['IGNORE_UNSUPPORTED_FEATURES'])",
+            env,
+            tmp_path,
+        )
+        == "(3.0, True)"
+    )
+    env["ANYMAIL_REQUESTS_TIMEOUT"] = "3.5,25"
+    assert show("settings.ANYMAIL['REQUESTS_TIMEOUT']", env, tmp_path) == "(3.5, 25.0)"
