@@ -5,7 +5,7 @@ BIN    := $(VENV)/bin
 PORT   ?= 8000
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test install migrate demo lint bench bench-smoke bench-deps clean
+.PHONY: run test install migrate demo lint bench bench-smoke bench-deps faults clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -49,6 +49,12 @@ bench: install bench-deps
 bench-smoke: install
 	$(BIN)/python benchmarks/ingest.py --entries 500 --smoke
 	$(BIN)/python benchmarks/dispatch.py --subscribers 500 --paths api --workers 2
+
+## Fault trials: workers killed, duplicate scheduling, provider, Redis and PostgreSQL faults, feed faults.
+## Restarts the local Redis (nothing else may be using it). FAULT_TRIALS=20 by default.
+FAULT_TRIALS ?= 20
+faults: install
+	$(BIN)/python benchmarks/faults.py --trials $(FAULT_TRIALS)
 
 bench-deps:
 	@command -v smtp-sink >/dev/null && command -v wrk >/dev/null || \

@@ -15,15 +15,17 @@ import datetime as dt
 import logging
 import random
 import smtplib
+import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from anymail.signals import AnymailTrackingEvent
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
@@ -36,6 +38,7 @@ from subscribers.models import Subscriber, Suppression
 from subscribers.tokens import Purpose, email_hash, make_token
 
 logger = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 class TransientSendError(Exception):
@@ -428,7 +431,10 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
                     _fail(delivery, error)
                 result.failed += len(recipients)
                 continue
-            sent, failed = _record_sent(recipients, message)
+            # The provider has it: recording that must survive a dropped database connection.
+            sent, failed = _durably(
+                lambda recipients=recipients, message=message: _record_sent(recipients, message)
+            )
             result.sent += sent
             result.failed += failed
     finally:
@@ -436,6 +442,28 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
         with contextlib.suppress(Exception):
             connection.close()
     return result
+
+
+def _durably(write: Callable[[], T]) -> T:
+    """Run a write that must not be lost, reconnecting if the database connection was dropped.
+
+    After the provider accepted a message, failing to record it would send it
+    again later; so a broken connection is replaced and the (idempotent)
+    write retried for a few seconds before giving up.
+    """
+    for attempt in range(RECORD_ATTEMPTS):
+        try:
+            return write()
+        except (OperationalError, InterfaceError):
+            if connection.in_atomic_block or attempt == RECORD_ATTEMPTS - 1:
+                raise
+            logger.warning("database connection lost while recording a send; reconnecting")
+            connection.close()
+            time.sleep(0.25 * (attempt + 1))
+    raise AssertionError("unreachable")
+
+
+RECORD_ATTEMPTS = 8
 
 
 def _record_sent(deliveries: list[Delivery], message: EmailMultiAlternatives) -> tuple[int, int]:

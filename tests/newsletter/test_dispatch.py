@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import threading
+from types import SimpleNamespace
 
 import pytest
 import time_machine
@@ -323,3 +324,36 @@ def test_building_a_chunk_takes_the_same_queries_for_one_or_fifty(
     Delivery.objects.all().delete()
     Subscriber.objects.all().delete()
     _plan_queries(50, llm, django_assert_num_queries, expected=10)
+
+
+def test_recording_a_send_survives_a_dropped_database_connection(monkeypatch) -> None:
+    from django.db import OperationalError
+
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    closed: list[bool] = []
+    monkeypatch.setattr(
+        services, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: closed.append(True))
+    )
+    calls: list[int] = []
+
+    def write() -> str:
+        calls.append(1)
+        if len(calls) < 3:
+            raise OperationalError("terminating connection due to administrator command")
+        return "recorded"
+
+    assert services._durably(write) == "recorded"
+    assert len(calls) == 3 and len(closed) == 2
+
+
+def test_a_write_that_keeps_failing_is_not_retried_forever(monkeypatch) -> None:
+    from django.db import OperationalError
+
+    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(services, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: None))
+
+    def write() -> None:
+        raise OperationalError("the database is gone")
+
+    with pytest.raises(OperationalError):
+        services._durably(write)
