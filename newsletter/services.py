@@ -13,6 +13,7 @@ from __future__ import annotations
 import contextlib
 import datetime as dt
 import logging
+import math
 import random
 import smtplib
 import time
@@ -626,13 +627,13 @@ def tracking_event_record(*, event: AnymailTrackingEvent, provider: str) -> Trac
                 event_type=event.event_type or "unknown",
                 reject_reason=event.reject_reason or "",
                 bounce=bounce,
-                recipient=recipient[:254],
-                message_id=str(event.message_id or "")[:255],
+                recipient=_storable(recipient)[:254],
+                message_id=_storable(str(event.message_id or ""))[:255],
                 delivery=delivery,
                 subscriber=subscriber,
                 occurred_at=event.timestamp or timezone.now(),
-                description=(event.description or event.mta_response or "")[:2000],
-                raw=event.esp_event if isinstance(event.esp_event, dict) else {},
+                description=_storable(event.description or event.mta_response or "")[:2000],
+                raw=_storable(event.esp_event) if isinstance(event.esp_event, dict) else {},
             )
     except IntegrityError:
         return None  # providers retry: this event was handled already
@@ -671,6 +672,19 @@ def tracking_event_record(*, event: AnymailTrackingEvent, provider: str) -> Trac
             subscriber=subscriber, request=subscriber_services.RequestInfo(), via=f"{provider} unsubscribe"
         )
     return stored
+
+
+def _storable(value: object) -> object:
+    """Return ``value`` without what PostgreSQL text and jsonb cannot hold: NUL, NaN, infinities."""
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, dict):
+        return {_storable(k): _storable(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [_storable(v) for v in value]
+    return value
 
 
 PROVIDER_TOOK_IT = {

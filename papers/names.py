@@ -94,9 +94,12 @@ def tex_to_unicode(text: str) -> str:
     return unicodedata.normalize("NFC", collapse_whitespace(text))
 
 
+_CONTROL_RE = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
 def collapse_whitespace(text: str) -> str:
-    """Return ``text`` with every run of whitespace (line breaks too) turned into one space."""
-    return _WHITESPACE_RE.sub(" ", text).strip()
+    """Return ``text`` with control characters dropped and every run of whitespace made one space."""
+    return _WHITESPACE_RE.sub(" ", _CONTROL_RE.sub("", text)).strip()
 
 
 def _split_top_level(text: str) -> list[str]:

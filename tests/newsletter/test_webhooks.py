@@ -170,3 +170,19 @@ def test_an_event_without_a_recipient_is_stored_and_touches_nobody(client, ada) 
     assert TrackingEvent.objects.get().recipient == ""
     ada.refresh_from_db()
     assert ada.status == "active" and not Suppression.objects.exists()
+
+
+def test_nul_characters_in_a_payload_are_stored_without_them(client, ada) -> None:
+    payload = bounce(event_id=5, Description="bad\x00byte", Metadata={"k\x00": "v\x00"})
+    assert post(client, payload).status_code == 200
+    event = TrackingEvent.objects.get()
+    assert "\x00" not in event.description and "\x00" not in json.dumps(event.raw)
+
+
+def test_non_finite_numbers_in_a_payload_are_stored_as_null(client, ada) -> None:
+    body = json.dumps(
+        bounce(event_id=6, Extra=float("inf"))
+    )  # json.dumps writes Infinity, as a sloppy sender might
+    auth = "Basic " + base64.b64encode(b"hook:s3cret-value").decode()
+    assert client.post(URL, body, content_type="application/json", HTTP_AUTHORIZATION=auth).status_code == 200
+    assert TrackingEvent.objects.get().raw["Extra"] is None

@@ -314,3 +314,20 @@ def test_it_splits_arxiv_ids_from_versions(text: str, expected: tuple[str, int |
 def test_it_refuses_text_without_an_arxiv_id(text: str) -> None:
     with pytest.raises(ValueError):
         feeds.split_arxiv_id(text)
+
+
+def test_control_characters_never_reach_the_entries() -> None:
+    data = json.dumps(
+        [
+            {
+                "paper": {
+                    "id": "2611.00009",
+                    "title": "Nul\x00 and\x07 bell",
+                    "summary": "a\x00b",
+                    "authors": [{"name": "Ann\x00 Lee"}],
+                }
+            }
+        ]
+    ).encode()
+    entry = feeds.parse(data).entries[0]
+    assert (entry.title, entry.abstract, entry.author_names) == ("Nul and bell", "ab", ("Ann Lee",))
