@@ -610,8 +610,9 @@ def tracking_event_record(*, event: AnymailTrackingEvent, provider: str) -> Trac
     unsubscribe unsubscribes. An event for a delivery still marked sending
     proves the provider took it: the row is marked sent.
     """
-    recipient = (event.recipient or "").strip().lower()
-    event_id = event.event_id or _synthetic_event_id(event, provider)
+    # Everything from the payload is cleaned before it reaches a query (PostgreSQL refuses NUL).
+    recipient = str(_storable(str(event.recipient or ""))).strip().lower()
+    event_id = str(_storable(str(event.event_id or ""))) or _synthetic_event_id(event, provider)
     metadata = event.metadata or {}
     delivery = None
     delivery_id = str(metadata.get("delivery_id", ""))
@@ -624,8 +625,8 @@ def tracking_event_record(*, event: AnymailTrackingEvent, provider: str) -> Trac
             stored = TrackingEvent.objects.create(
                 provider=provider,
                 event_id=event_id[:255],
-                event_type=event.event_type or "unknown",
-                reject_reason=event.reject_reason or "",
+                event_type=str(_storable(event.event_type or "unknown"))[:32],
+                reject_reason=str(_storable(event.reject_reason or ""))[:32],
                 bounce=bounce,
                 recipient=_storable(recipient)[:254],
                 message_id=_storable(str(event.message_id or ""))[:255],
