@@ -219,17 +219,7 @@ class FeedAdmin(admin.ModelAdmin):
     list_filter = ("kind", "enabled", "last_status")
     search_fields = ("name", "slug", "url")
     prepopulated_fields = {"slug": ("name",)}
-    readonly_fields = (
-        "etag",
-        "last_modified",
-        "last_run_at",
-        "last_status",
-        "last_error",
-        "last_new",
-        "last_updated",
-        "last_unchanged",
-        "last_skipped",
-    )
+    readonly_fields = Feed.RUN_FIELDS
     actions = ("fetch_now",)
     inlines = (FetchRunInline,)
     formfield_overrides = HTTPS_URLS

@@ -111,6 +111,19 @@ class Feed(models.Model):
     last_unchanged = models.PositiveIntegerField(default=0)
     last_skipped = models.PositiveIntegerField(default=0)
 
+    # What a fetch records on the feed (the rest of a run's story is its FetchRun).
+    RUN_FIELDS = (
+        "etag",
+        "last_modified",
+        "last_run_at",
+        "last_status",
+        "last_error",
+        "last_new",
+        "last_updated",
+        "last_unchanged",
+        "last_skipped",
+    )
+
     class Meta:
         ordering = ["slug"]
 

@@ -389,17 +389,5 @@ def _record_on_feed(feed: Feed, run: FetchRun) -> FetchRun:
     feed.last_error = run.error if run.status == FetchRun.Status.ERROR else ""
     feed.last_new, feed.last_updated = run.new, run.updated
     feed.last_unchanged, feed.last_skipped = run.unchanged, run.skipped
-    feed.save(
-        update_fields=[
-            "etag",
-            "last_modified",
-            "last_run_at",
-            "last_status",
-            "last_error",
-            "last_new",
-            "last_updated",
-            "last_unchanged",
-            "last_skipped",
-        ]
-    )
+    feed.save(update_fields=list(Feed.RUN_FIELDS))
     return run

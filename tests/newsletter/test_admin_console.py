@@ -43,6 +43,19 @@ def admin_user(client) -> Client:
     return client
 
 
+def sign_up(capture, **extra) -> None:  # type: ignore[no-untyped-def]
+    """A visitor signs up new@example.org through the public form (pending until confirmed)."""
+    data = {
+        "email": "new@example.org",
+        "topics": ["llm"],
+        "cadence": "daily",
+        "timezone": "UTC",
+        "send_hour": "7",
+    }
+    with capture(execute=True):
+        Client().post("/subscribe/", data, **extra)
+
+
 def act(client: Client, url: str, action: str, objects, **extra):
     return client.post(
         url, {"action": action, "_selected_action": [o.pk for o in objects], **extra}, follow=True
@@ -150,17 +163,7 @@ def test_reactivating_asks_the_subscriber_to_confirm_again(
 def test_resend_confirmation_to_pending_subscribers(
     admin_user, client, django_capture_on_commit_callbacks
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        Client().post(
-            "/subscribe/",
-            {
-                "email": "new@example.org",
-                "topics": ["llm"],
-                "cadence": "daily",
-                "timezone": "UTC",
-                "send_hour": "7",
-            },
-        )
+    sign_up(django_capture_on_commit_callbacks)
     mail.outbox.clear()
     pending = Subscriber.objects.get(email="new@example.org")
     with django_capture_on_commit_callbacks(execute=True):
@@ -181,18 +184,7 @@ def test_admins_export_csv_with_formulas_neutralised(admin_user) -> None:
 def test_the_subscriber_page_shows_consent_and_history_read_only(
     admin_user, client, django_capture_on_commit_callbacks
 ) -> None:
-    with django_capture_on_commit_callbacks(execute=True):
-        Client().post(
-            "/subscribe/",
-            {
-                "email": "new@example.org",
-                "topics": ["llm"],
-                "cadence": "daily",
-                "timezone": "UTC",
-                "send_hour": "7",
-            },
-            REMOTE_ADDR="203.0.113.9",
-        )
+    sign_up(django_capture_on_commit_callbacks, REMOTE_ADDR="203.0.113.9")
     pending = Subscriber.objects.get()
     html = admin_user.get(f"/admin/subscribers/subscriber/{pending.pk}/change/").content.decode()
     assert "203.0.113.9" in html and "signup-web" in html and "confirmation_sent" in html
