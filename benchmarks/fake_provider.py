@@ -5,8 +5,9 @@
 POST /v3/<domain>/messages answers like Mailgun ("Queued. Thank you.") and
 counts recipients; every 25th request body is saved for the benchmark to check
 personalisation. GET /stats returns the counts as JSON. Faults for the fault
-suite: --fail-rate makes a share of requests answer 503 (or 429 with
-Retry-After, or reset the connection).
+suite: --fail-rate makes a share of requests answer 503, 429 with
+Retry-After, reset the connection, or time out without processing them;
+--reject answers 400 (a permanent refusal) for recipients with that prefix.
 """
 
 from __future__ import annotations
@@ -15,6 +16,7 @@ import argparse
 import json
 import random
 import threading
+import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -27,10 +29,13 @@ class Stats:
         self.accepted = 0
         self.recipients = 0
         self.refused = 0
+        self.rejected_requests = 0
         self.per_recipient: dict[str, int] = {}
 
 
-def make_handler(stats: Stats, samples: Path | None, fail_rate: float, faults: list[str], track: bool):
+def make_handler(
+    stats: Stats, samples: Path | None, fail_rate: float, faults: list[str], track: bool, reject: str
+):
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"
         disable_nagle_algorithm = True  # headers and body go out as they are written, as from a real API
@@ -55,6 +60,7 @@ def make_handler(stats: Stats, samples: Path | None, fail_rate: float, faults: l
                     "accepted": stats.accepted,
                     "recipients": stats.recipients,
                     "refused": stats.refused,
+                    "rejected_requests": stats.rejected_requests,
                     "duplicates": sum(1 for n in stats.per_recipient.values() if n > 1),
                     "distinct": len(stats.per_recipient),
                 }
@@ -74,6 +80,10 @@ def make_handler(stats: Stats, samples: Path | None, fail_rate: float, faults: l
                     self.close_connection = True
                     self.connection.shutdown(2)
                     return
+                if fault == "timeout":
+                    time.sleep(6)  # longer than the client waits; then drop it, unprocessed
+                    self.close_connection = True
+                    return
                 if fault == "429":
                     self._reply(429, {"message": "slow down"}, {"Retry-After": "1"})
                     return
@@ -81,6 +91,13 @@ def make_handler(stats: Stats, samples: Path | None, fail_rate: float, faults: l
                 return
             fields = parse_qs(raw.decode(), keep_blank_values=True)
             recipients = fields.get("to", [])
+            if reject and any(address.startswith(reject) for address in recipients):
+                with stats.lock:
+                    stats.rejected_requests += 1
+                self._reply(
+                    400, {"message": "'to' parameter is not a valid address. please check documentation"}
+                )
+                return
             with stats.lock:
                 stats.accepted += 1
                 stats.recipients += len(recipients)
@@ -101,11 +118,16 @@ def main() -> None:
     parser.add_argument("--fail-rate", type=float, default=0.0)
     parser.add_argument("--faults", default="503", help="comma-separated: 503, 429, reset")
     parser.add_argument("--track", action="store_true", help="Count deliveries per recipient (duplicates).")
+    parser.add_argument(
+        "--reject", default="", help="Answer 400 (permanent) for recipients starting with this."
+    )
     args = parser.parse_args()
     if args.samples:
         args.samples.mkdir(parents=True, exist_ok=True)
     stats = Stats()
-    handler = make_handler(stats, args.samples, args.fail_rate, args.faults.split(","), args.track)
+    handler = make_handler(
+        stats, args.samples, args.fail_rate, args.faults.split(","), args.track, args.reject
+    )
     server = ThreadingHTTPServer(("127.0.0.1", args.port), handler)
     server.daemon_threads = True
     print(f"fake provider on 127.0.0.1:{args.port}", flush=True)

@@ -54,7 +54,7 @@ class Outcome:
 class Rig:
     """A fake provider and Celery workers on the benchmark database, for one trial."""
 
-    def __init__(self, *, fail_rate: float = 0.0, faults: str = "503", bad_prefix: str = "") -> None:
+    def __init__(self, *, fail_rate: float = 0.0, faults: str = "503", reject: str = "") -> None:
         import dispatch
 
         self.port = dispatch.free_port()
@@ -67,7 +67,7 @@ class Rig:
             str(self.port),
             "--track",
         ]
-        args += ["--fail-rate", str(fail_rate), "--faults", faults]
+        args += ["--fail-rate", str(fail_rate), "--faults", faults, "--reject", reject]
         self.provider = subprocess.Popen(
             args, stdout=open(self.logs / "provider.log", "wb"), stderr=subprocess.STDOUT
         )
@@ -244,13 +244,33 @@ def trial_duplicate_scheduling(rng: random.Random, outcome: Outcome) -> None:
 
 
 def trial_provider_failures(rng: random.Random, outcome: Outcome) -> None:
+    from django.db.models import F, Value
+    from django.db.models.functions import Concat
+
+    from newsletter.models import Delivery
+    from subscribers.models import Subscriber
+
     fresh_world(rng)
-    rig = Rig(fail_rate=rng.uniform(0.2, 0.5), faults="503,429,reset")
+    # Three addresses the provider refuses for good (400): failed once each, never retried.
+    refused = list(Subscriber.objects.order_by("?").values_list("pk", flat=True)[:3])
+    Subscriber.objects.filter(pk__in=refused).update(email=Concat(Value("reject-"), F("email")))
+    rejected = set(Subscriber.objects.filter(pk__in=refused).values_list("email", flat=True))
+    rig = Rig(fail_rate=rng.uniform(0.2, 0.5), faults="503,429,reset,timeout", reject="reject-")
     try:
         rig.start_worker()
         rig.dispatch()
-        rig.settle(timeout=180)
-        count(outcome, rig)
+        rig.settle(timeout=240)
+        count(outcome, rig, expect_failed=rejected)
+        failed = set(
+            Delivery.objects.filter(state=Delivery.State.FAILED).values_list("subscriber__email", flat=True)
+        )
+        storm = rig.stats()["rejected_requests"]
+        if failed != rejected or storm != len(rejected):
+            outcome.errors.append(
+                f"trial failed: {len(failed)} failed, {storm} refused requests for {len(rejected)} refused addresses"
+            )
+        else:
+            outcome.errors.append(f"{len(rejected)} refused addresses failed once each")
     finally:
         rig.close()
 
