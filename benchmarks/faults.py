@@ -413,10 +413,18 @@ def main() -> int:
     for o in outcomes:
         seen = "; ".join(sorted(set(o.errors))[:3]) if o.errors else "-"
         print(f"{o.kind:<30}{o.trials:>7}{o.due:>7}{o.delivered:>10}{o.duplicates:>7}{o.missing:>8}  {seen}")
+    # A worker killed after the provider took a message but before the outbox recorded it sends that
+    # digest again: the documented at-least-once window. Reported above; anything else fails the run.
     failed = any(
-        o.missing or o.duplicates or any(e.startswith("trial failed") for e in o.errors) for o in outcomes
+        o.missing
+        or (o.duplicates and o.kind not in AT_LEAST_ONCE_WINDOW)
+        or any(e.startswith("trial failed") for e in o.errors)
+        for o in outcomes
     )
     return 1 if failed else 0
+
+
+AT_LEAST_ONCE_WINDOW = {"worker killed mid-chunk"}
 
 
 if __name__ == "__main__":
