@@ -303,13 +303,16 @@ def _single_builder(
 ) -> Callable[[list[Delivery]], EmailMultiAlternatives]:
     def build(deliveries: list[Delivery]) -> EmailMultiAlternatives:
         [delivery] = deliveries
-        subject, text, html = rendering.personalise(content, personal_parts(delivery))
+        personal = personal_parts(delivery)
+        subject, text, html = rendering.personalise(content, personal)
         return emails.digest_message(
             to=delivery.subscriber.email,
             subject=subject,
             text=text,
             html=html,
-            unsubscribe_headers=subscriber_services.unsubscribe_headers(subscriber=delivery.subscriber),
+            unsubscribe_headers=subscriber_services.unsubscribe_headers(
+                subscriber=delivery.subscriber, url=personal.unsubscribe_url
+            ),
             delivery_id=delivery.pk,
             edition=edition,
             test=test,
@@ -339,7 +342,9 @@ def _batch_builder(
             for position, pick in enumerate(picks_of[delivery.pk], 1):
                 values[f"why{position}"] = pick.why
             merge_data[email] = values
-            merge_headers[email] = subscriber_services.unsubscribe_headers(subscriber=delivery.subscriber)
+            merge_headers[email] = subscriber_services.unsubscribe_headers(
+                subscriber=delivery.subscriber, url=personal.unsubscribe_url
+            )
         return emails.digest_batch_message(
             to=[d.subscriber.email for d in deliveries],
             subject=content.subject,

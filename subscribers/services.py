@@ -356,9 +356,12 @@ def feedback_reset(*, subscriber: Subscriber, request: RequestInfo) -> int:
     return removed
 
 
-def unsubscribe_headers(*, subscriber: Subscriber) -> dict[str, str]:
-    """Return the RFC 8058 one-click unsubscribe headers for mail to ``subscriber``."""
+def unsubscribe_headers(*, subscriber: Subscriber, url: str = "") -> dict[str, str]:
+    """Return the RFC 8058 one-click unsubscribe headers for mail to ``subscriber``.
+
+    ``url`` is the subscriber's unsubscribe URL when the caller has already signed it.
+    """
     return {
-        "List-Unsubscribe": f"<{links.unsubscribe_url(subscriber)}>",
+        "List-Unsubscribe": f"<{url or links.unsubscribe_url(subscriber)}>",
         "List-Unsubscribe-Post": "List-Unsubscribe=One-Click",
     }

@@ -57,6 +57,8 @@ def test_the_headers_carry_one_click_unsubscribe_and_list_id(reader) -> None:
         r"<https://papers\.example\.org/unsubscribe/[^>\s]+/>", message.extra_headers["List-Unsubscribe"]
     )
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # The header and the visible footer link are the same signed URL.
+    assert message.extra_headers["List-Unsubscribe"] == f"<{SITE}{path_of(message, 'unsubscribe')}>"
     assert message.extra_headers["List-Id"].startswith("papermail digest <")
     delivery = Delivery.objects.get()
     assert message.metadata == {"delivery_id": str(delivery.pk), "edition": "daily:2026-11-25"}
