@@ -26,7 +26,6 @@ from newsletter.models import Edition
 from papers.models import Paper
 
 SUMMARY_LIMIT = 320
-GMAIL_CLIP_BYTES = 102 * 1024
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
 _INLINER = css_inline.CSSInliner(keep_style_tags=True, load_remote_stylesheets=False)
 _ITEM_START, _ITEM_END = "<!--PM-ITEM-START-->", "<!--PM-ITEM-END-->"

@@ -111,6 +111,7 @@ class CandidatePool:
         self._phrase_hits: dict[str, frozenset[int]] = {}
         self._author_hits: dict[str, frozenset[int]] = {}
         self._ranked: dict[object, list[int]] = {}
+        self._topics: dict[TopicRule, tuple[list[int], set[int], set[int]]] = {}
         self._by_category: dict[str, set[int]] = defaultdict(set)
         for candidate in self.by_id.values():
             for category in candidate.categories:
@@ -161,14 +162,13 @@ class CandidatePool:
         return order
 
     def topic_matches(self, topic: TopicRule) -> tuple[list[int], set[int], set[int]]:
-        """Return a topic's matches best first, and which matched by category and by keyword."""
-        key = ("topic", topic)
-        cached = self._ranked.get(key)
-        by_category = self.category_hits(topic.categories)
-        by_keyword: set[int] = set()
-        for phrase in topic.include:
-            by_keyword |= self.phrase_hits(phrase)
+        """Return a topic's matches best first, and which matched by category and by keyword (memoised)."""
+        cached = self._topics.get(topic)
         if cached is None:
+            by_category = self.category_hits(topic.categories)
+            by_keyword: set[int] = set()
+            for phrase in topic.include:
+                by_keyword |= self.phrase_hits(phrase)
             vetoed: set[int] = set()
             for phrase in topic.exclude:
                 vetoed |= self.phrase_hits(phrase)
@@ -178,8 +178,9 @@ class CandidatePool:
                 + (W_PINNED if topic.id in self.by_id[pid].pinned_topics else 0.0)
                 for pid in (by_category | by_keyword) - vetoed
             }
-            cached = self.ranked(key, local, local)
-        return cached, by_category, by_keyword
+            cached = (self.ranked(("topic", topic), local, local), by_category, by_keyword)
+            self._topics[topic] = cached
+        return cached
 
     def effective(self, profile: Profile) -> Profile:
         """Return ``profile`` without the keywords and authors that match nothing in this pool.

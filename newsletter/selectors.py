@@ -113,13 +113,6 @@ class ChunkPlan:
     profiles: dict[int, selection.Profile]
 
 
-def latest_announcement(*, on_or_before: dt.date) -> dt.date | None:
-    """Return the most recent day with visible announced papers, up to ``on_or_before``."""
-    return Paper.objects.filter(hidden=False, announced_on__lte=on_or_before).aggregate(
-        latest=Max("announced_on")
-    )["latest"]
-
-
 def window(
     *, cadence: str, latest: dt.date | None, previous: dt.date | None
 ) -> tuple[dt.date, dt.date] | None:
@@ -335,10 +328,6 @@ def deliveries_for_chunk(delivery_ids: list[int]) -> list[Delivery]:
         .prefetch_related("subscriber__topics")
         .order_by("pk")
     )
-
-
-def edition_for(*, cadence: str, date: dt.date) -> Edition | None:
-    return Edition.objects.filter(cadence=cadence, date=date).first()
 
 
 def delivery_html(*, delivery: Delivery) -> str:

@@ -20,9 +20,14 @@ def confirm_url(subscriber: Subscriber, consent_id: int) -> str:
     return absolute(reverse("subscribers:confirm", args=[token]))
 
 
-def manage_url(subscriber: Subscriber) -> str:
+def manage_path(subscriber: Subscriber) -> str:
+    """Return the site-relative preference-centre link (for pages; emails need manage_url)."""
     token = make_token(Purpose.MANAGE, subscriber_id=subscriber.pk, email=subscriber.email)
-    return absolute(reverse("subscribers:manage", args=[token]))
+    return reverse("subscribers:manage", args=[token])
+
+
+def manage_url(subscriber: Subscriber) -> str:
+    return absolute(manage_path(subscriber))
 
 
 def feed_url(subscriber: Subscriber) -> str:

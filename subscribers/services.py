@@ -89,11 +89,6 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
     subscriber.topics.set(Topic.objects.filter(slug__in=preferences.topics))
 
 
-def is_suppressed(email: str) -> bool:
-    """Return whether ``email`` is on the suppression list (bounced, complained or erased)."""
-    return Suppression.objects.filter(email_hash=email_hash(email)).exists()
-
-
 # --- Sign-up and double opt-in ----------------------------------------------------------------
 
 

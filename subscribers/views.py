@@ -19,7 +19,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 from subscribers import links, ratelimit, selectors, services
 from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
 from subscribers.models import Subscriber
-from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, make_token, read_token
+from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
 
 
 def client_ip(request: HttpRequest) -> str | None:
@@ -119,7 +119,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "subscriber": outcome.subscriber,
         "already": outcome.already_confirmed,
-        "manage_url": _manage_path(outcome.subscriber),
+        "manage_url": links.manage_path(outcome.subscriber),
     }
     return render(request, "subscribers/confirmed.html", context)
 
@@ -162,13 +162,6 @@ def link_request(request: HttpRequest) -> HttpResponse:
 
 
 # --- Preference centre ---------------------------------------------------------------------------
-
-
-def _manage_path(subscriber: Subscriber) -> str:
-    return reverse(
-        "subscribers:manage",
-        args=[make_token(Purpose.MANAGE, subscriber_id=subscriber.pk, email=subscriber.email)],
-    )
 
 
 def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]], Callable[..., HttpResponse]]:
@@ -229,7 +222,7 @@ def manage_action(request: HttpRequest, subscriber: Subscriber, token: str, acti
         return render(
             request,
             "subscribers/unsubscribed.html",
-            {"subscriber": subscriber, "manage_path": _manage_path(subscriber)},
+            {"subscriber": subscriber, "manage_path": links.manage_path(subscriber)},
         )
     elif action == "reset-feedback":
         services.feedback_reset(subscriber=subscriber, request=info)
@@ -286,5 +279,5 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     return render(
         request,
         "subscribers/unsubscribed.html",
-        {"subscriber": subscriber, "manage_path": _manage_path(subscriber)},
+        {"subscriber": subscriber, "manage_path": links.manage_path(subscriber)},
     )
