@@ -1,9 +1,12 @@
-"""A local stand-in for the Mailgun messages API, for the dispatch benchmark and the fault suite.
+"""A local stand-in for the Mailgun and Postmark send APIs, for the dispatch benchmark and the fault suite.
 
     python benchmarks/fake_provider.py --port 8025 --samples var/bench/samples
 
-POST /v3/<domain>/messages answers like Mailgun ("Queued. Thank you.") and
-counts recipients; every 25th request body is saved for the benchmark to check
+POST /v3/<domain>/messages answers like Mailgun ("Queued. Thank you.");
+POST /email and /email/batch answer like Postmark (a result per message, a
+406 "inactive recipient" entry for a refused address inside a batch, 401
+without a server token, 422 for a batch over 500 messages). Both count
+recipients; every 25th request body is saved for the benchmark to check
 personalisation. GET /stats returns the counts as JSON. Faults for the fault
 suite: --fail-rate makes a share of requests answer 503, 429 with
 Retry-After, reset the connection, or time out without processing them;
@@ -17,6 +20,7 @@ import json
 import random
 import threading
 import time
+import uuid
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from urllib.parse import parse_qs
@@ -89,6 +93,9 @@ def make_handler(
                     return
                 self._reply(503, {"message": "Service Unavailable"})
                 return
+            if self.path.startswith("/email"):
+                self._postmark(raw, number)
+                return
             fields = parse_qs(raw.decode(), keep_blank_values=True)
             recipients = fields.get("to", [])
             if reject and any(address.startswith(reject) for address in recipients):
@@ -98,15 +105,68 @@ def make_handler(
                     400, {"message": "'to' parameter is not a valid address. please check documentation"}
                 )
                 return
+            self._count(recipients)
+            if samples is not None and number % 25 == 1:
+                (samples / f"request-{number:06d}.json").write_text(json.dumps(fields))
+            self._reply(200, {"id": f"<bench.{number}@papers.example.org>", "message": "Queued. Thank you."})
+
+        def _count(self, recipients: list[str]) -> None:
             with stats.lock:
                 stats.accepted += 1
                 stats.recipients += len(recipients)
                 if track:
                     for address in recipients:
                         stats.per_recipient[address] = stats.per_recipient.get(address, 0) + 1
+
+        def _postmark(self, raw: bytes, number: int) -> None:
+            if not self.headers.get("X-Postmark-Server-Token"):
+                self._reply(
+                    401, {"ErrorCode": 10, "Message": "No Account or Server API tokens were supplied."}
+                )
+                return
+            try:
+                document = json.loads(raw)
+            except ValueError:
+                self._reply(422, {"ErrorCode": 402, "Message": "Received invalid JSON input."})
+                return
+            batch = self.path.rstrip("/") == "/email/batch"
+            messages = document if batch else [document]
+            if not isinstance(messages, list) or len(messages) > 500:
+                self._reply(
+                    422, {"ErrorCode": 300, "Message": "Batch must be a list of at most 500 messages."}
+                )
+                return
+            results, delivered = [], []
+            for message in messages:
+                to = str(message.get("To", ""))
+                address = to.rsplit("<", 1)[-1].rstrip(">").strip().lower()
+                if reject and address.startswith(reject):
+                    results.append(
+                        {
+                            "ErrorCode": 406,
+                            "Message": "You tried to send to a recipient that has been marked as inactive.\n"
+                            f"Found inactive addresses: {address}.\n"
+                            "Inactive recipients are ones that have generated a hard bounce or a spam complaint.",
+                        }
+                    )
+                    continue
+                delivered.append(address)
+                results.append(
+                    {
+                        "ErrorCode": 0,
+                        "Message": "OK",
+                        "MessageID": str(uuid.uuid4()),
+                        "SubmittedAt": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
+                        "To": to,
+                    }
+                )
+            if len(delivered) < len(messages):
+                with stats.lock:
+                    stats.rejected_requests += len(messages) - len(delivered)
+            self._count(delivered)
             if samples is not None and number % 25 == 1:
-                (samples / f"request-{number:06d}.json").write_text(json.dumps(fields))
-            self._reply(200, {"id": f"<bench.{number}@papers.example.org>", "message": "Queued. Thank you."})
+                (samples / f"postmark-{number:06d}.json").write_text(json.dumps(messages[:5]))
+            self._reply(200, results if batch else results[0])
 
     return Handler
 

@@ -47,6 +47,11 @@ def send_manage_link(*, subscriber: Subscriber) -> bool:
     return make_message("manage_link", context, to=subscriber.email).send() == 1
 
 
+def digest_tag(edition: str, test: bool) -> str:
+    """Return the one provider tag of a digest ("digest-daily"): Postmark takes a single tag per message."""
+    return "digest-test" if test else f"digest-{edition.split(':')[0]}"
+
+
 def digest_batch_message(
     *,
     to: list[str],
@@ -74,7 +79,7 @@ def digest_batch_message(
     message.merge_data = merge_data  # type: ignore[attr-defined]
     message.merge_headers = merge_headers  # type: ignore[attr-defined]
     message.merge_metadata = merge_metadata  # type: ignore[attr-defined]
-    message.tags = ["digest", "test" if test else edition.split(":")[0]]  # type: ignore[attr-defined]
+    message.tags = [digest_tag(edition, test)]  # type: ignore[attr-defined]
     message.metadata = {"edition": edition}  # type: ignore[attr-defined]
     return message
 
@@ -102,6 +107,6 @@ def digest_message(
     )
     message.attach_alternative(html, "text/html")
     # Anymail sends these to the provider, whose webhooks echo them back (reconciliation).
-    message.tags = ["digest", "test" if test else edition.split(":")[0]]  # type: ignore[attr-defined]
+    message.tags = [digest_tag(edition, test)]  # type: ignore[attr-defined]
     message.metadata = {"delivery_id": str(delivery_id), "edition": edition}  # type: ignore[attr-defined]
     return message

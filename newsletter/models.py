@@ -55,6 +55,14 @@ class Delivery(models.Model):
     )
     created_at = models.DateTimeField(default=timezone.now)
     queued_at = models.DateTimeField(null=True, blank=True)
+    queued_by = models.ForeignKey(
+        "DispatchRun",
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="+",
+        help_text="The dispatcher run that last queued this delivery.",
+    )
     claimed_at = models.DateTimeField(null=True, blank=True)
     retry_after = models.DateTimeField(null=True, blank=True)
     sent_at = models.DateTimeField(null=True, blank=True)

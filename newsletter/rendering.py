@@ -102,8 +102,33 @@ def interests_of(profile: selection.Profile) -> str:
     return ", ".join(parts)
 
 
+def _paper_key(paper: Paper) -> tuple[object, ...]:
+    """Return what a paper's block shows: an edited paper gets a new block."""
+    return (
+        paper.pk,
+        paper.arxiv_id,
+        paper.version,
+        paper.title,
+        paper.abstract,
+        paper.ai_summary,
+        tuple(paper.author_names),
+        tuple(paper.categories),
+        paper.upvotes,
+        paper.abs_url,
+        paper.pdf_url,
+        paper.hf_url,
+        paper.code_url,
+    )
+
+
 class DigestRenderer:
-    """Renders digests for one batch, caching each paper block and each edition frame."""
+    """Renders digests, caching each paper block and each edition frame (BLOCKS_KEPT of them at most).
+
+    A worker process keeps one (see :func:`shared_renderer`): chunk after chunk
+    draws on the same day's papers and editions.
+    """
+
+    BLOCKS_KEPT = 5000
 
     def __init__(self) -> None:
         nonce = secrets.token_hex(6)
@@ -116,12 +141,15 @@ class DigestRenderer:
             marker("interests"),
             marker("position"),
         )
-        self._blocks: dict[int, tuple[str, str]] = {}
-        self._frames: dict[int | None, tuple[str, str]] = {}
+        self._blocks: dict[tuple[object, ...], tuple[str, str]] = {}
+        self._frames: dict[tuple[object, ...], tuple[str, str]] = {}
 
     def _block(self, paper: Paper) -> tuple[str, str]:
-        block = self._blocks.get(paper.pk)
+        key = _paper_key(paper)
+        block = self._blocks.get(key)
         if block is None:
+            if len(self._blocks) >= self.BLOCKS_KEPT:
+                self._blocks.clear()
             feedback = self.placeholders["feedback_base"]
             context = {
                 "item": {
@@ -139,12 +167,15 @@ class DigestRenderer:
                 document.index(_ITEM_START) + len(_ITEM_START) : document.index(_ITEM_END)
             ].strip()
             block = (html, render_to_string("emails/digest/_item.txt", context))
-            self._blocks[paper.pk] = block
+            self._blocks[key] = block
         return block
 
     def _frame(self, edition: Edition) -> tuple[str, str]:
-        frame = self._frames.get(edition.pk)
+        key = (edition.pk, edition.cadence, edition.date, settings.SITE_URL, settings.POSTAL_ADDRESS)
+        frame = self._frames.get(key)
         if frame is None:
+            if len(self._frames) >= 64:
+                self._frames.clear()
             context = {
                 "edition": edition,
                 "items_marker": self._items,
@@ -158,7 +189,7 @@ class DigestRenderer:
                 _INLINER.inline(render_to_string("emails/digest/body.html", context)),
                 render_to_string("emails/digest/body.txt", context),
             )
-            self._frames[edition.pk] = frame
+            self._frames[key] = frame
         return frame
 
     def render(
@@ -206,6 +237,17 @@ class DigestRenderer:
             html=html,
             placeholders=placeholders,
         )
+
+
+_shared: DigestRenderer | None = None
+
+
+def shared_renderer() -> DigestRenderer:
+    """Return this process's renderer, whose blocks and frames outlive one chunk."""
+    global _shared
+    if _shared is None or settings.DEBUG:  # templates edited while debugging show at once
+        _shared = DigestRenderer()
+    return _shared
 
 
 def render_digest(

@@ -9,13 +9,13 @@ from dataclasses import dataclass, field
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import Exists, Max, OuterRef, Q
+from django.db.models import Exists, Max, OuterRef, Q, QuerySet
 
 from newsletter import selection
 from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
 from papers.models import Paper
 from papers.names import name_key
-from subscribers.models import Feedback, Subscriber, Suppression
+from subscribers.models import Feedback, Subscriber, Suppression, Topic
 from subscribers.tokens import email_hash
 
 SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)
@@ -58,13 +58,18 @@ def _local(now: dt.datetime, zone: str) -> dt.datetime:
         return now.astimezone(dt.UTC)
 
 
-def subscribers_due(*, now: dt.datetime, everyone: bool = False) -> list[Due]:
-    """Return the active subscribers whose digest is due at ``now`` and not yet created.
+def due_groups(
+    *, now: dt.datetime, everyone: bool = False, uncreated: bool = True
+) -> list[tuple[str, dt.date, QuerySet[Subscriber]]]:
+    """Return (cadence, local date, active subscribers whose digest of that edition is due).
 
     Due means: in their own time zone it is their send hour, or up to
     DIGEST_CATCHUP_HOURS later the same day (a missed dispatcher run catches
     up), and for weekly subscribers it is their weekday. ``everyone`` treats
-    every active subscriber as due today (their local date).
+    every active subscriber as due today (their local date). With
+    ``uncreated``, subscribers whose delivery of that edition exists are left
+    out (the dispatcher, which inserts from the unevaluated querysets, lets the
+    unique constraint skip them instead).
     """
     active = Subscriber.objects.filter(status=Subscriber.Status.ACTIVE)
     zones = list(active.order_by().values_list("timezone", flat=True).distinct())
@@ -74,21 +79,34 @@ def subscribers_due(*, now: dt.datetime, everyone: bool = False) -> list[Due]:
         local = _local(now, zone)
         groups[(local.date(), local.hour, local.weekday())].append(zone)
 
-    due: list[Due] = []
+    due: list[tuple[str, dt.date, QuerySet[Subscriber]]] = []
     catchup = settings.DIGEST_CATCHUP_HOURS
-    for (local_date, hour, weekday), zone_names in groups.items():
+    for (local_date, hour, weekday), zone_names in sorted(groups.items()):
         when = Q(timezone__in=zone_names)
         if not everyone:
             when &= Q(send_hour__lte=hour, send_hour__gt=hour - catchup)
-            when &= Q(cadence=Subscriber.Cadence.DAILY) | Q(
-                cadence=Subscriber.Cadence.WEEKLY, send_weekday=weekday
-            )
-        already = Delivery.objects.filter(
-            subscriber=OuterRef("pk"), edition__date=local_date, edition__cadence=OuterRef("cadence")
-        )
-        rows = active.filter(when).filter(~Exists(already)).order_by("pk").values_list("pk", "cadence")
-        due.extend(Due(subscriber_id=pk, cadence=cadence, local_date=local_date) for pk, cadence in rows)
+        for cadence in (Subscriber.Cadence.DAILY, Subscriber.Cadence.WEEKLY):
+            if cadence == Subscriber.Cadence.WEEKLY and not everyone:
+                on_day = when & Q(cadence=cadence, send_weekday=weekday)
+            else:
+                on_day = when & Q(cadence=cadence)
+            subscribers = active.filter(on_day).order_by("pk")
+            if uncreated:
+                already = Delivery.objects.filter(
+                    subscriber=OuterRef("pk"), edition__date=local_date, edition__cadence=cadence
+                )
+                subscribers = subscribers.filter(~Exists(already))
+            due.append((cadence, local_date, subscribers))
     return due
+
+
+def subscribers_due(*, now: dt.datetime, everyone: bool = False) -> list[Due]:
+    """Return the active subscribers whose digest is due at ``now`` and not yet created (see due_groups)."""
+    return [
+        Due(subscriber_id=pk, cadence=cadence, local_date=local_date)
+        for cadence, local_date, subscribers in due_groups(now=now, everyone=everyone)
+        for pk in subscribers.values_list("pk", flat=True)
+    ]
 
 
 # --- What a chunk needs ---------------------------------------------------------------------------------
@@ -133,12 +151,26 @@ def window(
     return (start, latest) if start <= latest else None
 
 
-def profile_of(
-    subscriber: Subscriber, feedback: Iterable[tuple[int, list[str], list[str]]] = ()
-) -> selection.Profile:
-    """Return the ranking profile of a subscriber (topics prefetched).
+def topic_rule(topic: Topic) -> selection.TopicRule:
+    return selection.TopicRule(
+        id=topic.pk,
+        name=topic.name,
+        categories=frozenset(topic.categories),
+        include=tuple(topic.include_keywords),
+        exclude=tuple(topic.exclude_keywords),
+    )
 
-    ``feedback`` is (value, categories, authors) of the papers it rated.
+
+def profile_of(
+    subscriber: Subscriber,
+    feedback: Iterable[tuple[int, list[str], list[str]]] = (),
+    *,
+    topics: Iterable[selection.TopicRule] | None = None,
+) -> selection.Profile:
+    """Return the ranking profile of a subscriber.
+
+    ``feedback`` is (value, categories, authors) of the papers it rated;
+    ``topics`` its topics' rules (read from the subscriber when not given).
     """
     categories: dict[str, float] = defaultdict(float)
     authors: dict[str, float] = defaultdict(float)
@@ -149,14 +181,10 @@ def profile_of(
             authors[name_key(author)] += value
     return selection.Profile(
         topics=tuple(
-            selection.TopicRule(
-                id=topic.pk,
-                name=topic.name,
-                categories=frozenset(topic.categories),
-                include=tuple(topic.include_keywords),
-                exclude=tuple(topic.exclude_keywords),
+            sorted(
+                topics if topics is not None else map(topic_rule, subscriber.topics.all()),
+                key=lambda rule: rule.id,
             )
-            for topic in sorted(subscriber.topics.all(), key=lambda t: t.pk)
         ),
         keywords=tuple(subscriber.keywords),
         excluded=tuple(subscriber.excluded_keywords),
@@ -181,11 +209,32 @@ def candidate(paper: Paper, pins: dict[int, frozenset[int]]) -> selection.Candid
     )
 
 
+_POOLS: dict[tuple[selection.Candidate, ...], selection.CandidatePool] = {}
+POOLS_KEPT = 4
+
+
+def shared_pool(candidates: Iterable[selection.Candidate]) -> selection.CandidatePool:
+    """Return the pool of these candidates, reusing this process's pool of the same papers.
+
+    A worker plans chunk after chunk from the same day's papers; matching every
+    keyword against every abstract again for each chunk was most of the
+    planning time. A pool is reused only for exactly equal candidates (an
+    edited, hidden or newly pinned paper makes a new one); the few newest are kept.
+    """
+    key = tuple(sorted(candidates, key=lambda c: c.id))
+    pool = _POOLS.pop(key, None)
+    if pool is None:
+        pool = selection.CandidatePool(key)
+    _POOLS[key] = pool  # most recently used last
+    while len(_POOLS) > POOLS_KEPT:
+        del _POOLS[next(iter(_POOLS))]
+    return pool
+
+
 def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
     """Return what each delivery of a chunk will contain; the query count does not grow with the chunk.
 
-    ``deliveries`` must come with subscriber and edition (select_related) and
-    the subscribers' topics (prefetch_related).
+    ``deliveries`` must come with subscriber and edition (see deliveries_for_chunk).
     """
     subscriber_ids = [d.subscriber_id for d in deliveries]
     delivery_ids = [d.pk for d in deliveries]
@@ -289,8 +338,17 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
         if len(feedback[subscriber_id]) < settings.DIGEST_FEEDBACK_LIMIT:
             feedback[subscriber_id].append((value, categories, authors))
 
+    rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
+    chosen_topics: dict[int, list[selection.TopicRule]] = defaultdict(list)
+    for subscriber_id, topic_id in Subscriber.topics.through.objects.filter(
+        subscriber_id__in=subscriber_ids
+    ).values_list("subscriber_id", "topic_id"):
+        chosen_topics[subscriber_id].append(rules[topic_id])
     profiles = {
-        d.subscriber_id: profile_of(d.subscriber, feedback.get(d.subscriber_id, ())) for d in deliveries
+        d.subscriber_id: profile_of(
+            d.subscriber, feedback.get(d.subscriber_id, ()), topics=chosen_topics.get(d.subscriber_id, [])
+        )
+        for d in deliveries
     }
 
     # Pools by window; selections memoised by (profile, window, what was already sent in it).
@@ -302,7 +360,7 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
             continue
         pool = pools.get(span)
         if pool is None:
-            pool = selection.CandidatePool(
+            pool = shared_pool(
                 candidate(papers[pk], frozen_pins)
                 for pk in candidate_ids
                 if span[0] <= papers[pk].announced_on <= span[1]
@@ -321,13 +379,17 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
 
 
 def deliveries_for_chunk(delivery_ids: list[int]) -> list[Delivery]:
-    """Return the deliveries with what planning needs, in id order (two queries)."""
-    return list(
-        Delivery.objects.filter(pk__in=delivery_ids)
-        .select_related("subscriber", "edition")
-        .prefetch_related("subscriber__topics")
-        .order_by("pk")
+    """Return the deliveries with their subscribers and editions, in id order (two queries).
+
+    A chunk has one or two editions: each is loaded once, not once per row.
+    """
+    deliveries = list(
+        Delivery.objects.filter(pk__in=delivery_ids).select_related("subscriber").order_by("pk")
     )
+    editions = Edition.objects.in_bulk({d.edition_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.edition = editions[delivery.edition_id]
+    return deliveries
 
 
 def delivery_html(*, delivery: Delivery) -> str:
@@ -453,12 +515,6 @@ def topic_preview(*, topic: object, limit: int = 30) -> tuple[dt.date | None, li
         pins[paper_id].add(topic_id)
     frozen = {pk: frozenset(ids) for pk, ids in pins.items()}
     pool = selection.CandidatePool(candidate(p, frozen) for p in papers.values())
-    rule = selection.TopicRule(
-        id=topic.pk,  # type: ignore[attr-defined]
-        name=topic.name,  # type: ignore[attr-defined]
-        categories=frozenset(topic.categories),  # type: ignore[attr-defined]
-        include=tuple(topic.include_keywords),  # type: ignore[attr-defined]
-        exclude=tuple(topic.exclude_keywords),  # type: ignore[attr-defined]
-    )
+    rule = topic_rule(topic)  # type: ignore[arg-type]
     picks = selection.select(selection.Profile(topics=(rule,), max_papers=limit), pool)
     return latest, [(papers[pick.paper_id], pick.why) for pick in picks]

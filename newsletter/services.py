@@ -27,16 +27,16 @@ from anymail.signals import AnymailTrackingEvent
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
-from django.db.models import F, Q
+from django.db.models import F, Q, Value
 from django.utils import timezone
 
 from newsletter import emails, rendering, selection, selectors
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TrackingEvent
-from papers.db import copy_insert
+from papers.db import copy_rows, insert_from_select, update_each
 from subscribers import links
 from subscribers import services as subscriber_services
 from subscribers.models import Subscriber, Suppression
-from subscribers.tokens import Purpose, email_hash, make_token
+from subscribers.tokens import email_hash
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -80,32 +80,40 @@ def digests_dispatch(
     """
     now = now or timezone.now()
     result = DispatchResult(recovered=deliveries_recover(now=now))
-    due = selectors.subscribers_due(now=now, everyone=everyone)
-    result.due = len(due)
+    groups = selectors.due_groups(now=now, everyone=everyone, uncreated=False)
 
     with transaction.atomic():
-        editions: dict[tuple[str, dt.date], Edition] = {}
-        for cadence, date in sorted({(d.cadence, d.local_date) for d in due}):
-            editions[(cadence, date)] = _edition(cadence, date)
-        rows = [
-            Delivery(
-                subscriber_id=d.subscriber_id, edition=editions[(d.cadence, d.local_date)], created_at=now
+        run = DispatchRun.objects.create(started_at=now)
+        for cadence, local_date, subscribers in groups:
+            if not subscribers.exists():
+                continue
+            edition = _edition(cadence, local_date)
+            created = insert_from_select(
+                Delivery,
+                subscribers,
+                {
+                    "subscriber_id": F("pk"),
+                    "edition_id": Value(edition.pk),
+                    "created_at": Value(now),
+                    "queued_at": Value(now),
+                    "queued_by_id": Value(run.pk),
+                },
             )
-            for d in due
-        ]
-        created = Delivery.objects.bulk_create(rows, batch_size=2000, ignore_conflicts=True)
-        result.created = len(created) if created and created[0].pk else len(rows)
+            result.due += created
+            result.created += created
 
+        # New rows are queued as created; older pending rows not queued lately (a lost task) join them.
+        # Then read back every row this run queued: no id lists travel. A concurrent run waits for
+        # this one's rows and then finds them queued, so each is queued once.
         stale = now - dt.timedelta(seconds=settings.DIGEST_REQUEUE_SECONDS)
+        Delivery.objects.filter(state=Delivery.State.PENDING, is_test=False).filter(
+            Q(queued_at__isnull=True) | Q(queued_at__lt=stale)
+        ).filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now)).update(queued_at=now, queued_by=run)
         ready = list(
-            Delivery.objects.select_for_update(skip_locked=True)
-            .filter(state=Delivery.State.PENDING, is_test=False)
-            .filter(Q(queued_at__isnull=True) | Q(queued_at__lt=stale))
-            .filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now))
+            Delivery.objects.filter(state=Delivery.State.PENDING, is_test=False, queued_by=run)
             .order_by("edition_id", "pk")
             .values_list("pk", flat=True)
         )
-        Delivery.objects.filter(pk__in=ready).update(queued_at=now)
         size = settings.DIGEST_CHUNK_SIZE
         result.chunks = [ready[i : i + size] for i in range(0, len(ready), size)]
         result.enqueued = len(ready)
@@ -114,15 +122,14 @@ def digests_dispatch(
 
             for chunk in result.chunks:
                 transaction.on_commit(lambda chunk=chunk: send_chunk.delay(chunk))
-    DispatchRun.objects.create(
-        started_at=now,
-        finished_at=timezone.now(),
-        due=result.due,
-        created=result.created,
-        recovered=result.recovered,
-        enqueued=result.enqueued,
-        chunks=len(result.chunks),
-    )
+        DispatchRun.objects.filter(pk=run.pk).update(
+            finished_at=timezone.now(),
+            due=result.due,
+            created=result.created,
+            recovered=result.recovered,
+            enqueued=result.enqueued,
+            chunks=len(result.chunks),
+        )
     logger.info(
         "dispatch: %d due, %d recovered, %d enqueued in %d chunks",
         result.due,
@@ -169,7 +176,7 @@ def deliveries_claim(*, delivery_ids: list[int], now: dt.datetime) -> list[int]:
 
 def _record_plan(plan: selectors.ChunkPlan) -> None:
     """Record, before anything is sent, what each delivery contains or why it is not sent."""
-    items: list[DeliveryItem] = []
+    items: list[tuple[int, int, int, float, str]] = []
     with transaction.atomic():
         for planned in plan.planned:
             delivery = planned.delivery
@@ -183,17 +190,8 @@ def _record_plan(plan: selectors.ChunkPlan) -> None:
                     papers_through=planned.papers_through,
                 )
             elif not planned.reused:
-                items.extend(
-                    DeliveryItem(
-                        delivery_id=delivery.pk,
-                        paper_id=p.paper_id,
-                        position=p.position,
-                        score=p.score,
-                        why=p.why,
-                    )
-                    for p in planned.picks
-                )
-        copy_insert(DeliveryItem, items)
+                items.extend((delivery.pk, p.paper_id, p.position, p.score, p.why) for p in planned.picks)
+        copy_rows(DeliveryItem, ("delivery_id", "paper_id", "position", "score", "why"), items)
         throughs: dict[dt.date, list[int]] = defaultdict(list)
         for planned in plan.planned:
             if planned.picks and not planned.suppressed and not planned.reused and planned.papers_through:
@@ -209,15 +207,13 @@ def _finish(delivery_id: int, state: str, **fields: object) -> int:
 def personal_parts(delivery: Delivery) -> rendering.Personal:
     """Return the links and address that make a digest this subscriber's own."""
     subscriber = delivery.subscriber
-    delivery_token = make_token(
-        Purpose.DELIVERY, subscriber_id=subscriber.pk, email=subscriber.email, delivery_id=delivery.pk
-    )
+    signed = links.mail_links(subscriber_id=subscriber.pk, email=subscriber.email, delivery_id=delivery.pk)
     return rendering.Personal(
-        manage_url=links.manage_url(subscriber),
-        unsubscribe_url=links.unsubscribe_url(subscriber),
-        view_url=links.absolute(f"/digest/{delivery_token}/"),
-        feedback_base=links.absolute(f"/digest/{delivery_token}/feedback/"),
-        feed_url=links.feed_url(subscriber),
+        manage_url=signed.manage_url,
+        unsubscribe_url=signed.unsubscribe_url,
+        view_url=links.absolute(f"/digest/{signed.delivery_token}/"),
+        feedback_base=links.absolute(f"/digest/{signed.delivery_token}/feedback/"),
+        feed_url=signed.feed_url,
         email=subscriber.email,
     )
 
@@ -253,7 +249,7 @@ def build_messages(plan: selectors.ChunkPlan, *, test: bool = False) -> list[Env
     to the provider as merge data. Otherwise each delivery is its own message.
     """
     syntax = batch_syntax()
-    renderer = rendering.DigestRenderer()
+    renderer = rendering.shared_renderer()
     groups: dict[tuple[object, ...], list[selectors.Planned]] = defaultdict(list)
     for planned in plan.planned:
         if planned.suppressed or planned.skip_reason or not planned.picks:
@@ -411,36 +407,40 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
     everyone = [d for envelope in envelopes for d in envelope.deliveries]
     sendable = _still_sendable([d.pk for d in everyone], {d.pk: d.subscriber.email for d in everyone})
     connection = get_connection()
+    # Backends that take many different messages in one call (Postmark's batch) say how many.
+    per_call = max(1, getattr(connection, "batch_size", 1))
     try:
         connection.open()
-        for index, envelope in enumerate(envelopes):
-            blocked = [d for d in envelope.deliveries if d.pk not in sendable]
-            for delivery in blocked:
-                _finish(
-                    delivery.pk,
-                    Delivery.State.SUPPRESSED,
-                    skip_reason="unsubscribed or suppressed before sending",
-                )
-            result.suppressed += len(blocked)
-            recipients = [d for d in envelope.deliveries if d.pk in sendable]
-            if not recipients:
+        for start in range(0, len(envelopes), per_call):
+            calls: list[tuple[list[Delivery], EmailMultiAlternatives]] = []
+            for envelope in envelopes[start : start + per_call]:
+                blocked = [d for d in envelope.deliveries if d.pk not in sendable]
+                for delivery in blocked:
+                    _finish(
+                        delivery.pk,
+                        Delivery.State.SUPPRESSED,
+                        skip_reason="unsubscribed or suppressed before sending",
+                    )
+                result.suppressed += len(blocked)
+                recipients = [d for d in envelope.deliveries if d.pk in sendable]
+                if recipients:
+                    calls.append((recipients, envelope.build(recipients)))
+            if not calls:
                 continue
-            message = envelope.build(recipients)
             try:
-                connection.send_messages([message])
+                connection.send_messages([message for _, message in calls])
             except Exception as error:
                 if _is_transient(error):
-                    unsent = [d.pk for e in envelopes[index:] for d in e.deliveries]
+                    unsent = [d.pk for e in envelopes[start:] for d in e.deliveries]
                     _release(unsent, error=error, now=now)
                     raise TransientSendError(_describe(error)) from error
-                for delivery in recipients:
-                    _fail(delivery, error)
-                result.failed += len(recipients)
+                for recipients, _ in calls:
+                    for delivery in recipients:
+                        _fail(delivery, error)
+                    result.failed += len(recipients)
                 continue
-            # The provider has it: recording that must survive a dropped database connection.
-            sent, failed = _durably(
-                lambda recipients=recipients, message=message: _record_sent(recipients, message)
-            )
+            # The provider has them: recording that must survive a dropped database connection.
+            sent, failed = _durably(lambda calls=calls: _record_sent(calls))
             result.sent += sent
             result.failed += failed
     finally:
@@ -472,37 +472,44 @@ def _durably(write: Callable[[], T]) -> T:
 RECORD_ATTEMPTS = 8
 
 
-def _record_sent(deliveries: list[Delivery], message: EmailMultiAlternatives) -> tuple[int, int]:
-    """Mark the rows of one provider call sent (one query per distinct message id); return (sent, failed)."""
-    status = getattr(message, "anymail_status", None)
-    now = timezone.now()
-    if status is None or not status.recipients:
-        _finish(
-            deliveries[0].pk,
-            Delivery.State.SENT,
-            sent_at=now,
-            message_id=_message_id(message)[:255],
-            last_error="",
-        )
-        return 1, 0
-    by_id: dict[str, list[int]] = defaultdict(list)
+def _record_sent(calls: list[tuple[list[Delivery], EmailMultiAlternatives]]) -> tuple[int, int]:
+    """Mark the rows of one provider call sent, in one statement; return (sent, failed).
+
+    A call is one message (SMTP, most providers), one message with merge data
+    for many recipients (Mailgun), or many messages (Postmark's batch); each
+    row gets the provider's id of its own message.
+    """
+    message_ids: dict[str, list[int]] = defaultdict(list)
     refused: list[tuple[Delivery, str]] = []
-    for delivery in deliveries:
-        recipient = status.recipients.get(delivery.subscriber.email)
-        if recipient is not None and recipient.status in {"rejected", "invalid", "failed"}:
-            refused.append((delivery, recipient.status))
+    for deliveries, message in calls:
+        status = getattr(message, "anymail_status", None)
+        if status is None or not status.recipients:
+            message_ids[_message_id(message)[:255]].append(deliveries[0].pk)
             continue
-        message_id = str(
-            recipient.message_id if recipient and recipient.message_id else status.message_id or ""
-        )
-        by_id[message_id[:255]].append(delivery.pk)
-    for message_id, ids in by_id.items():
-        Delivery.objects.filter(pk__in=ids, state=Delivery.State.SENDING).update(
-            state=Delivery.State.SENT, sent_at=now, message_id=message_id, last_error=""
-        )
+        for delivery in deliveries:
+            recipient = status.recipients.get(delivery.subscriber.email)
+            if recipient is not None and recipient.status in {"rejected", "invalid", "failed"}:
+                error = getattr(message, "anymail_error", None)
+                refused.append((delivery, f"{recipient.status}: {error}" if error else recipient.status))
+                continue
+            message_id = str(
+                recipient.message_id if recipient and recipient.message_id else status.message_id or ""
+            )
+            message_ids[message_id[:255]].append(delivery.pk)
+    sent_ids = {pk: message_id for message_id, ids in message_ids.items() for pk in ids}
+    update_each(
+        Delivery.objects.filter(state=Delivery.State.SENDING),
+        "message_id",
+        sent_ids,
+        state=Delivery.State.SENT,
+        sent_at=timezone.now(),
+        last_error="",
+    )
     for delivery, why in refused:
-        _finish(delivery.pk, Delivery.State.FAILED, last_error=f"provider refused the recipient ({why})")
-    return sum(len(ids) for ids in by_id.values()), len(refused)
+        _finish(
+            delivery.pk, Delivery.State.FAILED, last_error=f"provider refused the recipient ({why})"[:1000]
+        )
+    return len(sent_ids), len(refused)
 
 
 def _message_id(message: object) -> str:

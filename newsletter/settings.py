@@ -166,8 +166,12 @@ ANYMAIL = {
 }
 if env.str("WEBHOOK_SECRET", default=""):
     ANYMAIL["WEBHOOK_SECRET"] = env.str("WEBHOOK_SECRET")
+# Providers whose API takes many different messages per call get a backend that uses it.
+BATCHING_BACKENDS = {"postmark": "newsletter.mail_backends.PostmarkBatchBackend"}
 if ANYMAIL_PROVIDER:
-    EMAIL_BACKEND = f"anymail.backends.{ANYMAIL_PROVIDER}.EmailBackend"
+    EMAIL_BACKEND = BATCHING_BACKENDS.get(
+        ANYMAIL_PROVIDER, f"anymail.backends.{ANYMAIL_PROVIDER}.EmailBackend"
+    )
 elif EMAIL_PROVIDER == "smtp":
     vars().update(env.email_url("EMAIL_URL"))
 else:

@@ -1,11 +1,12 @@
-"""Bulk inserts that scale: PostgreSQL COPY, with bulk_create elsewhere."""
+"""Bulk inserts that scale: PostgreSQL COPY (bulk_create elsewhere), and INSERT ... SELECT."""
 
 from __future__ import annotations
 
 import json
-from collections.abc import Sequence
+from collections.abc import Iterable, Mapping, Sequence
 
 from django.db import connection, models
+from django.db.models import Expression, Value
 
 BULK_BATCH = 2000
 
@@ -21,17 +22,110 @@ def copy_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objects, batch_size=BULK_BATCH)
         return
-    fields = [field for field in model._meta.concrete_fields if not field.primary_key]
-    json_fields = {field.attname: field for field in fields if isinstance(field, models.JSONField)}
+    names = [field.attname for field in model._meta.concrete_fields if not field.primary_key]
+    copy_rows(model, names, ([getattr(obj, name) for name in names] for obj in objects))
+
+
+def copy_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[Sequence[object]]) -> None:
+    """Insert plain rows of values for the fields ``names`` of ``model``: no model instance per row.
+
+    The dispatcher records ten papers for each of thousands of digests; making
+    a model instance for each cost more than the COPY itself.
+    """
+    if connection.vendor != "postgresql":
+        model.objects.bulk_create(
+            (model(**dict(zip(names, row, strict=True))) for row in rows), batch_size=BULK_BATCH
+        )
+        return
+    fields = [model._meta.get_field(name) for name in names]  # attnames ("paper_id") are found too
+    encoders = {
+        position: field.encoder
+        for position, field in enumerate(fields)
+        if isinstance(field, models.JSONField)
+    }
     columns = ", ".join(connection.ops.quote_name(field.column) for field in fields)
     table = connection.ops.quote_name(model._meta.db_table)
-    names = [field.attname for field in fields]
     with connection.cursor() as cursor, cursor.copy(f"COPY {table} ({columns}) FROM STDIN") as copy:
-        for obj in objects:
-            row = [getattr(obj, name) for name in names]
-            if json_fields:
+        for row in rows:
+            if encoders:
                 row = [
-                    json.dumps(value, cls=json_fields[name].encoder) if name in json_fields else value
-                    for name, value in zip(names, row, strict=True)
+                    json.dumps(value, cls=encoders[i]) if i in encoders else value
+                    for i, value in enumerate(row)
                 ]
             copy.write_row(row)
+
+
+def insert_from_select(
+    model: type[models.Model], queryset: models.QuerySet, values: Mapping[str, Expression]
+) -> int:
+    """Insert a row of ``model`` for each row of ``queryset``, skipping conflicts; return how many were new.
+
+    ``values`` maps field names to expressions over the queryset's rows; the
+    other non-null fields take their defaults. The rows never travel through
+    Python: the dispatcher creates a hundred thousand deliveries in one
+    statement instead of building and sending each (20 s -> under 2 s).
+    """
+    selected: dict[str, Expression] = {}
+    columns: list[str] = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key:
+            continue
+        if field.attname in values or field.name in values:
+            expression = values.get(field.attname, values.get(field.name))
+        elif field.null and not field.has_default():
+            continue
+        else:
+            target = field.target_field if field.is_relation else field
+            expression = Value(field.get_default(), output_field=target)
+        selected[f"_c{len(columns)}"] = expression
+        columns.append(connection.ops.quote_name(field.column))
+    select, params = queryset.order_by().values(**selected).query.sql_with_params()
+    table = connection.ops.quote_name(model._meta.db_table)
+    with connection.cursor() as cursor:
+        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {select} ON CONFLICT DO NOTHING", params)
+        return max(cursor.rowcount, 0)
+
+
+def update_each(queryset: models.QuerySet, field: str, values: Mapping[int, object], **common: object) -> int:
+    """Set ``field`` to its own value on each row of ``queryset`` named in ``values`` (pk -> value).
+
+    ``common`` fields get one value for all. On PostgreSQL this is one
+    statement joined to the values as arrays (a CASE with a branch per row cost
+    more to build than to run); elsewhere one UPDATE per distinct value.
+    Returns how many rows changed.
+    """
+    if not values:
+        return 0
+    by_value: dict[object, list[int]] = {}
+    for pk, value in values.items():
+        by_value.setdefault(value, []).append(pk)
+    if connection.vendor != "postgresql" or len(by_value) == 1:
+        return sum(
+            queryset.filter(pk__in=pks).update(**{field: value}, **common) for value, pks in by_value.items()
+        )
+    model = queryset.model
+    meta = model._meta
+    target = meta.get_field(field)
+    compiler = queryset.query.get_compiler(connection=connection)
+    where, where_params = queryset.query.where.as_sql(compiler, connection)
+    table = connection.ops.quote_name(meta.db_table)
+    pk_column = connection.ops.quote_name(meta.pk.column)
+    assignments = [f"{connection.ops.quote_name(target.column)} = v.value"]
+    params: list[object] = []
+    for name, value in common.items():
+        common_field = meta.get_field(name)
+        assignments.append(f"{connection.ops.quote_name(common_field.column)} = %s")
+        params.append(common_field.get_db_prep_save(value, connection))
+    value_type = target.db_type(connection)
+    pk_type = meta.pk.rel_db_type(connection)
+    # Identifiers come from the model's metadata; every value is a parameter.
+    sql = (
+        f"UPDATE {table} SET {', '.join(assignments)} "  # noqa: S608
+        f"FROM unnest(%s::{pk_type}[], %s::{value_type}[]) AS v(pk, value) "
+        f"WHERE {table}.{pk_column} = v.pk" + (f" AND {where}" if where else "")
+    )
+    params += [list(values), [target.get_db_prep_save(v, connection) for v in values.values()]]
+    params += where_params
+    with connection.cursor() as cursor:
+        cursor.execute(sql, params)
+        return cursor.rowcount

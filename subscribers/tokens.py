@@ -11,6 +11,7 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
+from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
@@ -58,6 +59,11 @@ def _salt(purpose: Purpose) -> str:
     return f"papermail.subscribers.{purpose.value}"
 
 
+@lru_cache(maxsize=32)
+def _signer(purpose: Purpose, key: str) -> signing.TimestampSigner:
+    return signing.TimestampSigner(key=key, salt=_salt(purpose))
+
+
 def make_token(
     purpose: Purpose,
     *,
@@ -65,14 +71,19 @@ def make_token(
     email: str,
     consent_id: int | None = None,
     delivery_id: int | None = None,
+    tag: str = "",
 ) -> str:
-    """Return a URL-safe signed token for ``purpose``."""
-    payload: dict[str, object] = {"s": subscriber_id, "a": address_tag(email)}
+    """Return a URL-safe signed token for ``purpose``.
+
+    ``tag`` is ``address_tag(email)`` when the caller signs several tokens for one address.
+    Payloads are a few bytes, so they are never compressed (what signing.dumps would keep anyway).
+    """
+    payload: dict[str, object] = {"s": subscriber_id, "a": tag or address_tag(email)}
     if consent_id is not None:
         payload["c"] = consent_id
     if delivery_id is not None:
         payload["d"] = delivery_id
-    return signing.dumps(payload, salt=_salt(purpose), compress=True)
+    return _signer(purpose, settings.SECRET_KEY).sign_object(payload)
 
 
 def read_token(purpose: Purpose, token: str) -> TokenData:

@@ -211,7 +211,7 @@ def test_send_a_test_digest_to_me(editor, papers, llm) -> None:
     assert "Sent a test of ada@example.org" in page.content.decode()
     [message] = mail.outbox
     assert message.to == ["editors@papers.example.org"] and message.subject.startswith("[TEST] Wed 25 Nov:")
-    assert message.tags == ["digest", "test"]
+    assert message.tags == ["digest-test"]
     assert not Delivery.objects.exists()
 
 

@@ -62,7 +62,7 @@ def test_the_headers_carry_one_click_unsubscribe_and_list_id(reader) -> None:
     assert message.extra_headers["List-Id"].startswith("papermail digest <")
     delivery = Delivery.objects.get()
     assert message.metadata == {"delivery_id": str(delivery.pk), "edition": "daily:2026-11-25"}
-    assert message.tags == ["digest", "daily"]
+    assert message.tags == ["digest-daily"]
     assert delivery.message_id == message.extra_headers["Message-ID"]
 
 

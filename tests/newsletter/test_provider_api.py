@@ -85,7 +85,7 @@ def test_one_batch_call_carries_each_recipients_links_and_why_lines(mailgun, llm
     assert ada["manage_url"].startswith("https://papers.example.org/manage/")
     ids = {d.subscriber.email: str(d.pk) for d in Delivery.objects.select_related("subscriber")}
     assert ada["v:delivery_id"] == ids["ada@example.org"] and bob["v:delivery_id"] == ids["bob@example.org"]
-    assert fields["o:tag"] == ["digest", "daily"]
+    assert fields["o:tag"] == ["digest-daily"]
     assert set(Delivery.objects.values_list("message_id", flat=True)) == {
         "<20261125060000.1@papers.example.org>"
     }
