@@ -52,38 +52,6 @@ def digest_tag(edition: str, test: bool) -> str:
     return "digest-test" if test else f"digest-{edition.split(':')[0]}"
 
 
-def digest_batch_message(
-    *,
-    to: list[str],
-    subject: str,
-    text: str,
-    html: str,
-    merge_data: dict[str, dict[str, str]],
-    merge_headers: dict[str, dict[str, str]],
-    merge_metadata: dict[str, dict[str, str]],
-    edition: str,
-    test: bool = False,
-) -> EmailMultiAlternatives:
-    """Return one message for many recipients of the same digest; the provider sends each their own copy.
-
-    Each recipient's links, why-lines and unsubscribe headers travel as Anymail
-    merge data, merge headers and merge metadata.
-    """
-    message = EmailMultiAlternatives(
-        subject=f"[TEST] {subject}" if test else subject,
-        body=text,
-        to=to,
-        headers={"List-Id": settings.LIST_ID},
-    )
-    message.attach_alternative(html, "text/html")
-    message.merge_data = merge_data  # type: ignore[attr-defined]
-    message.merge_headers = merge_headers  # type: ignore[attr-defined]
-    message.merge_metadata = merge_metadata  # type: ignore[attr-defined]
-    message.tags = [digest_tag(edition, test)]  # type: ignore[attr-defined]
-    message.metadata = {"edition": edition}  # type: ignore[attr-defined]
-    return message
-
-
 def digest_message(
     *,
     to: str,

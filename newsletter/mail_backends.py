@@ -100,8 +100,13 @@ class PostmarkBatchBackend(postmark.EmailBackend):
     a batch is marked on its own status and the others go out.
     """
 
-    batch_size = 500  # Postmark: at most 500 messages per batch request
+    most = 500  # Postmark: at most 500 messages per batch request
     batch_bytes = 50 * 1000 * 1000  # and at most 50 MB
+
+    @property
+    def batch_size(self) -> int:
+        """Messages per call: Postmark's limit, or fewer (settings.DIGEST_BATCH_SIZE)."""
+        return max(1, min(self.most, settings.DIGEST_BATCH_SIZE))
 
     def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
         if len(email_messages) <= 1:

@@ -122,6 +122,9 @@ class CandidatePool:
             c.id: W_TRENDING * self.trending(c) + (W_FEATURED if c.featured else 0.0)
             for c in self.by_id.values()
         }
+        self.upvotes = {c.id: c.upvotes or 0 for c in self.by_id.values()}
+        self._topic_entries: dict[TopicRule, list[tuple[int, float, tuple[tuple[str, str], ...]]]] = {}
+        self.selections: dict[tuple[Profile, frozenset[int]], list[Pick]] = {}
 
     def phrase_hits(self, phrase: str) -> frozenset[int]:
         """Return the ids of papers whose title or abstract contains ``phrase``."""
@@ -182,6 +185,46 @@ class CandidatePool:
             self._topics[topic] = cached
         return cached
 
+    def topic_entries(self, topic: TopicRule) -> list[tuple[int, float, tuple[tuple[str, str], ...]]]:
+        """Return a topic's matches best first as (paper id, weight, reasons): the same for everyone."""
+        entries = self._topic_entries.get(topic)
+        if entries is None:
+            order, by_category, by_keyword = self.topic_matches(topic)
+            entries = []
+            for paper_id in order:
+                weight = 0.0
+                notes: list[tuple[str, str]] = []
+                if paper_id in by_keyword:
+                    weight += W_TOPIC_KEYWORD
+                    notes.append(("topic", topic.name))
+                if paper_id in by_category:
+                    weight += W_CATEGORY
+                    category = next(c for c in self.by_id[paper_id].categories if c in topic.categories)
+                    notes.append(("category", category))
+                if topic.id in self.by_id[paper_id].pinned_topics:
+                    weight += W_PINNED
+                    notes.append(("pinned", topic.name))
+                entries.append((paper_id, weight, tuple(notes)))
+            self._topic_entries[topic] = entries
+        return entries
+
+    SELECTIONS_KEPT = 20000
+
+    def selection_for(self, profile: Profile, exclude_ids: frozenset[int]) -> list[Pick]:
+        """Return ``select(profile, self, exclude_ids=...)``, kept for the next equal request.
+
+        Equal effective profiles with the same papers already sent get equal
+        digests; a worker meets the same popular profiles chunk after chunk. The
+        newest SELECTIONS_KEPT are kept.
+        """
+        key = (profile, exclude_ids)
+        picks = self.selections.get(key)
+        if picks is None:
+            if len(self.selections) >= self.SELECTIONS_KEPT:
+                del self.selections[next(iter(self.selections))]
+            picks = self.selections[key] = select(profile, self, exclude_ids=exclude_ids)
+        return picks
+
     def effective(self, profile: Profile) -> Profile:
         """Return ``profile`` without the keywords and authors that match nothing in this pool.
 
@@ -230,42 +273,42 @@ def select(
     vetoed: set[int] = set(exclude_ids)
     for phrase in profile.excluded:
         vetoed |= pool.phrase_hits(phrase)
-    reasons: dict[int, _Reasons] = defaultdict(_Reasons)
+    # Reasons are noted as (kind, words) and turned into why-lines only for the papers chosen.
+    notes: dict[int, list[tuple[str, str]]] = defaultdict(list)
     relevance: dict[int, float] = defaultdict(float)
 
+    by_author: set[int] = set()
     for author in profile.authors:
         for paper_id in _take(
             pool.ranked(("author", name_key(author)), pool.author_hits(author)), vetoed, depth
         ):
-            found = reasons[paper_id].authors
-            relevance[paper_id] += W_AUTHOR if not found else W_EXTRA_KEYWORD
-            found.append(author)
+            relevance[paper_id] += W_AUTHOR if paper_id not in by_author else W_EXTRA_KEYWORD
+            by_author.add(paper_id)
+            notes[paper_id].append(("author", author))
+    by_keyword: set[int] = set()
     for keyword in profile.keywords:
         for paper_id in _take(
             pool.ranked(("phrase", keyword.casefold()), pool.phrase_hits(keyword)), vetoed, depth
         ):
-            found = reasons[paper_id].keywords
-            relevance[paper_id] += W_KEYWORD if not found else W_EXTRA_KEYWORD
-            found.append(keyword)
+            relevance[paper_id] += W_KEYWORD if paper_id not in by_keyword else W_EXTRA_KEYWORD
+            by_keyword.add(paper_id)
+            notes[paper_id].append(("keyword", keyword))
     for topic in profile.topics:
-        order, by_category, by_keyword = pool.topic_matches(topic)
-        for paper_id in _take(order, vetoed, depth):
-            why = reasons[paper_id]
-            if paper_id in by_keyword:
-                relevance[paper_id] += W_TOPIC_KEYWORD
-                why.topics.append(topic.name)
-            if paper_id in by_category:
-                relevance[paper_id] += W_CATEGORY
-                category = next(c for c in pool.by_id[paper_id].categories if c in topic.categories)
-                if category not in why.categories:
-                    why.categories.append(category)
-            if topic.id in pool.by_id[paper_id].pinned_topics:
-                relevance[paper_id] += W_PINNED
-                why.pinned_in.append(topic.name)
+        taken = 0
+        for paper_id, weight, topic_notes in pool.topic_entries(topic):
+            if paper_id in vetoed:
+                continue
+            relevance[paper_id] += weight
+            notes[paper_id].extend(topic_notes)
+            taken += 1
+            if taken == depth:
+                break
 
     feedback_categories = dict(profile.feedback_categories)
     feedback_authors = dict(profile.feedback_authors)
-    scored: list[tuple[float, int, float]] = []
+    upvotes = pool.upvotes
+    merit = pool.merit
+    ranked: list[tuple[float, int, int, float, float]] = []  # (-score, -upvotes, id, score, liked)
     for paper_id, base in relevance.items():
         if paper_id in vetoed:
             continue
@@ -280,19 +323,35 @@ def select(
                 liked += W_FEEDBACK_AUTHOR * _clip(
                     sum(feedback_authors.get(k, 0.0) for k in candidate.author_keys)
                 )
-        scored.append((base + pool.merit[paper_id] + liked, paper_id, liked))
+        score = base + merit[paper_id] + liked
+        ranked.append((-score, -upvotes[paper_id], paper_id, score, liked))
 
-    scored.sort(key=lambda item: (-item[0], -(pool.by_id[item[1]].upvotes or 0), item[1]))
-    chosen = _cap_by_category(scored, pool, limit=profile.max_papers)
+    ranked.sort()
+    chosen = _cap_by_category(ranked, pool, limit=profile.max_papers)
     return [
         Pick(
             paper_id=pid,
             position=n,
             score=round(score, 3),
-            why=_why_line(pool.by_id[pid], reasons[pid], liked=liked),
+            why=_why_line(pool.by_id[pid], _reasons(notes[pid]), liked=liked),
         )
-        for n, (score, pid, liked) in enumerate(chosen, 1)
+        for n, (_, _, pid, score, liked) in enumerate(chosen, 1)
     ]
+
+
+def _reasons(notes: list[tuple[str, str]]) -> _Reasons:
+    why = _Reasons()
+    lists = {
+        "author": why.authors,
+        "keyword": why.keywords,
+        "category": why.categories,
+        "topic": why.topics,
+        "pinned": why.pinned_in,
+    }
+    for kind, words in notes:
+        if kind != "category" or words not in why.categories:
+            lists[kind].append(words)
+    return why
 
 
 def _clip(value: float) -> float:
@@ -300,17 +359,17 @@ def _clip(value: float) -> float:
 
 
 def _cap_by_category(
-    scored: list[tuple[float, int, float]], pool: CandidatePool, *, limit: int
-) -> list[tuple[float, int, float]]:
+    ranked: list[tuple[float, int, int, float, float]], pool: CandidatePool, *, limit: int
+) -> list[tuple[float, int, int, float, float]]:
     """Take the best papers, at most ~40% from one primary category while others are waiting."""
     cap = max(2, math.ceil(limit * 0.4))
-    taken: list[tuple[float, int, float]] = []
-    held_back: list[tuple[float, int, float]] = []
+    taken: list[tuple[float, int, int, float, float]] = []
+    held_back: list[tuple[float, int, int, float, float]] = []
     per_category: dict[str, int] = defaultdict(int)
-    for item in scored:
+    for item in ranked:
         if len(taken) == limit:
             break
-        category = pool.by_id[item[1]].primary_category
+        category = pool.by_id[item[2]].primary_category
         if per_category[category] >= cap:
             held_back.append(item)
             continue
@@ -318,7 +377,7 @@ def _cap_by_category(
         taken.append(item)
     # A flood only gives way to other papers; with nothing else to send, fill up with it.
     taken.extend(held_back[: limit - len(taken)])
-    return sorted(taken, key=lambda item: (-item[0], -(pool.by_id[item[1]].upvotes or 0), item[1]))
+    return sorted(taken)
 
 
 def _quoted(words: list[str], limit: int = 2) -> str:

@@ -351,9 +351,8 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
         for d in deliveries
     }
 
-    # Pools by window; selections memoised by (profile, window, what was already sent in it).
+    # Pools by window; selections memoised in the pool by (profile, what was already sent from it).
     pools: dict[tuple[dt.date, dt.date], selection.CandidatePool] = {}
-    chosen: dict[tuple[object, ...], list[selection.Pick]] = {}
     for plan in planned:
         span = windows.get(plan.delivery.pk)
         if span is None:
@@ -369,10 +368,7 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
         # Rules that match nothing today cannot change the digest: equal effective profiles share it.
         profile = pool.effective(profiles[plan.delivery.subscriber_id])
         seen = frozenset(already.get(plan.delivery.subscriber_id, set()) & pool.by_id.keys())
-        key = (profile, span, seen)
-        if key not in chosen:
-            chosen[key] = selection.select(profile, pool, exclude_ids=seen)
-        plan.picks = chosen[key]
+        plan.picks = pool.selection_for(profile, seen)
         if not plan.picks:
             plan.skip_reason = "no new papers matched your preferences"
     return ChunkPlan(planned=planned, papers=papers, profiles=profiles)

@@ -30,7 +30,7 @@ from django.db import IntegrityError, InterfaceError, OperationalError, connecti
 from django.db.models import F, Q, Value
 from django.utils import timezone
 
-from newsletter import emails, rendering, selection, selectors
+from newsletter import emails, rendering, selectors
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TrackingEvent
 from papers.db import copy_rows, insert_from_select, update_each
 from subscribers import links
@@ -220,87 +220,17 @@ def personal_parts(delivery: Delivery) -> rendering.Personal:
 
 @dataclass
 class Envelope:
-    """One provider call: a message for one delivery, or a batch of identical digests with merge data."""
+    """One digest to send: its delivery and its rendered content (shared by equal digests)."""
 
-    deliveries: list[Delivery]
-    build: Callable[[list[Delivery]], EmailMultiAlternatives]
-    message: EmailMultiAlternatives | None = None
+    delivery: Delivery
+    content: rendering.DigestContent
+    edition: str
 
-
-MERGE_SYNTAX = {"mailgun": "%recipient.{}%"}
-
-
-def batch_syntax() -> str | None:
-    """Return the provider's merge-field syntax when digests can be sent in batches, else None."""
-    if settings.DIGEST_BATCH_SIZE <= 1:
-        return None
-    backend = settings.EMAIL_BACKEND
-    for provider, syntax in MERGE_SYNTAX.items():
-        if backend == f"anymail.backends.{provider}.EmailBackend":
-            return syntax
-    return None
-
-
-def build_messages(plan: selectors.ChunkPlan, *, test: bool = False) -> list[Envelope]:
-    """Return the provider calls for a planned chunk; each distinct digest is rendered once.
-
-    With a provider that takes per-recipient merge data (Mailgun), deliveries of
-    the same papers share one message: their links, why-lines and interests go
-    to the provider as merge data. Otherwise each delivery is its own message.
-    """
-    syntax = batch_syntax()
-    renderer = rendering.shared_renderer()
-    groups: dict[tuple[object, ...], list[selectors.Planned]] = defaultdict(list)
-    for planned in plan.planned:
-        if planned.suppressed or planned.skip_reason or not planned.picks:
-            continue
-        delivery = planned.delivery
-        profile = plan.profiles[delivery.subscriber_id]
-        papers = tuple(p.paper_id for p in planned.picks)
-        if syntax:
-            key: tuple[object, ...] = (delivery.edition_id, papers)
-        else:
-            key = (
-                delivery.edition_id,
-                papers,
-                tuple(p.why for p in planned.picks),
-                rendering.interests_of(profile),
-            )
-        groups[key].append(planned)
-
-    envelopes: list[Envelope] = []
-    for members in groups.values():
-        first = members[0]
-        content = renderer.render(
-            edition=first.delivery.edition,
-            picks=first.picks,
-            papers=plan.papers,
-            profile=plan.profiles[first.delivery.subscriber_id],
-            merge=bool(syntax),
-        )
-        edition = f"{first.delivery.edition.cadence}:{first.delivery.edition.date.isoformat()}"
-        if syntax:
-            picks_of = {m.delivery.pk: m.picks for m in members}
-            size = settings.DIGEST_BATCH_SIZE
-            for start in range(0, len(members), size):
-                batch = [m.delivery for m in members[start : start + size]]
-                builder = _batch_builder(content, syntax, picks_of, plan.profiles, edition, test)
-                envelopes.append(Envelope(deliveries=batch, build=builder))
-        else:
-            for member in members:
-                envelopes.append(
-                    Envelope(deliveries=[member.delivery], build=_single_builder(content, edition, test))
-                )
-    return envelopes
-
-
-def _single_builder(
-    content: rendering.DigestContent, edition: str, test: bool
-) -> Callable[[list[Delivery]], EmailMultiAlternatives]:
-    def build(deliveries: list[Delivery]) -> EmailMultiAlternatives:
-        [delivery] = deliveries
+    def message(self, *, test: bool = False) -> EmailMultiAlternatives:
+        """Return the digest as this subscriber's own message: links, address, unsubscribe headers."""
+        delivery = self.delivery
         personal = personal_parts(delivery)
-        subject, text, html = rendering.personalise(content, personal)
+        subject, text, html = rendering.personalise(self.content, personal)
         return emails.digest_message(
             to=delivery.subscriber.email,
             subject=subject,
@@ -310,50 +240,34 @@ def _single_builder(
                 subscriber=delivery.subscriber, url=personal.unsubscribe_url
             ),
             delivery_id=delivery.pk,
-            edition=edition,
+            edition=self.edition,
             test=test,
         )
 
-    return build
 
+def build_messages(plan: selectors.ChunkPlan) -> list[Envelope]:
+    """Return a digest to send for each delivery of a planned chunk; equal digests are rendered once.
 
-def _batch_builder(
-    content: rendering.DigestContent,
-    syntax: str,
-    picks_of: dict[int, list[selection.Pick]],
-    profiles: dict[int, selection.Profile],
-    edition: str,
-    test: bool,
-) -> Callable[[list[Delivery]], EmailMultiAlternatives]:
-    def build(deliveries: list[Delivery]) -> EmailMultiAlternatives:
-        text, html = content.text, content.html
-        for part, marker in content.placeholders.items():
-            text, html = text.replace(marker, syntax.format(part)), html.replace(marker, syntax.format(part))
-        merge_data, merge_headers = {}, {}
-        for delivery in deliveries:
-            email = delivery.subscriber.email
-            personal = personal_parts(delivery)
-            values = {part: getattr(personal, part) for part in rendering.PERSONAL_PARTS}
-            values["interests"] = rendering.interests_of(profiles[delivery.subscriber_id])
-            for position, pick in enumerate(picks_of[delivery.pk], 1):
-                values[f"why{position}"] = pick.why
-            merge_data[email] = values
-            merge_headers[email] = subscriber_services.unsubscribe_headers(
-                subscriber=delivery.subscriber, url=personal.unsubscribe_url
+    Each delivery is its own message (its links are signed for it); a backend
+    that takes many messages per call (Postmark's batch) sends them together.
+    """
+    renderer = rendering.shared_renderer()
+    contents: dict[tuple[object, ...], rendering.DigestContent] = {}
+    envelopes: list[Envelope] = []
+    for planned in plan.planned:
+        if planned.suppressed or planned.skip_reason or not planned.picks:
+            continue
+        delivery = planned.delivery
+        profile = plan.profiles[delivery.subscriber_id]
+        key = (delivery.edition_id, tuple((p.paper_id, p.why) for p in planned.picks), profile)
+        content = contents.get(key)
+        if content is None:
+            content = contents[key] = renderer.render(
+                edition=delivery.edition, picks=planned.picks, papers=plan.papers, profile=profile
             )
-        return emails.digest_batch_message(
-            to=[d.subscriber.email for d in deliveries],
-            subject=content.subject,
-            text=text,
-            html=html,
-            merge_data=merge_data,
-            merge_headers=merge_headers,
-            merge_metadata={d.subscriber.email: {"delivery_id": str(d.pk)} for d in deliveries},
-            edition=edition,
-            test=test,
-        )
-
-    return build
+        edition = f"{delivery.edition.cadence}:{delivery.edition.date.isoformat()}"
+        envelopes.append(Envelope(delivery=delivery, content=content, edition=edition))
+    return envelopes
 
 
 def _is_transient(error: Exception) -> bool:
@@ -404,7 +318,7 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
     if not envelopes:
         return result
 
-    everyone = [d for envelope in envelopes for d in envelope.deliveries]
+    everyone = [envelope.delivery for envelope in envelopes]
     sendable = _still_sendable([d.pk for d in everyone], {d.pk: d.subscriber.email for d in everyone})
     connection = get_connection()
     # Backends that take many different messages in one call (Postmark's batch) say how many.
@@ -412,32 +326,29 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
     try:
         connection.open()
         for start in range(0, len(envelopes), per_call):
-            calls: list[tuple[list[Delivery], EmailMultiAlternatives]] = []
+            calls: list[tuple[Delivery, EmailMultiAlternatives]] = []
             for envelope in envelopes[start : start + per_call]:
-                blocked = [d for d in envelope.deliveries if d.pk not in sendable]
-                for delivery in blocked:
+                delivery = envelope.delivery
+                if delivery.pk not in sendable:
                     _finish(
                         delivery.pk,
                         Delivery.State.SUPPRESSED,
                         skip_reason="unsubscribed or suppressed before sending",
                     )
-                result.suppressed += len(blocked)
-                recipients = [d for d in envelope.deliveries if d.pk in sendable]
-                if recipients:
-                    calls.append((recipients, envelope.build(recipients)))
+                    result.suppressed += 1
+                else:
+                    calls.append((delivery, envelope.message()))
             if not calls:
                 continue
             try:
                 connection.send_messages([message for _, message in calls])
             except Exception as error:
                 if _is_transient(error):
-                    unsent = [d.pk for e in envelopes[start:] for d in e.deliveries]
-                    _release(unsent, error=error, now=now)
+                    _release([e.delivery.pk for e in envelopes[start:]], error=error, now=now)
                     raise TransientSendError(_describe(error)) from error
-                for recipients, _ in calls:
-                    for delivery in recipients:
-                        _fail(delivery, error)
-                    result.failed += len(recipients)
+                for delivery, _ in calls:
+                    _fail(delivery, error)
+                result.failed += len(calls)
                 continue
             # The provider has them: recording that must survive a dropped database connection.
             sent, failed = _durably(lambda calls=calls: _record_sent(calls))
@@ -472,35 +383,31 @@ def _durably(write: Callable[[], T]) -> T:
 RECORD_ATTEMPTS = 8
 
 
-def _record_sent(calls: list[tuple[list[Delivery], EmailMultiAlternatives]]) -> tuple[int, int]:
+def _record_sent(calls: list[tuple[Delivery, EmailMultiAlternatives]]) -> tuple[int, int]:
     """Mark the rows of one provider call sent, in one statement; return (sent, failed).
 
-    A call is one message (SMTP, most providers), one message with merge data
-    for many recipients (Mailgun), or many messages (Postmark's batch); each
-    row gets the provider's id of its own message.
+    Each row gets the provider's id of its own message (our Message-ID where
+    the backend reports none, as SMTP); a message the provider refused inside
+    a batch fails alone.
     """
-    message_ids: dict[str, list[int]] = defaultdict(list)
+    message_ids: dict[int, str] = {}
     refused: list[tuple[Delivery, str]] = []
-    for deliveries, message in calls:
+    for delivery, message in calls:
         status = getattr(message, "anymail_status", None)
         if status is None or not status.recipients:
-            message_ids[_message_id(message)[:255]].append(deliveries[0].pk)
+            message_ids[delivery.pk] = _message_id(message)[:255]
             continue
-        for delivery in deliveries:
-            recipient = status.recipients.get(delivery.subscriber.email)
-            if recipient is not None and recipient.status in {"rejected", "invalid", "failed"}:
-                error = getattr(message, "anymail_error", None)
-                refused.append((delivery, f"{recipient.status}: {error}" if error else recipient.status))
-                continue
-            message_id = str(
-                recipient.message_id if recipient and recipient.message_id else status.message_id or ""
-            )
-            message_ids[message_id[:255]].append(delivery.pk)
-    sent_ids = {pk: message_id for message_id, ids in message_ids.items() for pk in ids}
+        recipient = status.recipients.get(delivery.subscriber.email)
+        if recipient is not None and recipient.status in {"rejected", "invalid", "failed"}:
+            error = getattr(message, "anymail_error", None)
+            refused.append((delivery, f"{recipient.status}: {error}" if error else recipient.status))
+            continue
+        message_id = recipient.message_id if recipient and recipient.message_id else status.message_id
+        message_ids[delivery.pk] = str(message_id or "")[:255]
     update_each(
         Delivery.objects.filter(state=Delivery.State.SENDING),
         "message_id",
-        sent_ids,
+        message_ids,
         state=Delivery.State.SENT,
         sent_at=timezone.now(),
         last_error="",
@@ -509,7 +416,7 @@ def _record_sent(calls: list[tuple[list[Delivery], EmailMultiAlternatives]]) -> 
         _finish(
             delivery.pk, Delivery.State.FAILED, last_error=f"provider refused the recipient ({why})"[:1000]
         )
-    return len(sent_ids), len(refused)
+    return len(message_ids), len(refused)
 
 
 def _message_id(message: object) -> str:

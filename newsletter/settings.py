@@ -184,9 +184,10 @@ MESSAGE_ID_DOMAIN = env.str("MESSAGE_ID_DOMAIN", default=DEFAULT_FROM_EMAIL.rspl
 LIST_ID = env.str("LIST_ID", default="papermail digest <digest.papermail.localhost>")
 
 # --- Digests -------------------------------------------------------------------
-DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=100)
-# Recipients per provider call when the provider takes merge data (Mailgun: up to 1000); 1 turns batching off.
-DIGEST_BATCH_SIZE = env.int("DIGEST_BATCH_SIZE", default=1000)
+DIGEST_CHUNK_SIZE = env.int("DIGEST_CHUNK_SIZE", default=500)
+# Digests per provider call where the provider takes many messages at once (Postmark: up to 500).
+# A worker killed while the provider takes a call may send that call's digests twice: lower it to narrow that.
+DIGEST_BATCH_SIZE = env.int("DIGEST_BATCH_SIZE", default=500)
 DIGEST_CATCHUP_HOURS = env.int("DIGEST_CATCHUP_HOURS", default=6)
 DIGEST_DAILY_LOOKBACK_DAYS = env.int("DIGEST_DAILY_LOOKBACK_DAYS", default=3)
 DIGEST_MAX_GAP_DAYS = 14

@@ -1,4 +1,4 @@
-"""A real Anymail HTTP backend (Mailgun) against a local fake Mailgun API: payload, errors, retries."""
+"""A real Anymail HTTP backend (Mailgun, one message per call) against a local fake API: payload, errors, retries."""
 
 from __future__ import annotations
 
@@ -62,46 +62,34 @@ def send_chunk(when: dt.datetime = PARIS_SEVEN) -> services.ChunkResult | Except
         return error
 
 
-def test_one_batch_call_carries_each_recipients_links_and_why_lines(mailgun, llm, papers) -> None:
+def test_each_digest_is_its_own_call_with_its_links_headers_and_metadata(mailgun, llm, papers) -> None:
     mailgun.script(PATH, OK)
     SubscriberFactory(email="ada@example.org", topics=[llm], keywords=["reasoning"])
     SubscriberFactory(email="bob@example.org", topics=[llm])
     assert send_chunk().sent == 2
-    [headers] = mailgun.requests[PATH]  # the same papers: one provider call
-    assert headers["Authorization"].startswith("Basic ")
-    fields = form_fields(mailgun.bodies[PATH][0], headers["Content-Type"])
-    assert sorted(fields["to"]) == ["ada@example.org", "bob@example.org"]
-    assert fields["from"] == ["papermail <digest@papers.example.org>"]
-    assert fields["subject"] == ["Wed 25 Nov: Reasoning with verifiers (+2 more)"]
-    assert "%recipient.why1%" in fields["html"][0] and "%recipient.manage_url%" in fields["text"][0]
-    assert fields["h:List-Unsubscribe"] == ["%recipient.h:List-Unsubscribe%"]
-    variables = json.loads(fields["recipient-variables"][0])
-    ada, bob = variables["ada@example.org"], variables["bob@example.org"]
-    assert ada["why1"] == 'matches "reasoning" · cs.CL · 142 upvotes on Hugging Face'
-    assert bob["why1"] == "cs.CL · 142 upvotes on Hugging Face"
-    assert ada["h:List-Unsubscribe"].startswith("<https://papers.example.org/unsubscribe/")
-    assert ada["h:List-Unsubscribe"] != bob["h:List-Unsubscribe"]
-    assert ada["h:List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
-    assert ada["manage_url"].startswith("https://papers.example.org/manage/")
+    assert len(mailgun.bodies[PATH]) == 2  # Mailgun takes one message per call
+    sent = {}
+    for headers, body in zip(mailgun.requests[PATH], mailgun.bodies[PATH], strict=True):
+        assert headers["Authorization"].startswith("Basic ")
+        fields = form_fields(body, headers["Content-Type"])
+        [to] = fields["to"]
+        sent[to] = fields
+    ada, bob = sent["ada@example.org"], sent["bob@example.org"]
+    assert ada["from"] == ["papermail <digest@papers.example.org>"]
+    assert ada["subject"] == ["Wed 25 Nov: Reasoning with verifiers (+2 more)"]
+    assert 'matches "reasoning" · cs.CL · 142 upvotes on Hugging Face' in ada["text"][0]
+    assert "matches &quot;reasoning&quot; · cs.CL · 142 upvotes on Hugging Face" in ada["html"][0]
+    assert "cs.CL · 142 upvotes on Hugging Face" in bob["text"][0] and "matches" not in bob["text"][0]
+    [unsubscribe] = ada["h:List-Unsubscribe"]
+    assert unsubscribe.startswith("<https://papers.example.org/unsubscribe/")
+    assert unsubscribe != bob["h:List-Unsubscribe"][0] and unsubscribe.strip("<>") in ada["text"][0]
+    assert ada["h:List-Unsubscribe-Post"] == ["List-Unsubscribe=One-Click"]
     ids = {d.subscriber.email: str(d.pk) for d in Delivery.objects.select_related("subscriber")}
-    assert ada["v:delivery_id"] == ids["ada@example.org"] and bob["v:delivery_id"] == ids["bob@example.org"]
-    assert fields["o:tag"] == ["digest-daily"]
+    assert json.loads(ada["v:delivery_id"][0]) == int(ids["ada@example.org"])
+    assert ada["o:tag"] == ["digest-daily"]
     assert set(Delivery.objects.values_list("message_id", flat=True)) == {
         "<20261125060000.1@papers.example.org>"
     }
-
-
-def test_without_batching_each_digest_is_its_own_call(mailgun, llm, papers, settings) -> None:
-    settings.DIGEST_BATCH_SIZE = 1
-    mailgun.script(PATH, OK)
-    SubscriberFactory(email="ada@example.org", topics=[llm])
-    SubscriberFactory(email="bob@example.org", topics=[llm])
-    assert send_chunk().sent == 2
-    assert len(mailgun.bodies[PATH]) == 2
-    fields = form_fields(mailgun.bodies[PATH][0], mailgun.requests[PATH][0]["Content-Type"])
-    assert len(fields["to"]) == 1
-    assert fields["h:List-Unsubscribe"][0].startswith("<https://papers.example.org/unsubscribe/")
-    assert "Reasoning with verifiers" in fields["html"][0] and "%recipient" not in fields["html"][0]
 
 
 def test_a_provider_outage_puts_the_chunk_back_and_the_retry_sends_once(mailgun, llm, papers) -> None:
@@ -118,7 +106,7 @@ def test_a_provider_outage_puts_the_chunk_back_and_the_retry_sends_once(mailgun,
     # ...and the retry sends each once.
     assert services.chunk_send(delivery_ids=ids, now=PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 2
     assert sorted(Delivery.objects.values_list("state", flat=True)) == [Delivery.State.SENT] * 2
-    assert len(mailgun.bodies[PATH]) == 2  # one refused, then one batch for both
+    assert len(mailgun.bodies[PATH]) == 3  # one refused, then one for each
 
 
 def test_rows_whose_retry_was_lost_are_queued_again_by_the_dispatcher(mailgun, llm, papers, settings) -> None:
@@ -131,8 +119,7 @@ def test_rows_whose_retry_was_lost_are_queued_again_by_the_dispatcher(mailgun, l
     assert services.chunk_send(delivery_ids=result.chunks[0], now=later).sent == 1
 
 
-def test_a_rejected_address_fails_alone_and_is_not_retried(mailgun, llm, papers, settings) -> None:
-    settings.DIGEST_BATCH_SIZE = 1
+def test_a_rejected_address_fails_alone_and_is_not_retried(mailgun, llm, papers) -> None:
     bad = Reply(
         status=400,
         body=json.dumps(
