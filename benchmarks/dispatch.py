@@ -245,13 +245,29 @@ def free_port() -> int:
 
 
 class PeakRss(threading.Thread):
-    """Samples the resident memory of named process trees every 0.2 s; keeps each process's peak."""
+    """Samples the resident memory of named process trees every 0.2 s; keeps each process's peak.
+
+    Also keeps the CPU seconds each tree used, and PostgreSQL's (every postgres process), so the
+    report can say where the two cores went.
+    """
 
     def __init__(self) -> None:
         super().__init__(daemon=True)
         self.roots: dict[str, int] = {}
         self.peaks: dict[str, float] = defaultdict(float)
+        self.cpu: dict[str, float] = defaultdict(float)
         self.stop = threading.Event()
+        self._postgres_start = self._postgres_cpu()
+
+    @staticmethod
+    def _postgres_cpu() -> float:
+        """CPU seconds of every postgres process, and of the backends that have exited (the server's children)."""
+        total = 0.0
+        for proc in psutil.process_iter(["name", "cpu_times"]):
+            times = proc.info["cpu_times"]
+            if proc.info["name"] and proc.info["name"].startswith("postgres") and times:
+                total += times.user + times.system + times.children_user + times.children_system
+        return total
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -261,11 +277,16 @@ class PeakRss(threading.Thread):
                     procs = [(name, root)] + [
                         (f"{name} child {i + 1}", child) for i, child in enumerate(root.children())
                     ]
+                    cpu = 0.0
                     for label, proc in procs:
                         self.peaks[label] = max(self.peaks[label], proc.memory_info().rss / 1024 / 1024)
+                        times = proc.cpu_times()
+                        cpu += times.user + times.system
+                    self.cpu[name] = max(self.cpu[name], cpu)
                 except psutil.Error:
                     pass
             time.sleep(0.2)
+        self.cpu["PostgreSQL (all backends)"] = self._postgres_cpu() - self._postgres_start
 
 
 def wait_ready(log: Path, process: subprocess.Popen, marker: bytes, timeout: float = 60) -> None:
@@ -414,6 +435,7 @@ def run_path(path: str, *, workers: int, chunk: int, subscribers: int) -> dict[s
         "dispatcher": dispatched,
         "chunks": chunks,
         "rss": dict(sampler.peaks),
+        "cpu": dict(sampler.cpu),
         "provider": provider_stats,
         "sent": states.get("sent", 0),
     }
@@ -466,6 +488,7 @@ def report(run: dict[str, object], profiles: int) -> None:
     )
     for name, peak in sorted(run["rss"].items()):
         print(f"peak RSS             {name:<22}{peak:6.0f} MB")
+    print("CPU seconds          " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in run["cpu"].items()))
     print(f"DB queries           {total_queries:,} in all; per chunk by chunk size:")
     for size in sorted(by_size):
         values = by_size[size]

@@ -208,7 +208,7 @@ class CandidatePool:
             self._topic_entries[topic] = entries
         return entries
 
-    SELECTIONS_KEPT = 20000
+    SELECTIONS_KEPT = 5000
 
     def selection_for(self, profile: Profile, exclude_ids: frozenset[int]) -> list[Pick]:
         """Return ``select(profile, self, exclude_ids=...)``, kept for the next equal request.

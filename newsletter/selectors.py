@@ -30,6 +30,7 @@ PAPER_FIELDS = (
     "categories",
     "primary_category",
     "announced_on",
+    "first_seen_at",
     "upvotes",
     "featured",
     "hidden",
@@ -239,9 +240,15 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
     subscriber_ids = [d.subscriber_id for d in deliveries]
     delivery_ids = [d.pk for d in deliveries]
 
-    # Earlier attempts of these deliveries already chose their papers: keep them.
+    # Earlier attempts of these deliveries already chose their papers: keep them. Recording a plan
+    # sets papers_through, so the usual first attempt needs no look.
     recorded: dict[int, list[selection.Pick]] = defaultdict(list)
-    for item in DeliveryItem.objects.filter(delivery_id__in=delivery_ids).order_by("delivery_id", "position"):
+    retried = [d.pk for d in deliveries if d.papers_through is not None]
+    for item in (
+        DeliveryItem.objects.filter(delivery_id__in=retried).order_by("delivery_id", "position")
+        if retried
+        else ()
+    ):
         recorded[item.delivery_id].append(selection.Pick(item.paper_id, item.position, item.score, item.why))
 
     previous = dict(
@@ -314,16 +321,24 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
         pins[paper_id].add(topic_id)
     frozen_pins = {pk: frozenset(topics) for pk, topics in pins.items()}
 
-    # Repeat-avoidance: papers each subscriber was already sent, in any earlier digest.
+    # Repeat-avoidance: papers each subscriber was already sent, in any earlier digest. A digest
+    # planned after a paper was first seen covers days at most DIGEST_MAX_GAP_DAYS (and a time zone)
+    # older than that: digests older still cannot hold today's candidates and are not read.
     already: dict[int, set[int]] = defaultdict(set)
+    oldest = min(
+        (min(papers[pk].first_seen_at.date(), papers[pk].announced_on) for pk in candidate_ids), default=None
+    )
     for subscriber_id, paper_id in (
         DeliveryItem.objects.filter(
             delivery__subscriber_id__in=subscriber_ids,
             delivery__state__in=SENT_OR_SENDING,
+            delivery__papers_through__gte=oldest - dt.timedelta(days=settings.DIGEST_MAX_GAP_DAYS + 1),
             paper_id__in=candidate_ids,
         )
         .exclude(delivery_id__in=delivery_ids)
         .values_list("delivery__subscriber_id", "paper_id")
+        if oldest is not None
+        else ()
     ):
         already[subscriber_id].add(paper_id)
 
