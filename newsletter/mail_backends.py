@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 import threading
 import uuid
 from collections.abc import Sequence
@@ -71,6 +72,7 @@ _ANYMAIL_EXTRAS = (
     "esp_extra",
     "amp_body",
 )
+_BARE_ADDRESS = re.compile(r"[^\x00-\x20\x7f<>,;:@\"()\[\]\\]+@[^\x00-\x20\x7f<>,;:@\"()\[\]\\]+")
 _REFUSED = {406: "rejected", 300: "invalid"}  # Postmark: inactive recipient; invalid request (bad address)
 
 
@@ -165,7 +167,7 @@ class PostmarkBatchBackend(postmark.EmailBackend):
         ):
             return None
         to = str(message.to[0])
-        if "<" in to or "," in to or "@" not in to or any(c.isspace() or ord(c) < 32 for c in to):
+        if not to.isascii() or not _BARE_ADDRESS.fullmatch(to):  # a name, a list, IDN: Anymail parses it
             return None
         headers = {str(name): str(value) for name, value in message.extra_headers.items()}
         if any("\n" in v or "\r" in v for v in headers.values()) or "reply-to" in map(str.lower, headers):
@@ -204,25 +206,21 @@ class PostmarkBatchBackend(postmark.EmailBackend):
             raise raised(f"Error posting to {url}:", email_message=first) from error
         if not 200 <= response.status_code < 300:
             raise AnymailRequestsAPIError(email_message=first, response=response, backend=self)
+        # An answer that cannot be matched to the messages says nothing of what was accepted: the
+        # error carries no status, so the batch is retried (at least once, never lost).
         try:
             entries = orjson.loads(response.content)
-        except orjson.JSONDecodeError as error:
-            raise AnymailRequestsAPIError(
-                "Invalid JSON in Postmark batch response",
-                email_message=first,
-                response=response,
-                backend=self,
-            ) from error
+        except orjson.JSONDecodeError:
+            entries = None
         if (
             not isinstance(entries, list)
             or len(entries) != len(group)
             or not all(isinstance(entry, dict) for entry in entries)
         ):
             raise AnymailRequestsAPIError(
-                f"Postmark answered a batch of {len(group)} messages with something else",
+                f"Postmark answered a batch of {len(group)} messages with something else: "
+                f"{response.text[:300]!r}",
                 email_message=first,
-                response=response,
-                backend=self,
             )
         sent = 0
         for item, entry in zip(group, entries, strict=True):

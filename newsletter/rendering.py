@@ -15,11 +15,11 @@ from __future__ import annotations
 import re
 import secrets
 from dataclasses import dataclass
+from html import escape as html_escape  # what django.utils.html.escape does, without its lazy wrapper
 
 import css_inline
 from django.conf import settings
 from django.template.loader import render_to_string
-from django.utils.html import escape
 
 from newsletter import selection
 from newsletter.models import Edition
@@ -70,6 +70,23 @@ class Parts:
                 self.pieces[base + index] = now[name]
             else:
                 self.slots.append((base + index, name))
+
+    def partial(self, values: dict[str, str]) -> Parts:
+        """Return a copy with the slots named in ``values`` filled and the text around them joined."""
+        pieces: list[str] = [self.pieces[0]]
+        slots: list[tuple[int, str]] = []
+        filled = dict(self.slots)
+        for index in range(1, len(self.pieces)):
+            name = filled.get(index)
+            if name is None:
+                pieces[-1] += self.pieces[index]
+            elif name in values:
+                pieces[-1] += values[name]
+            else:
+                slots.append((len(pieces), name))
+                pieces.append("")
+                pieces.append("")
+        return Parts(pieces, slots)
 
     @property
     def names(self) -> set[str]:
@@ -178,6 +195,7 @@ class DigestRenderer:
     """
 
     BLOCKS_KEPT = 5000
+    FILLED_KEPT = 50_000
 
     def __init__(self) -> None:
         nonce = secrets.token_hex(6)
@@ -186,6 +204,9 @@ class DigestRenderer:
         self._markers = {name: f"PM{nonce}{name.upper()}X" for name in slots}
         self._names = {marker: name for name, marker in self._markers.items()}
         self._blocks: dict[tuple[object, ...], tuple[Parts, Parts]] = {}
+        # Paper objects seen lately (by identity, the object kept) and blocks with their why-lines in.
+        self._papers: dict[int, tuple[Paper, tuple[Parts, Parts]]] = {}
+        self._filled: dict[tuple[int, str], tuple[Parts, Parts]] = {}
         self._frames: dict[tuple[object, ...], tuple[tuple[Parts, Parts], tuple[Parts, Parts]]] = {}
 
     def _block(self, paper: Paper) -> tuple[Parts, Parts]:
@@ -214,6 +235,25 @@ class DigestRenderer:
             block = (Parts.parse(html + "\n", self._names), Parts.parse(text, self._names))
             self._blocks[key] = block
         return block
+
+    def _with_why(self, paper: Paper, why: str) -> tuple[Parts, Parts]:
+        """Return a paper's block with this why-line in it (kept: many digests share both)."""
+        seen = self._papers.get(id(paper))
+        if seen is None or seen[0] is not paper:  # the same object: its block was checked this chunk
+            if len(self._papers) >= self.BLOCKS_KEPT:
+                self._papers.clear()
+            seen = self._papers[id(paper)] = (paper, self._block(paper))
+        html_block, text_block = seen[1]
+        key = (id(html_block), why)
+        filled = self._filled.get(key)
+        if filled is None:
+            if len(self._filled) >= self.FILLED_KEPT:
+                self._filled.clear()
+            filled = self._filled[key] = (
+                html_block.partial({"why": html_escape(why)}),
+                text_block.partial({"why": why}),
+            )
+        return filled
 
     def _frame(self, edition: Edition) -> tuple[tuple[Parts, Parts], tuple[Parts, Parts]]:
         """Return the edition's ((html before, html after), (text before, text after)) the items."""
@@ -255,15 +295,15 @@ class DigestRenderer:
         (html_head, html_tail), (text_head, text_tail) = self._frame(edition)
         count = f"{len(picks)} paper{'s' if len(picks) != 1 else ''}"
         interests = interests_of(profile)
-        html_now = {"count": count, "interests": escape(interests)}
+        html_now = {"count": count, "interests": html_escape(interests)}
         text_now = {"count": count, "interests": interests}
         html, text = Parts([], []), Parts([], [])
         html.extend(html_head, html_now)
         text.extend(text_head, text_now)
         for position, pick in enumerate(picks, 1):
-            html_block, text_block = self._block(papers[pick.paper_id])
-            html.extend(html_block, {"why": escape(pick.why)})
-            text.extend(text_block, {"why": pick.why, "position": str(position)})
+            html_block, text_block = self._with_why(papers[pick.paper_id], pick.why)
+            html.extend(html_block, {})
+            text.extend(text_block, {"position": str(position)})
         html.extend(html_tail, html_now)
         text.extend(text_tail, text_now)
         return DigestContent(
@@ -292,5 +332,5 @@ def render_digest(
 def personalise(content: DigestContent, personal: Personal) -> tuple[str, str, str]:
     """Return (subject, text, html) with this subscriber's parts filled in."""
     values = {part: getattr(personal, part) for part in PERSONAL_PARTS}
-    escaped = {part: escape(value) for part, value in values.items()}
+    escaped = {part: html_escape(value) for part, value in values.items()}
     return content.subject, content.text.fill(values), content.html.fill(escaped)

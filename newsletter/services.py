@@ -173,10 +173,10 @@ def deliveries_claim(*, delivery_ids: list[int], now: dt.datetime) -> list[int]:
     with transaction.atomic():
         ids = list(
             Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
+            .filter(pk__any=delivery_ids, state=Delivery.State.PENDING)
             .values_list("pk", flat=True)
         )
-        Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(
+        Delivery.objects.filter(pk__any=ids, state=Delivery.State.PENDING).update(
             state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
     return ids
@@ -205,7 +205,7 @@ def _record_plan(plan: selectors.ChunkPlan) -> None:
             if planned.picks and not planned.suppressed and not planned.reused and planned.papers_through:
                 throughs[planned.papers_through].append(planned.delivery.pk)
         for through, ids in throughs.items():
-            Delivery.objects.filter(pk__in=ids).update(papers_through=through)
+            Delivery.objects.filter(pk__any=ids).update(papers_through=through)
 
 
 def _finish(delivery_id: int, state: str, **fields: object) -> int:
@@ -296,12 +296,12 @@ def _is_transient(error: Exception) -> bool:
 def _still_sendable(delivery_ids: list[int], emails_by_id: dict[int, str]) -> set[int]:
     """The final guard: ids whose subscriber is still active and not suppressed, read just before sending."""
     active = set(
-        Delivery.objects.filter(pk__in=delivery_ids, subscriber__status=Subscriber.Status.ACTIVE).values_list(
-            "pk", flat=True
-        )
+        Delivery.objects.filter(
+            pk__any=delivery_ids, subscriber__status=Subscriber.Status.ACTIVE
+        ).values_list("pk", flat=True)
     )
     hashes = {email_hash(address): pk for pk, address in emails_by_id.items()}
-    blocked = Suppression.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
+    blocked = Suppression.objects.filter(email_hash__any=hashes).values_list("email_hash", flat=True)
     return active - {hashes[h] for h in blocked}
 
 
@@ -447,14 +447,14 @@ def _release(delivery_ids: list[int], *, error: Exception, now: dt.datetime) -> 
     """Put unsent rows back to pending with a backoff, or fail those out of attempts."""
     described = _describe(error)
     out_of_attempts = Delivery.objects.filter(
-        pk__in=delivery_ids, state=Delivery.State.SENDING, attempts__gte=settings.DIGEST_MAX_ATTEMPTS
+        pk__any=delivery_ids, state=Delivery.State.SENDING, attempts__gte=settings.DIGEST_MAX_ATTEMPTS
     )
     out_of_attempts.update(
         state=Delivery.State.FAILED,
         last_error=f"gave up after {settings.DIGEST_MAX_ATTEMPTS} attempts: {described}",
     )
     base = settings.DIGEST_RETRY_BACKOFF
-    Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.SENDING).update(
+    Delivery.objects.filter(pk__any=delivery_ids, state=Delivery.State.SENDING).update(
         state=Delivery.State.PENDING,
         last_error=described,
         retry_after=now + dt.timedelta(seconds=base + random.uniform(0, base)),
@@ -489,10 +489,10 @@ def deliveries_retry_failed(*, delivery_ids: list[int], enqueue: bool = True) ->
     with transaction.atomic():
         ids = list(
             Delivery.objects.select_for_update()
-            .filter(pk__in=delivery_ids, state=Delivery.State.FAILED)
+            .filter(pk__any=delivery_ids, state=Delivery.State.FAILED)
             .values_list("pk", flat=True)
         )
-        Delivery.objects.filter(pk__in=ids).update(
+        Delivery.objects.filter(pk__any=ids).update(
             state=Delivery.State.PENDING, queued_at=now if enqueue else None, retry_after=None, attempts=0
         )
         if enqueue and ids:

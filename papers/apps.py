@@ -4,3 +4,6 @@ from django.apps import AppConfig
 class PapersConfig(AppConfig):
     name = "papers"
     verbose_name = "Papers"
+
+    def ready(self) -> None:
+        from papers import db  # noqa: F401 - registers the field__any lookup

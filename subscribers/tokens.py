@@ -47,8 +47,12 @@ class TokenData:
 
 def email_hash(email: str) -> str:
     """Return the keyed hash of an address: how a suppressed or erased address is remembered."""
-    key = settings.SUPPRESSION_HASH_KEY.encode()
-    return hmac.new(key, email.strip().lower().encode(), hashlib.sha256).hexdigest()
+    return _keyed_hash(settings.SUPPRESSION_HASH_KEY, email.strip().lower())
+
+
+@lru_cache(maxsize=4096)  # a chunk hashes each of its addresses a few times
+def _keyed_hash(key: str, address: str) -> str:
+    return hmac.new(key.encode(), address.encode(), hashlib.sha256).hexdigest()
 
 
 def address_tag(email: str) -> str:

@@ -5,6 +5,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -19,6 +20,8 @@ class Reply:
     delay: float = 0.0
     trickle: float = 0.0
     drop: bool = False
+    # Computes the body from the request body (an API answering each message it was sent).
+    answer: Callable[[bytes], bytes] | None = None
 
 
 class FeedServer:
@@ -42,9 +45,9 @@ class FeedServer:
                 body = self.rfile.read(length) if length else b""
                 with server._lock:
                     server.bodies[self.path.split("?")[0]].append(body)
-                self.do_GET()
+                self.do_GET(body)
 
-            def do_GET(self) -> None:
+            def do_GET(self, request_body: bytes = b"") -> None:
                 path = self.path
                 with server._lock:
                     server.requests[path.split("?")[0]].append(dict(self.headers))
@@ -53,6 +56,8 @@ class FeedServer:
                         reply = Reply(status=404, body=b"not found")
                     else:
                         reply = script.pop(0) if len(script) > 1 else script[0]
+                if reply.answer is not None:
+                    reply = Reply(status=reply.status, body=reply.answer(request_body), headers=reply.headers)
                 if reply.delay:
                     time.sleep(reply.delay)
                 if reply.drop:

@@ -1,4 +1,4 @@
-"""A real Anymail HTTP backend (Mailgun, one message per call) against a local fake API: payload, errors, retries."""
+"""A real Anymail HTTP backend (Mailgun, a message per call) against a local fake API: payload, errors."""
 
 from __future__ import annotations
 
