@@ -7,11 +7,15 @@ so any backend (files, SMTP, any Anymail provider) sends it.
 
 from __future__ import annotations
 
+import secrets
+from email.header import Header
+from email.utils import formatdate
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import EmailMultiAlternatives
+from django.core.mail import BadHeaderError, EmailMultiAlternatives
 from django.core.mail.message import make_msgid
+from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 
 from subscribers import links
@@ -52,6 +56,97 @@ def digest_tag(edition: str, test: bool) -> str:
     return "digest-test" if test else f"digest-{edition.split(':')[0]}"
 
 
+class DigestMessage(EmailMultiAlternatives):
+    """A digest: text and HTML, a few ASCII headers; it can write its own MIME bytes.
+
+    Django builds MIME through the standard library's email package, which
+    folds and re-encodes every header and line: about 3 ms a digest in the
+    SMTP benchmark, more than everything else a digest costs. A digest has one
+    fixed shape, so :meth:`mime_bytes` writes it directly (RFC 5322/2045/2047,
+    the same headers and parts as Django), and :class:`~newsletter.mail_backends.SMTPBackend`
+    sends those bytes. Anything outside that shape returns None, and Django's
+    own ``message()`` is used.
+    """
+
+    def mime_bytes(self) -> bytes | None:
+        """Return the message as it goes over SMTP (CRLF line ends), or None for Django's way."""
+        if (
+            self.cc
+            or self.bcc
+            or self.reply_to
+            or self.attachments
+            or len(self.to) != 1
+            or len(self.alternatives) != 1
+            or self.alternatives[0][1] != "text/html"
+            or (self.encoding or settings.DEFAULT_CHARSET).lower() != "utf-8"
+        ):
+            return None
+        html = self.alternatives[0][0]
+        text = self.body
+        headers = {
+            "From": self.extra_headers.get("From", self.from_email),
+            "To": self.to[0],
+            "Date": formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
+        }
+        for name, value in self.extra_headers.items():
+            if name.lower() not in {"from", "to", "cc", "reply-to"}:
+                headers[name] = value
+        if "message-id" not in {name.lower() for name in headers}:
+            headers["Message-ID"] = make_msgid(domain=DNS_NAME)
+        boundary = f"==papermail-{secrets.token_hex(12)}=="
+        lines = []
+        for name, value in headers.items():
+            value = str(value)
+            if not value.isascii() or "\r" in value or "\n" in value or len(name) + len(value) > 996:
+                return None  # an encoded or folded header: Django's way
+            lines.append(f"{name}: {value}")
+        text_part = _part(text, "plain")
+        html_part = _part(html, "html")
+        if text_part is None or html_part is None or boundary in text or boundary in html:
+            return None
+        head = "\r\n".join(
+            [
+                f'Content-Type: multipart/alternative; boundary="{boundary}"',
+                "MIME-Version: 1.0",
+                f"Subject: {_subject(self.subject)}",  # folded and encoded by the email package
+                *lines,
+                "",
+                f"--{boundary}",
+                "",
+            ]
+        )
+        return b"".join(
+            [
+                head.encode(),
+                text_part,
+                f"\r\n--{boundary}\r\n".encode(),
+                html_part,
+                f"\r\n--{boundary}--\r\n".encode(),
+            ]
+        )
+
+
+def _subject(subject: str) -> str:
+    """Return the Subject value as Django writes it: RFC 2047 words when not ASCII, folded."""
+    if "\n" in subject or "\r" in subject:
+        raise BadHeaderError(f"Header values can't contain newlines (got {subject!r} for header 'Subject')")
+    charset = "utf-8" if not subject.isascii() else "us-ascii"
+    return Header(subject, charset, header_name="Subject").encode(linesep="\r\n")
+
+
+def _part(body: str, subtype: str) -> bytes | None:
+    """Return a text part (its headers and body, CRLF line ends), or None when a line is too long for 8bit."""
+    data = body.replace("\r\n", "\n").replace("\r", "\n").encode()
+    if any(len(line) > 998 for line in data.split(b"\n")):
+        return None  # Django would quote it (quoted-printable): let it
+    encoding = "7bit" if data.isascii() else "8bit"
+    head = (
+        f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
+        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
+    )
+    return head.encode() + data.replace(b"\n", b"\r\n")
+
+
 def digest_message(
     *,
     to: str,
@@ -70,7 +165,7 @@ def digest_message(
         "List-Id": settings.LIST_ID,
         "Message-ID": make_msgid(f"d{delivery_id}", settings.MESSAGE_ID_DOMAIN),
     }
-    message = EmailMultiAlternatives(
+    message = DigestMessage(
         subject=f"[TEST] {subject}" if test else subject, body=text, to=[to], headers=headers
     )
     message.attach_alternative(html, "text/html")

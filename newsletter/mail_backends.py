@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import re
+import smtplib
 import threading
 import uuid
 from collections.abc import Sequence
@@ -16,8 +17,9 @@ from anymail.backends import postmark
 from anymail.exceptions import AnymailAPIError, AnymailRequestsAPIError
 from anymail.message import AnymailRecipientStatus, AnymailStatus
 from django.conf import settings
+from django.core.mail.backends import smtp
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.message import EmailMessage
+from django.core.mail.message import EmailMessage, sanitize_address
 from django.utils import timezone
 
 
@@ -253,3 +255,24 @@ class PostmarkBatchBackend(postmark.EmailBackend):
         # Refused inside the batch: this message alone fails, with Postmark's words for it.
         item.message.anymail_error = f"Postmark error {code}: {entry.get('Message', '')}"  # type: ignore[attr-defined]
         return {item.address: AnymailRecipientStatus(None, _REFUSED.get(code, "failed"))}  # type: ignore[call-overload]
+
+
+class SMTPBackend(smtp.EmailBackend):
+    """Django's SMTP backend; a digest is sent as the MIME bytes it writes itself (see DigestMessage)."""
+
+    def _send(self, email_message: EmailMessage) -> bool:
+        data = getattr(email_message, "mime_bytes", lambda: None)()
+        if data is None:
+            return super()._send(email_message)
+        if not email_message.recipients():
+            return False
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        from_email = sanitize_address(email_message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
+        try:
+            self.connection.sendmail(from_email, recipients, data)
+        except smtplib.SMTPException:
+            if not self.fail_silently:
+                raise
+            return False
+        return True

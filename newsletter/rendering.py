@@ -195,7 +195,7 @@ class DigestRenderer:
     """
 
     BLOCKS_KEPT = 5000
-    FILLED_KEPT = 50_000
+    FILLED_KEPT = 5000
 
     def __init__(self) -> None:
         nonce = secrets.token_hex(6)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import datetime as dt
+import email
+import email.policy
 import re
 from io import StringIO
 from xml.etree import ElementTree
@@ -17,6 +19,7 @@ from newsletter.models import Delivery
 from subscribers.models import Feedback, Subscriber
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.newsletter.conftest import DAY, PARIS_SEVEN
+from tests.smtpsink import SmtpSink
 
 pytestmark = pytest.mark.django_db
 SITE = "https://papers.example.org"
@@ -231,3 +234,64 @@ def test_send_digests_now_sync_sends_to_every_active_subscriber(llm, papers) -> 
         "2 sent, 0 skipped (nothing new), 0 suppressed, 0 failed",
     ]
     assert sorted(m.to[0] for m in mail.outbox) == ["a@example.org", "b@example.org"]
+
+
+def _parsed(data: bytes) -> email.message.EmailMessage:
+    return email.message_from_bytes(data, policy=email.policy.SMTP)
+
+
+def test_a_digest_writes_the_same_mime_as_django_would(reader) -> None:
+    message = send()
+    ours, theirs = _parsed(message.mime_bytes()), _parsed(message.message().as_bytes(linesep="\r\n"))
+    for name in (
+        "From",
+        "To",
+        "Subject",
+        "Message-ID",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "List-Id",
+    ):
+        assert str(ours[name]) == str(theirs[name]).strip(), name  # the email package folds a long value
+    assert ours.get_content_type() == "multipart/alternative" and ours["Date"]
+    [our_text, our_html] = ours.get_payload()
+    [their_text, their_html] = theirs.get_payload()
+    assert our_text.get_content() == their_text.get_content() == message.body.replace("\n", "\r\n")
+    assert our_html.get_content() == their_html.get_content()
+    assert our_text.get_content_type() == "text/plain" and our_html.get_content_type() == "text/html"
+    assert all(len(line) <= 998 for line in message.mime_bytes().split(b"\r\n"))
+
+
+def test_an_accented_subject_is_encoded_for_the_wire(reader, papers) -> None:
+    papers[0].title = "Déjà vu: reasoning with verifiers — again"
+    papers[0].save()
+    message = send()
+    data = message.mime_bytes()
+    assert data.split(b"\r\n\r\n")[0].isascii()  # headers: RFC 2047 words, not raw UTF-8
+    assert str(_parsed(data)["Subject"]).startswith("Wed 25 Nov: Déjà vu: reasoning with verifiers — again")
+
+
+def test_an_odd_message_is_left_to_djangos_mime(reader) -> None:
+    message = send()
+    message.cc = ["someone@example.org"]
+    assert message.mime_bytes() is None
+    message.cc = []
+    message.alternatives = [("<p>" + "x" * 1200 + "</p>", "text/html")]  # a line too long for 8bit
+    assert message.mime_bytes() is None
+
+
+def test_a_digest_goes_over_smtp_as_its_own_mime(reader, settings) -> None:
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    with SmtpSink() as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        with time_machine.travel(PARIS_SEVEN, tick=False):
+            result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+            assert services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN).sent == 1
+    [parsed] = sink.messages
+    assert (
+        parsed["To"] == "ada@example.org" and parsed["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    )
+    text = parsed.get_payload()[0].get_content()
+    assert "Reasoning with verifiers" in text and "Why: matches" in text
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.SENT and delivery.message_id == parsed["Message-ID"]
