@@ -7,8 +7,8 @@ so any backend (files, SMTP, any Anymail provider) sends it.
 
 from __future__ import annotations
 
+import base64
 import secrets
-from email.header import Header
 from email.utils import formatdate
 from typing import Any
 
@@ -127,17 +127,29 @@ class DigestMessage(EmailMultiAlternatives):
 
 
 def _subject(subject: str) -> str:
-    """Return the Subject value as Django writes it: RFC 2047 words when not ASCII, folded."""
+    """Return the Subject value for the wire: as is when ASCII, else RFC 2047 base64 words, folded.
+
+    (The email package's own encoder, weighing quoted-printable against base64
+    a character at a time, took 2 ms a subject.)
+    """
     if "\n" in subject or "\r" in subject:
         raise BadHeaderError(f"Header values can't contain newlines (got {subject!r} for header 'Subject')")
-    charset = "utf-8" if not subject.isascii() else "us-ascii"
-    return Header(subject, charset, header_name="Subject").encode(linesep="\r\n")
+    if subject.isascii() and len(subject) <= 900:
+        return subject
+    data, words, start = subject.encode(), [], 0
+    while start < len(data):
+        end = min(start + 45, len(data))  # 45 bytes -> 60 base64 characters: a 72-character word
+        while end < len(data) and data[end] & 0xC0 == 0x80:  # never split a character
+            end -= 1
+        words.append(data[start:end])
+        start = end
+    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
 
 
 def _part(body: str, subtype: str) -> bytes | None:
     """Return a text part (its headers and body, CRLF line ends), or None when a line is too long for 8bit."""
     data = body.replace("\r\n", "\n").replace("\r", "\n").encode()
-    if any(len(line) > 998 for line in data.split(b"\n")):
+    if max(map(len, data.split(b"\n"))) > 998:
         return None  # Django would quote it (quoted-printable): let it
     encoding = "7bit" if data.isascii() else "8bit"
     head = (
