@@ -258,7 +258,43 @@ class PostmarkBatchBackend(postmark.EmailBackend):
 
 
 class SMTPBackend(smtp.EmailBackend):
-    """Django's SMTP backend; a digest is sent as the MIME bytes it writes itself (see DigestMessage)."""
+    """Django's SMTP backend, sending many digests per call and saying which went out.
+
+    A digest is sent as the MIME bytes it writes itself (see DigestMessage).
+    Each message sent is marked ``accepted``; one the server refuses for good
+    (a 5xx) is marked ``refused`` and the rest go on; anything else (a dropped
+    connection, a 4xx) stops the list and is raised, so the caller knows the
+    unmarked messages were not sent.
+    """
+
+    most = 100  # SMTP has no batch: this bounds what a lost worker may send twice
+
+    @property
+    def batch_size(self) -> int:
+        return max(1, min(self.most, settings.DIGEST_BATCH_SIZE))
+
+    def send_messages(self, email_messages: Sequence[EmailMessage]) -> int:
+        if not email_messages:
+            return 0
+        with self._lock:
+            created = self.open()
+            if not self.connection or created is None:
+                return 0
+            sent = 0
+            try:
+                for message in email_messages:
+                    try:
+                        if self._send(message):
+                            message.accepted = True  # type: ignore[attr-defined]
+                            sent += 1
+                    except (smtplib.SMTPRecipientsRefused, smtplib.SMTPResponseException) as error:
+                        if not _refused_for_good(error):
+                            raise
+                        message.refused = error  # type: ignore[attr-defined]
+            finally:
+                if created:
+                    self.close()
+        return sent
 
     def _send(self, email_message: EmailMessage) -> bool:
         data = getattr(email_message, "mime_bytes", lambda: None)()
@@ -269,10 +305,12 @@ class SMTPBackend(smtp.EmailBackend):
         encoding = email_message.encoding or settings.DEFAULT_CHARSET
         from_email = sanitize_address(email_message.from_email, encoding)
         recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
-        try:
-            self.connection.sendmail(from_email, recipients, data)
-        except smtplib.SMTPException:
-            if not self.fail_silently:
-                raise
-            return False
+        # Errors are raised as Django raises them (fail_silently is for the caller's single sends).
+        self.connection.sendmail(from_email, recipients, data)
         return True
+
+
+def _refused_for_good(error: smtplib.SMTPException) -> bool:
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(code >= 500 for code, _ in error.recipients.values())
+    return isinstance(error, smtplib.SMTPResponseException) and error.smtp_code >= 500

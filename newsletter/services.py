@@ -350,18 +350,37 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
                 continue
             try:
                 connection.send_messages([message for _, message in calls])
-            except Exception as error:
-                if _is_transient(error):
-                    _release([e.delivery.pk for e in envelopes[start:]], error=error, now=now)
-                    raise TransientSendError(_describe(error)) from error
-                for delivery, _ in calls:
-                    _fail(delivery, error)
-                result.failed += len(calls)
+                error = None
+            except Exception as raised:
+                error = raised
+            # A backend that sends a list one by one (SMTP) marks what it finished: each message
+            # accepted, or refused for good; a list cut short leaves the rest unmarked.
+            refused = [(d, m) for d, m in calls if getattr(m, "refused", None) is not None]
+            for delivery, message in refused:
+                _fail(delivery, message.refused)
+            accepted = [
+                (d, m)
+                for d, m in calls
+                if (error is None or getattr(m, "accepted", False)) and getattr(m, "refused", None) is None
+            ]
+            if accepted:
+                # The provider has them: recording that must survive a dropped database connection.
+                sent, failed = _durably(lambda accepted=accepted: _record_sent(accepted))
+                result.sent += sent
+                result.failed += failed + len(refused)
+            else:
+                result.failed += len(refused)
+            if error is None:
                 continue
-            # The provider has them: recording that must survive a dropped database connection.
-            sent, failed = _durably(lambda calls=calls: _record_sent(calls))
-            result.sent += sent
-            result.failed += failed
+            finished = {d.pk for d, _ in accepted} | {d.pk for d, _ in refused}
+            unsent = [d for d, _ in calls if d.pk not in finished]
+            if _is_transient(error):
+                later = [e.delivery.pk for e in envelopes[start + per_call :]]
+                _release([d.pk for d in unsent] + later, error=error, now=now)
+                raise TransientSendError(_describe(error)) from error
+            for delivery in unsent:
+                _fail(delivery, error)
+            result.failed += len(unsent)
     finally:
         # Closing a broken connection must not hide the real error.
         with contextlib.suppress(Exception):

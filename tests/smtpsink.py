@@ -12,10 +12,28 @@ from aiosmtpd.controller import Controller
 
 
 class Sink:
-    def __init__(self) -> None:
+    """Keeps what it receives; refuses (550) recipients starting with ``refuse``; hangs up after
+    ``drop_after`` messages."""
+
+    def __init__(self, refuse: str = "", drop_after: int | None = None) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
+        self.refuse = refuse
+        self.drop_after = drop_after
         self._lock = threading.Lock()
+
+    async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
+        if self.refuse and address.startswith(self.refuse):
+            return "550 5.1.1 No such mailbox here"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
+
+    async def handle_MAIL(self, server, session, envelope, address, mail_options) -> str:
+        if self.drop_after is not None and len(self.messages) >= self.drop_after:
+            server.transport.close()  # the connection is lost mid-conversation
+            return "421 closing"
+        envelope.mail_from = address
+        return "250 OK"
 
     async def handle_DATA(self, server, session, envelope) -> str:
         message = email.message_from_bytes(envelope.original_content, policy=email.policy.default)
@@ -34,8 +52,8 @@ def free_port() -> int:
 class SmtpSink:
     """Start with ``with SmtpSink() as sink:``; ``sink.port`` is where it listens."""
 
-    def __init__(self) -> None:
-        self.handler = Sink()
+    def __init__(self, refuse: str = "", drop_after: int | None = None) -> None:
+        self.handler = Sink(refuse=refuse, drop_after=drop_after)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=free_port())
 
     def __enter__(self) -> SmtpSink:

@@ -295,3 +295,37 @@ def test_a_digest_goes_over_smtp_as_its_own_mime(reader, settings) -> None:
     assert "Reasoning with verifiers" in text and "Why: matches" in text
     delivery = Delivery.objects.get()
     assert delivery.state == Delivery.State.SENT and delivery.message_id == parsed["Message-ID"]
+
+
+def test_over_smtp_a_refused_address_fails_alone_and_the_rest_go_out(llm, papers, settings) -> None:
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    SubscriberFactory(email="gone@example.org", topics=[llm])
+    SubscriberFactory(email="bob@example.org", topics=[llm])
+    with SmtpSink(refuse="gone@") as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        with time_machine.travel(PARIS_SEVEN, tick=False):
+            result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+            outcome = services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+    assert (outcome.sent, outcome.failed) == (2, 1)
+    assert sorted(m["To"] for m in sink.messages) == ["ada@example.org", "bob@example.org"]
+    failed = Delivery.objects.get(state=Delivery.State.FAILED)
+    assert failed.subscriber.email == "gone@example.org" and "550" in failed.last_error
+
+
+def test_over_smtp_a_lost_connection_keeps_what_went_out_and_puts_back_the_rest(
+    llm, papers, settings
+) -> None:
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    for name in ("ada", "bob", "cy"):
+        SubscriberFactory(email=f"{name}@example.org", topics=[llm])
+    with SmtpSink(drop_after=1) as sink:  # the server hangs up after taking one message
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        with time_machine.travel(PARIS_SEVEN, tick=False):
+            result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+            with pytest.raises(services.TransientSendError):
+                services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+    [delivered] = sink.messages
+    states = {d.subscriber.email: d.state for d in Delivery.objects.select_related("subscriber")}
+    assert states.pop(delivered["To"]) == Delivery.State.SENT  # recorded: never sent again
+    assert set(states.values()) == {Delivery.State.PENDING}  # the others wait for the retry
