@@ -329,3 +329,18 @@ def test_over_smtp_a_lost_connection_keeps_what_went_out_and_puts_back_the_rest(
     states = {d.subscriber.email: d.state for d in Delivery.objects.select_related("subscriber")}
     assert states.pop(delivered["To"]) == Delivery.State.SENT  # recorded: never sent again
     assert set(states.values()) == {Delivery.State.PENDING}  # the others wait for the retry
+
+
+def test_over_smtp_lines_starting_with_a_dot_arrive_whole(reader, papers, settings) -> None:
+    papers[0].abstract = "First line.\n.hidden? No: a line that starts with a dot.\n..and two."
+    papers[0].ai_summary = ""
+    papers[0].save()
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    with SmtpSink() as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        with time_machine.travel(PARIS_SEVEN, tick=False):
+            result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+            services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+    [parsed] = sink.messages
+    text = parsed.get_payload()[0].get_content()
+    assert ".hidden? No: a line that starts with a dot." in text and "..and two." in text
