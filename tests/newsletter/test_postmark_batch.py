@@ -164,6 +164,7 @@ def test_a_garbled_answer_is_an_error_for_the_batch_not_a_silent_success(postmar
     assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.PENDING}
 
 
+@pytest.mark.postgres  # elsewhere each row's message id is its own UPDATE
 def test_sending_a_chunk_takes_the_same_queries_for_one_or_fifty(postmark, llm, papers) -> None:
     postmark.script(BATCH, postmark_answer())
     postmark.script("/email", postmark_answer(single=True))
