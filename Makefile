@@ -46,9 +46,9 @@ bench: install bench-deps
 	$(BIN)/python benchmarks/compare_django_newsletter.py --subscribers 5000
 
 ## A quick run of the benchmarks, as CI does.
-bench-smoke: install
+bench-smoke: install bench-deps
 	$(BIN)/python benchmarks/ingest.py --entries 500 --smoke
-	$(BIN)/python benchmarks/dispatch.py --subscribers 500 --paths api --workers 2
+	$(BIN)/python benchmarks/dispatch.py --subscribers 500 --paths api,smtp --workers 2
 
 ## Fault trials: workers killed, duplicate scheduling, provider, Redis and PostgreSQL faults, feed faults.
 ## Restarts the local Redis (nothing else may be using it). FAULT_TRIALS=20 by default.

@@ -11,7 +11,7 @@ submission path (Submission.submit) with its sleeps set to 0.
 
 papermail runs its real path on the same machine in the same run: the
 dispatcher, two Celery worker processes, and either Django's SMTP backend into
-the same kind of sink or Anymail's Mailgun backend into the local fake API.
+the same kind of sink or Anymail's Postmark backend (batch sending) into the local fake API.
 """
 
 from __future__ import annotations
@@ -154,7 +154,7 @@ def main() -> int:
     profiles = dispatch.populate(args.subscribers)
     ours = {}
     for path in ("smtp", "api"):
-        run = dispatch.run_path(path, workers=2, chunk=1000, subscribers=args.subscribers)
+        run = dispatch.run_path(path, workers=2, chunk=500, subscribers=args.subscribers)
         dispatch.report(run, profiles)
         ours[path] = run["sent"] / run["wall"]
     other = theirs(args.subscribers)

@@ -488,7 +488,9 @@ def report(run: dict[str, object], profiles: int) -> None:
     )
     for name, peak in sorted(run["rss"].items()):
         print(f"peak RSS             {name:<22}{peak:6.0f} MB")
-    print("CPU seconds          " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in run["cpu"].items()))
+    print(
+        "CPU seconds          " + ", ".join(f"{name} {seconds:.1f}" for name, seconds in run["cpu"].items())
+    )
     print(f"DB queries           {total_queries:,} in all; per chunk by chunk size:")
     for size in sorted(by_size):
         values = by_size[size]
@@ -514,6 +516,7 @@ def main() -> int:
     print(f"dispatch benchmark on {machine()}")
     profiles = populate(args.subscribers)
     results = []
+    problems_seen = 0
     for path in args.paths.split(","):
         for workers in [int(w) for w in args.workers.split(",")]:
             run = run_path(path, workers=workers, chunk=args.chunk, subscribers=args.subscribers)
@@ -521,11 +524,23 @@ def main() -> int:
             results.append(run)
             if path == "api":
                 checked, problems = check_api_samples()
+                problems_seen += problems
                 print(f"personalisation      {checked} sampled recipients checked, {problems} wrong")
                 duplicates = run["provider"].get("duplicates", 0)
                 print(
                     f"exactly once         {run['provider'].get('distinct', 0):,} distinct recipients at the provider, {duplicates} received twice"
                 )
+    failures = []
+    for run in results:
+        unsent = {state: n for state, n in run["states"].items() if state not in ("sent", "skipped")}
+        if unsent:
+            failures.append(f"{run['path']} path: deliveries not sent: {unsent}")
+        if run["path"] == "api" and run["provider"].get("duplicates", 0):
+            failures.append(f"api path: {run['provider']['duplicates']} recipients received a digest twice")
+    if problems_seen:
+        failures.append(
+            f"{problems_seen} sampled digests had the wrong papers, why-lines or unsubscribe link"
+        )
     api = [r for r in results if r["path"] == "api"]
     if len(api) > 1:
         base = min(api, key=lambda r: r["workers"])
@@ -533,7 +548,9 @@ def main() -> int:
             print(
                 f"speed-up api         {r['workers']} worker(s): {r['sent'] / r['wall']:,.0f}/s = {(r['sent'] / r['wall']) / (base['sent'] / base['wall']):.2f}x of {base['workers']}"
             )
-    return 0
+    for failure in failures:
+        print(f"FAILED: {failure}")
+    return 1 if failures else 0
 
 
 if __name__ == "__main__":
