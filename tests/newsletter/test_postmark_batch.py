@@ -19,7 +19,7 @@ from subscribers.selectors import subscriber_for
 from subscribers.tokens import Purpose
 from tests.factories import SubscriberFactory
 from tests.httpserver import Reply
-from tests.newsletter.conftest import PARIS_SEVEN
+from tests.newsletter.conftest import PARIS_SEVEN, dispatch_and_send
 
 pytestmark = pytest.mark.django_db
 BATCH = "/email/batch"
@@ -70,14 +70,6 @@ def sent_messages(server) -> list[dict[str, object]]:
     """Every message the fake API was sent, in batches or alone."""
     batched = [message for body in server.bodies[BATCH] for message in json.loads(body)]
     return batched + [json.loads(body) for body in server.bodies["/email"]]
-
-
-def dispatch_and_send(when: dt.datetime = PARIS_SEVEN) -> services.ChunkResult | Exception:
-    result = services.digests_dispatch(now=when, enqueue=False)
-    try:
-        return services.chunk_send(delivery_ids=[pk for chunk in result.chunks for pk in chunk], now=when)
-    except services.TransientSendError as error:
-        return error
 
 
 def test_it_sends_a_chunk_of_different_digests_in_one_call(postmark, llm, papers) -> None:

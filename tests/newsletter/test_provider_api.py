@@ -14,7 +14,7 @@ from newsletter import services
 from newsletter.models import Delivery
 from tests.factories import SubscriberFactory
 from tests.httpserver import Reply
-from tests.newsletter.conftest import PARIS_SEVEN
+from tests.newsletter.conftest import PARIS_SEVEN, dispatch_and_send
 
 pytestmark = pytest.mark.django_db
 PATH = "/v3/papers.example.org/messages"
@@ -54,19 +54,11 @@ def form_fields(body: bytes, content_type: str) -> dict[str, list[str]]:
     return fields
 
 
-def send_chunk(when: dt.datetime = PARIS_SEVEN) -> services.ChunkResult | Exception:
-    result = services.digests_dispatch(now=when, enqueue=False)
-    try:
-        return services.chunk_send(delivery_ids=[pk for chunk in result.chunks for pk in chunk], now=when)
-    except services.TransientSendError as error:
-        return error
-
-
 def test_each_digest_is_its_own_call_with_its_links_headers_and_metadata(mailgun, llm, papers) -> None:
     mailgun.script(PATH, OK)
     SubscriberFactory(email="ada@example.org", topics=[llm], keywords=["reasoning"])
     SubscriberFactory(email="bob@example.org", topics=[llm])
-    assert send_chunk().sent == 2
+    assert dispatch_and_send().sent == 2
     assert len(mailgun.bodies[PATH]) == 2  # Mailgun takes one message per call
     sent = {}
     for headers, body in zip(mailgun.requests[PATH], mailgun.bodies[PATH], strict=True):
@@ -96,7 +88,7 @@ def test_a_provider_outage_puts_the_chunk_back_and_the_retry_sends_once(mailgun,
     mailgun.script(PATH, Reply(status=503, body=b"Service Unavailable"), OK)
     SubscriberFactory(email="ada@example.org", topics=[llm])
     SubscriberFactory(email="bob@example.org", topics=[llm])
-    outcome = send_chunk()
+    outcome = dispatch_and_send()
     assert isinstance(outcome, services.TransientSendError) and "503" in str(outcome)
     assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.PENDING}
     assert all(d.retry_after and d.last_error for d in Delivery.objects.all())
@@ -112,7 +104,7 @@ def test_a_provider_outage_puts_the_chunk_back_and_the_retry_sends_once(mailgun,
 def test_rows_whose_retry_was_lost_are_queued_again_by_the_dispatcher(mailgun, llm, papers, settings) -> None:
     mailgun.script(PATH, Reply(status=502, body=b"Bad Gateway"), OK)
     SubscriberFactory(email="ada@example.org", topics=[llm])
-    send_chunk()  # transient failure; then the broker loses the retry message
+    dispatch_and_send()  # transient failure; then the broker loses the retry message
     later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_REQUEUE_SECONDS + 60)
     result = services.digests_dispatch(now=later, enqueue=False)
     assert result.enqueued == 1
@@ -130,7 +122,7 @@ def test_a_rejected_address_fails_alone_and_is_not_retried(mailgun, llm, papers)
     mailgun.script(PATH, bad, OK)
     SubscriberFactory(email="ada@example.org", topics=[llm])
     SubscriberFactory(email="bob@example.org", topics=[llm])
-    outcome = send_chunk()
+    outcome = dispatch_and_send()
     assert (outcome.sent, outcome.failed) == (1, 1)
     failed = Delivery.objects.get(state=Delivery.State.FAILED)
     assert "not a valid address" in failed.last_error
@@ -143,7 +135,7 @@ def test_a_rate_limit_is_transient(mailgun, llm, papers) -> None:
         Reply(status=429, body=b'{"message": "slow down"}', headers={"Content-Type": "application/json"}),
     )
     SubscriberFactory(email="ada@example.org", topics=[llm])
-    assert isinstance(send_chunk(), services.TransientSendError)
+    assert isinstance(dispatch_and_send(), services.TransientSendError)
     assert Delivery.objects.get().state == Delivery.State.PENDING
 
 
@@ -151,10 +143,10 @@ def test_retry_failed_sends_a_failed_delivery_once_more(mailgun, llm, papers) ->
     bad = Reply(status=400, body=b'{"message": "bad"}', headers={"Content-Type": "application/json"})
     mailgun.script(PATH, bad, OK)
     SubscriberFactory(email="ada@example.org", topics=[llm])
-    send_chunk()
+    dispatch_and_send()
     failed = Delivery.objects.get()
     assert services.deliveries_retry_failed(delivery_ids=[failed.pk], enqueue=False) == 1
-    assert send_chunk(PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 1
+    assert dispatch_and_send(PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 1
     assert (
         services.deliveries_retry_failed(delivery_ids=[failed.pk], enqueue=False) == 0
     )  # sent rows stay sent
