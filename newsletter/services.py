@@ -356,20 +356,20 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
             # A backend that sends a list one by one (SMTP) marks what it finished: each message
             # accepted, or refused for good; a list cut short leaves the rest unmarked.
             refused = [(d, m) for d, m in calls if getattr(m, "refused", None) is not None]
-            for delivery, message in refused:
-                _fail(delivery, message.refused)
             accepted = [
                 (d, m)
                 for d, m in calls
                 if (error is None or getattr(m, "accepted", False)) and getattr(m, "refused", None) is None
             ]
             if accepted:
-                # The provider has them: recording that must survive a dropped database connection.
+                # The provider has them: recording that comes first, and must survive a dropped
+                # database connection.
                 sent, failed = _durably(lambda accepted=accepted: _record_sent(accepted))
                 result.sent += sent
-                result.failed += failed + len(refused)
-            else:
-                result.failed += len(refused)
+                result.failed += failed
+            for delivery, message in refused:
+                _fail(delivery, message.refused)
+            result.failed += len(refused)
             if error is None:
                 continue
             finished = {d.pk for d, _ in accepted} | {d.pk for d, _ in refused}
