@@ -85,6 +85,7 @@ class _Prepared:
     body: bytes  # the message's JSON in the batch
     address: str = ""  # the recipient, for a plain message
     payload: postmark.PostmarkPayload | None = None  # Anymail's payload, for any other
+    alone: bool = False  # a request of its own (templates, several recipients)
 
 
 class PostmarkBatchBackend(postmark.EmailBackend):
@@ -126,8 +127,8 @@ class PostmarkBatchBackend(postmark.EmailBackend):
                 if not self.run_pre_send(message) or not message.recipients():
                     continue
                 prepared = self._prepare(message)
-                if prepared is None:  # templates, several recipients: Anymail's own path
-                    sent += super().send_messages([message])
+                if prepared.alone:  # templates, several recipients: Anymail's own request
+                    sent += self._send_alone(prepared)
                     continue
                 if group and (
                     len(group) == self.batch_size or size + len(prepared.body) + 1 > self.batch_bytes
@@ -143,14 +144,25 @@ class PostmarkBatchBackend(postmark.EmailBackend):
                 self.close()
         return sent
 
-    def _prepare(self, message: EmailMessage) -> _Prepared | None:
+    def _prepare(self, message: EmailMessage) -> _Prepared:
         plain = self._plain(message)
         if plain is not None:
             return plain
         payload = self.build_message_payload(message, self.send_defaults)
         if payload.get_api_endpoint() != "email":
-            return None
+            return _Prepared(message=message, body=b"", payload=payload, alone=True)
         return _Prepared(message=message, body=orjson.dumps(payload.data), payload=payload)
+
+    def _send_alone(self, prepared: _Prepared) -> int:
+        """Send one message as Anymail would (its pre-send signal has run already)."""
+        message, payload = prepared.message, prepared.payload
+        response = self.post_to_esp(payload, message)
+        status: AnymailStatus = message.anymail_status  # type: ignore[attr-defined]
+        status.esp_response = response
+        status.set_recipient_status(self.parse_recipient_status(response, payload, message))
+        self.run_post_send(message)
+        self.raise_for_recipient_status(status, response, payload, message)
+        return 1
 
     def _plain(self, message: EmailMessage) -> _Prepared | None:
         """Return a digest-like message as Postmark JSON, or None when it needs Anymail's payload."""

@@ -202,3 +202,16 @@ def test_one_message_uses_anymails_single_send(postmark) -> None:
     assert get_connection().send_messages([message]) == 1
     assert message.anymail_status.message_id == "one"
     assert not mail.outbox
+
+
+def test_a_message_for_several_recipients_goes_in_a_request_of_its_own(postmark) -> None:
+    postmark.script(BATCH, postmark_answer())
+    plain = EmailMultiAlternatives("Hi", "text", to=["ada@example.org"])
+    plain.attach_alternative("<p>html</p>", "text/html")
+    many = EmailMultiAlternatives("Hello all", "text", to=["bob@example.org", "cy@example.org"])
+    many.merge_metadata = {"bob@example.org": {"n": "1"}, "cy@example.org": {"n": "2"}}  # Anymail batch
+    assert get_connection().send_messages([plain, many]) == 2
+    bodies = [json.loads(body) for body in postmark.bodies[BATCH]]
+    assert [m["To"] for m in bodies[0]] == ["bob@example.org", "cy@example.org"]  # Anymail's own request
+    assert [m["To"] for m in bodies[1]] == ["ada@example.org"]
+    assert many.anymail_status.status == {"sent"} and plain.anymail_status.status == {"sent"}
