@@ -88,10 +88,6 @@ class Parts:
                 pieces.append("")
         return Parts(pieces, slots)
 
-    @property
-    def names(self) -> set[str]:
-        return {name for _, name in self.slots}
-
     def fill(self, values: dict[str, str]) -> str:
         """Return the text with every slot filled from ``values``."""
         pieces = self.pieces.copy()
@@ -206,7 +202,7 @@ class DigestRenderer:
         self._blocks: dict[tuple[object, ...], tuple[Parts, Parts]] = {}
         # Paper objects seen lately (by identity, the object kept) and blocks with their why-lines in.
         self._papers: dict[int, tuple[Paper, tuple[Parts, Parts]]] = {}
-        self._filled: dict[tuple[int, str], tuple[Parts, Parts]] = {}
+        self._filled: dict[tuple[Parts, str], tuple[Parts, Parts]] = {}
         self._frames: dict[tuple[object, ...], tuple[tuple[Parts, Parts], tuple[Parts, Parts]]] = {}
 
     def _block(self, paper: Paper) -> tuple[Parts, Parts]:
@@ -244,7 +240,7 @@ class DigestRenderer:
                 self._papers.clear()
             seen = self._papers[id(paper)] = (paper, self._block(paper))
         html_block, text_block = seen[1]
-        key = (id(html_block), why)
+        key = (html_block, why)  # the block itself (hashed by identity, and kept alive by the key)
         filled = self._filled.get(key)
         if filled is None:
             if len(self._filled) >= self.FILLED_KEPT:
