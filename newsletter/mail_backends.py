@@ -76,6 +76,13 @@ _ANYMAIL_EXTRAS = (
     "amp_body",
 )
 _BARE_ADDRESS = re.compile(r"[^\x00-\x20\x7f<>,;:@\"()\[\]\\]+@[^\x00-\x20\x7f<>,;:@\"()\[\]\\]+")
+
+
+def _is_bare(address: str) -> bool:
+    """Return whether ``address`` is a plain ASCII addr-spec: nothing to parse, quote or encode."""
+    return address.isascii() and _BARE_ADDRESS.fullmatch(address) is not None
+
+
 _REFUSED = {406: "rejected", 300: "invalid"}  # Postmark: inactive recipient; invalid request (bad address)
 
 
@@ -182,7 +189,7 @@ class PostmarkBatchBackend(postmark.EmailBackend):
         ):
             return None
         to = str(message.to[0])
-        if not to.isascii() or not _BARE_ADDRESS.fullmatch(to):  # a name, a list, IDN: Anymail parses it
+        if not _is_bare(to):  # a name, a list, IDN: Anymail parses it
             return None
         headers = {str(name): str(value) for name, value in message.extra_headers.items()}
         if any("\n" in v or "\r" in v for v in headers.values()) or "reply-to" in map(str.lower, headers):
@@ -340,7 +347,7 @@ def _envelope_address(address: str, encoding: str) -> str:
     email package cost half a millisecond a digest. The sender is the same
     every time: its answer is kept.
     """
-    if address.isascii() and _BARE_ADDRESS.fullmatch(address):
+    if _is_bare(address):
         return address
     return _sanitized(address, encoding)
 

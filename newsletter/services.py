@@ -84,10 +84,13 @@ def digests_dispatch(
 
     with transaction.atomic():
         run = DispatchRun.objects.create(started_at=now)
+        editions: dict[tuple[str, dt.date], Edition] = {}  # time-zone groups share an edition
         for cadence, local_date, subscribers in groups:
             if not subscribers.exists():
                 continue
-            edition = _edition(cadence, local_date)
+            edition = editions.get((cadence, local_date))
+            if edition is None:
+                edition = editions[(cadence, local_date)] = _edition(cadence, local_date)
             created = insert_from_select(
                 Delivery,
                 subscribers,
@@ -215,7 +218,7 @@ def _finish(delivery_id: int, state: str, **fields: object) -> int:
 def personal_parts(delivery: Delivery) -> rendering.Personal:
     """Return the links and address that make a digest this subscriber's own."""
     subscriber = delivery.subscriber
-    signed = links.mail_links(subscriber_id=subscriber.pk, email=subscriber.email, delivery_id=delivery.pk)
+    signed = links.mail_links(subscriber, delivery_id=delivery.pk)
     return rendering.Personal(
         manage_url=signed.manage_url,
         unsubscribe_url=signed.unsubscribe_url,
@@ -234,7 +237,7 @@ class Envelope:
     content: rendering.DigestContent
     edition: str
 
-    def message(self, *, test: bool = False) -> EmailMultiAlternatives:
+    def message(self) -> EmailMultiAlternatives:
         """Return the digest as this subscriber's own message: links, address, unsubscribe headers."""
         delivery = self.delivery
         personal = personal_parts(delivery)
@@ -249,7 +252,6 @@ class Envelope:
             ),
             delivery_id=delivery.pk,
             edition=self.edition,
-            test=test,
         )
 
 

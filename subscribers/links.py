@@ -40,47 +40,43 @@ class MailLinks:
     delivery_token: str
 
 
-def mail_links(*, subscriber_id: int, email: str, delivery_id: int) -> MailLinks:
+def mail_links(subscriber: Subscriber, *, delivery_id: int) -> MailLinks:
     """Return the links of one delivery: manage, unsubscribe, feed, and the digest's own token.
 
     The address is hashed once for all four tokens and routes are reversed once
     per process: a dispatch signs four tokens for each of thousands of digests.
     """
-    tag = address_tag(email)
-
-    def sign(purpose: Purpose, **extra: int) -> str:
-        return make_token(purpose, subscriber_id=subscriber_id, email=email, tag=tag, **extra)
-
+    tag = address_tag(subscriber.email)
     return MailLinks(
-        manage_url=absolute(token_path("subscribers:manage", sign(Purpose.MANAGE))),
-        unsubscribe_url=absolute(token_path("subscribers:unsubscribe", sign(Purpose.UNSUBSCRIBE))),
-        feed_url=absolute(f"/feed/{sign(Purpose.FEED)}/"),
-        delivery_token=sign(Purpose.DELIVERY, delivery_id=delivery_id),
+        manage_url=manage_url(subscriber, tag=tag),
+        unsubscribe_url=unsubscribe_url(subscriber, tag=tag),
+        feed_url=feed_url(subscriber, tag=tag),
+        delivery_token=_sign(Purpose.DELIVERY, subscriber, tag=tag, delivery_id=delivery_id),
     )
+
+
+def _sign(purpose: Purpose, subscriber: Subscriber, *, tag: str = "", **extra: int) -> str:
+    return make_token(purpose, subscriber_id=subscriber.pk, email=subscriber.email, tag=tag, **extra)
 
 
 def confirm_url(subscriber: Subscriber, consent_id: int) -> str:
-    token = make_token(
-        Purpose.CONFIRM, subscriber_id=subscriber.pk, email=subscriber.email, consent_id=consent_id
+    return absolute(
+        token_path("subscribers:confirm", _sign(Purpose.CONFIRM, subscriber, consent_id=consent_id))
     )
-    return absolute(reverse("subscribers:confirm", args=[token]))
 
 
-def manage_path(subscriber: Subscriber) -> str:
+def manage_path(subscriber: Subscriber, *, tag: str = "") -> str:
     """Return the site-relative preference-centre link (for pages; emails need manage_url)."""
-    token = make_token(Purpose.MANAGE, subscriber_id=subscriber.pk, email=subscriber.email)
-    return token_path("subscribers:manage", token)
+    return token_path("subscribers:manage", _sign(Purpose.MANAGE, subscriber, tag=tag))
 
 
-def manage_url(subscriber: Subscriber) -> str:
-    return absolute(manage_path(subscriber))
+def manage_url(subscriber: Subscriber, *, tag: str = "") -> str:
+    return absolute(manage_path(subscriber, tag=tag))
 
 
-def feed_url(subscriber: Subscriber) -> str:
-    token = make_token(Purpose.FEED, subscriber_id=subscriber.pk, email=subscriber.email)
-    return absolute(f"/feed/{token}/")
+def feed_url(subscriber: Subscriber, *, tag: str = "") -> str:
+    return absolute(f"/feed/{_sign(Purpose.FEED, subscriber, tag=tag)}/")
 
 
-def unsubscribe_url(subscriber: Subscriber) -> str:
-    token = make_token(Purpose.UNSUBSCRIBE, subscriber_id=subscriber.pk, email=subscriber.email)
-    return absolute(token_path("subscribers:unsubscribe", token))
+def unsubscribe_url(subscriber: Subscriber, *, tag: str = "") -> str:
+    return absolute(token_path("subscribers:unsubscribe", _sign(Purpose.UNSUBSCRIBE, subscriber, tag=tag)))
