@@ -205,6 +205,10 @@ SOFT_BOUNCE_DAYS = env.int("SOFT_BOUNCE_DAYS", default=30)
 
 # --- Subscriptions -----------------------------------------------------------------
 CONFIRMATION_TOKEN_MAX_AGE = env.int("CONFIRMATION_TOKEN_MAX_AGE", default=7 * 24 * 3600)
+# Confirmation and preference-centre emails: tries before one is marked failed, and the age
+# after which one still owed (the queue was down that long) is dropped rather than sent late.
+LINK_EMAIL_MAX_ATTEMPTS = env.int("LINK_EMAIL_MAX_ATTEMPTS", default=8)
+LINK_EMAIL_MAX_AGE_HOURS = env.int("LINK_EMAIL_MAX_AGE_HOURS", default=24)
 # Key of the hash that remembers suppressed and erased addresses; keep it stable
 # (changing it forgets the suppression list). Defaults to SECRET_KEY.
 SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", default=SECRET_KEY)

@@ -1,4 +1,4 @@
-"""Admin for topics, subscribers (consent and history read-only) and the suppression list."""
+"""Admin for topics, subscribers (consent, history and link emails read-only) and the suppression list."""
 
 from __future__ import annotations
 
@@ -16,7 +16,7 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
 from subscribers import services
-from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
 
 
 @admin.register(Topic)
@@ -90,6 +90,12 @@ class EventInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class LinkEmailInline(ReadOnlyInline):
+    model = LinkEmail
+    fields = ("created_at", "kind", "state", "attempts", "sent_at", "last_error")
+    readonly_fields = fields
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(admin.ModelAdmin):
     list_display = (
@@ -114,7 +120,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         "preview_link",
     )
     filter_horizontal = ("topics",)
-    inlines = (ConsentInline, EventInline)
+    inlines = (ConsentInline, LinkEmailInline, EventInline)
     date_hierarchy = "created_at"
     actions = ("suppress", "reactivate", "resend_confirmation", "export_csv")
 
@@ -280,4 +286,21 @@ class SuppressionAdmin(admin.ModelAdmin):
     readonly_fields = ("email_hash", "reason", "created_at")
 
     def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+
+@admin.register(LinkEmail)
+class LinkEmailAdmin(admin.ModelAdmin):
+    """Confirmation and preference-centre emails: what is owed, sent, dropped or failed, and why."""
+
+    list_display = ("created_at", "subscriber", "kind", "state", "attempts", "sent_at", "last_error")
+    list_filter = ("state", "kind")
+    list_select_related = ("subscriber",)
+    search_fields = ("subscriber__email",)
+    date_hierarchy = "created_at"
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
         return False

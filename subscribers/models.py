@@ -144,6 +144,48 @@ class SubscriberEvent(models.Model):
         return f"{self.kind} at {self.at:%Y-%m-%d %H:%M}"
 
 
+class LinkEmail(models.Model):
+    """An email someone asked for (a confirmation link, a preference-centre link): owed until sent.
+
+    The request that asks for it writes this row in its own transaction, so the
+    ask survives a broker outage: a worker sends it at once when the queue is
+    up, and beat's sweep sends whatever is still owed (`link_emails_owed`).
+    """
+
+    class Kind(models.TextChoices):
+        CONFIRMATION = "confirmation", "confirmation link"
+        MANAGE_LINK = "manage_link", "preference-centre link"
+
+    class State(models.TextChoices):
+        OWED = "owed", "owed"
+        SENT = "sent", "sent"
+        SKIPPED = "skipped", "no longer wanted"
+        FAILED = "failed", "failed"
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="link_emails")
+    consent = models.ForeignKey(
+        ConsentRecord, null=True, blank=True, on_delete=models.CASCADE, related_name="link_emails"
+    )
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    state = models.CharField(max_length=8, choices=State.choices, default=State.OWED)
+    created_at = models.DateTimeField(default=now)
+    claimed_until = models.DateTimeField(
+        null=True, blank=True, help_text="A worker is sending it; another may try after this time."
+    )
+    attempts = models.PositiveSmallIntegerField(default=0)
+    sent_at = models.DateTimeField(null=True, blank=True)
+    last_error = models.CharField(max_length=300, blank=True)
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [
+            models.Index(fields=["created_at"], condition=models.Q(state="owed"), name="linkemail_owed_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} ({self.state})"
+
+
 class Feedback(models.Model):
     """A subscriber's "more like this" (+1) or "less like this" (-1) on a paper; the latest counts."""
 

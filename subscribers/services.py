@@ -2,17 +2,27 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
 from django.db import transaction
+from django.db.models import F, Q
 from django.utils import timezone
 
 from papers.models import Paper
 from subscribers import links, ratelimit
-from subscribers.models import ConsentRecord, Feedback, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.models import (
+    ConsentRecord,
+    Feedback,
+    LinkEmail,
+    Subscriber,
+    SubscriberEvent,
+    Suppression,
+    Topic,
+)
 from subscribers.tokens import email_hash
 
 logger = logging.getLogger(__name__)
@@ -105,8 +115,7 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
         if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
             if _may_email(email):
-                _event(subscriber, SubscriberEvent.Kind.MANAGE_LINK_SENT, ip=request.ip)
-                _enqueue_manage_link(subscriber.pk)
+                _owe_link_email(subscriber, LinkEmail.Kind.MANAGE_LINK)
             return
         consent = ConsentRecord.objects.create(
             subscriber=subscriber,
@@ -121,8 +130,7 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
             subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
         )
         if _may_email(email):
-            _event(subscriber, SubscriberEvent.Kind.CONFIRMATION_SENT, ip=request.ip, consent=consent.pk)
-            _enqueue_confirmation(consent.pk)
+            _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
 
 
 def _may_email(email: str) -> bool:
@@ -132,16 +140,115 @@ def _may_email(email: str) -> bool:
     return allowed
 
 
-def _enqueue_confirmation(consent_id: int) -> None:
-    from subscribers.tasks import send_confirmation_email
+# --- Link emails: the outbox for emails a person asked for -------------------------------------------
 
-    send_confirmation_email.delay_on_commit(consent_id)
+# How long a worker holds a link email it is sending before another may try it.
+LINK_EMAIL_CLAIM = dt.timedelta(minutes=5)
+# The sweep leaves younger rows to the task queued by the request itself.
+LINK_EMAIL_SWEEP_AFTER = dt.timedelta(seconds=30)
+LINK_EMAIL_SWEEP_BATCH = 500
 
 
-def _enqueue_manage_link(subscriber_id: int) -> None:
-    from subscribers.tasks import send_manage_link_email
+def _owe_link_email(subscriber: Subscriber, kind: str, *, consent: ConsentRecord | None = None) -> None:
+    """Record the email in the caller's transaction; queue its sending once that commits.
 
-    send_manage_link_email.delay_on_commit(subscriber_id)
+    If the broker is down the request still succeeds: the queueing error is
+    logged (``robust``) and beat's sweep sends the email once the queue is back.
+    """
+    pk = LinkEmail.objects.create(subscriber=subscriber, kind=kind, consent=consent).pk
+    transaction.on_commit(lambda: _queue_link_email(pk), robust=True)
+
+
+def _queue_link_email(link_email_id: int) -> None:
+    from subscribers.tasks import send_link_email
+
+    send_link_email.delay(link_email_id)
+
+
+def _not_wanted(row: LinkEmail, now: dt.datetime) -> str:
+    """Return why an owed link email should no longer go out, or ""."""
+    if now - row.created_at > dt.timedelta(hours=settings.LINK_EMAIL_MAX_AGE_HOURS):
+        return "too old to send"
+    if row.kind == LinkEmail.Kind.CONFIRMATION and (row.consent is None or row.consent.confirmed_at):
+        return "already confirmed"
+    return ""
+
+
+def link_email_send(*, link_email_id: int) -> bool:
+    """Send one owed link email, once; return whether it was sent now.
+
+    A conditional update claims the row, so the request's own task and beat's
+    sweep never both send it. A provider error puts the row back, counted, for
+    the task's retries and the sweep; after LINK_EMAIL_MAX_ATTEMPTS it is failed.
+    The error is re-raised for the task to retry.
+    """
+    from newsletter import emails
+
+    now = timezone.now()
+    claimed = (
+        LinkEmail.objects.filter(pk=link_email_id, state=LinkEmail.State.OWED)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .update(claimed_until=now + LINK_EMAIL_CLAIM, attempts=F("attempts") + 1)
+    )
+    if claimed != 1:
+        return False  # sent, dropped, or being sent by another worker
+    row = LinkEmail.objects.select_related("subscriber", "consent").get(pk=link_email_id)
+    reason = _not_wanted(row, now)
+    if reason:
+        LinkEmail.objects.filter(pk=row.pk).update(
+            state=LinkEmail.State.SKIPPED, claimed_until=None, last_error=reason
+        )
+        return False
+    try:
+        if row.kind == LinkEmail.Kind.CONFIRMATION:
+            sent = emails.send_confirmation(subscriber=row.subscriber, consent=row.consent)
+        else:
+            sent = emails.send_manage_link(subscriber=row.subscriber)
+    except Exception as error:
+        gave_up = row.attempts >= settings.LINK_EMAIL_MAX_ATTEMPTS
+        LinkEmail.objects.filter(pk=row.pk).update(
+            state=LinkEmail.State.FAILED if gave_up else LinkEmail.State.OWED,
+            claimed_until=None,
+            last_error=f"{type(error).__name__}: {error}"[:300],
+        )
+        raise
+    with transaction.atomic():
+        LinkEmail.objects.filter(pk=row.pk).update(
+            state=LinkEmail.State.SENT if sent else LinkEmail.State.FAILED,
+            sent_at=timezone.now() if sent else None,
+            claimed_until=None,
+            last_error="" if sent else "the email backend sent nothing",
+        )
+        if sent:
+            kind = (
+                SubscriberEvent.Kind.CONFIRMATION_SENT
+                if row.kind == LinkEmail.Kind.CONFIRMATION
+                else SubscriberEvent.Kind.MANAGE_LINK_SENT
+            )
+            _event(row.subscriber, kind, **({"consent": row.consent_id} if row.consent_id else {}))
+    return sent
+
+
+def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
+    """Queue the link emails still owed (their request's task was lost); return how many.
+
+    Rows past LINK_EMAIL_MAX_AGE_HOURS are dropped instead: a link that old
+    would only puzzle its reader.
+    """
+    now = now or timezone.now()
+    owed = LinkEmail.objects.filter(state=LinkEmail.State.OWED)
+    owed.filter(created_at__lt=now - dt.timedelta(hours=settings.LINK_EMAIL_MAX_AGE_HOURS)).update(
+        state=LinkEmail.State.SKIPPED, claimed_until=None, last_error="too old to send"
+    )
+    ids = list(
+        owed.filter(created_at__lte=now - LINK_EMAIL_SWEEP_AFTER)
+        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+        .order_by("created_at")
+        .values_list("pk", flat=True)[:LINK_EMAIL_SWEEP_BATCH]
+    )
+    for pk in ids:
+        _queue_link_email(pk)
+    return len(ids)
 
 
 @dataclass(frozen=True)
@@ -194,10 +301,7 @@ def confirmation_resend(*, subscriber: Subscriber, request: RequestInfo) -> bool
         consent = subscriber.consents.filter(confirmed_at__isnull=True).order_by("-submitted_at").first()
         if consent is None or not _may_email(subscriber.email):
             return False
-        _event(
-            subscriber, SubscriberEvent.Kind.CONFIRMATION_SENT, ip=request.ip, consent=consent.pk, resend=True
-        )
-        _enqueue_confirmation(consent.pk)
+        _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
     return True
 
 
