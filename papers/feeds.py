@@ -186,7 +186,11 @@ def parse(data: bytes, fmt: str | None = None) -> ParsedFeed:
 
 
 def _feedparser(data: bytes, expected: str) -> Any:
-    document = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    try:
+        document = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
+    except (UnicodeError, ValueError, LookupError) as error:
+        # feedparser reads the XML declaration's encoding itself and raises on a garbled one.
+        raise FeedError(f"unreadable encoding declaration: {type(error).__name__}: {error}") from None
     exception = document.get("bozo_exception")
     if document.get("bozo") and isinstance(exception, SAXException):
         raise FeedError(f"malformed XML: {_describe_sax_error(exception)}")

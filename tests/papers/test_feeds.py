@@ -151,6 +151,15 @@ def test_truncated_xml_is_an_error_with_a_line_number(sample) -> None:
         feeds.parse(data[: len(data) // 2])
 
 
+@pytest.mark.parametrize("garbage", [b"\x80", b"\x00"])
+def test_a_garbled_encoding_declaration_is_an_error_not_a_crash(sample, garbage: bytes) -> None:
+    data = sample("hf_rss.xml")
+    start = data.index(b"encoding=") + len(b"encoding='")
+    garbled = data[:start] + garbage + data[start + 1 :]
+    with pytest.raises(FeedError, match="unreadable encoding declaration"):
+        feeds.parse(garbled)
+
+
 # --- arXiv API -------------------------------------------------------------------------------
 
 
