@@ -4,3 +4,12 @@ from django.apps import AppConfig
 class SubscribersConfig(AppConfig):
     name = "subscribers"
     verbose_name = "Subscribers"
+
+    def ready(self) -> None:
+        from django.db.models.signals import post_delete, post_save
+
+        from subscribers.models import Topic
+        from subscribers.selectors import forget_topic_choices
+
+        post_save.connect(forget_topic_choices, sender=Topic, dispatch_uid="forget-topic-choices-save")
+        post_delete.connect(forget_topic_choices, sender=Topic, dispatch_uid="forget-topic-choices-delete")

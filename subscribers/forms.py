@@ -10,7 +10,7 @@ from django.core.validators import EmailValidator
 
 from subscribers.models import Subscriber
 from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
-from subscribers.selectors import topics_offered
+from subscribers.selectors import topic_choices
 from subscribers.services import Preferences
 
 
@@ -54,9 +54,8 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
 
     single_line_fields = ("keywords", "authors", "timezone")
 
-    topics = forms.ModelMultipleChoiceField(
-        queryset=topics_offered(),
-        to_field_name="slug",
+    topics = forms.MultipleChoiceField(
+        choices=topic_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Topics",
@@ -122,7 +121,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         data = self.cleaned_data
         included, excluded = data["keywords"]
         return Preferences(
-            topics=sorted(topic.slug for topic in data["topics"]),
+            topics=sorted(data["topics"]),
             keywords=included,
             excluded_keywords=excluded,
             authors=data["authors"],

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 from typing import Any
 
 from django.db.models import QuerySet
@@ -13,6 +14,30 @@ from subscribers.tokens import Purpose, TokenData, address_tag, read_token
 def topics_offered() -> QuerySet[Topic]:
     """Return the topics shown on the sign-up form, in their order."""
     return Topic.objects.filter(active=True).order_by("position", "name")
+
+
+# Topics change a few times a year; every sign-up form is built and checked against them.
+TOPIC_CHOICES_SECONDS = 30.0
+_topic_choices: tuple[float, tuple[tuple[str, str], ...]] | None = None
+
+
+def topic_choices() -> tuple[tuple[str, str], ...]:
+    """Return (slug, name) of each topic offered on the forms, in order.
+
+    Kept in this process for TOPIC_CHOICES_SECONDS. Saving or deleting a topic
+    clears this process's copy at once; other processes follow within that time.
+    """
+    global _topic_choices
+    now = time.monotonic()
+    if _topic_choices is None or now - _topic_choices[0] > TOPIC_CHOICES_SECONDS:
+        _topic_choices = (now, tuple(topics_offered().values_list("slug", "name")))
+    return _topic_choices[1]
+
+
+def forget_topic_choices(**_signal: object) -> None:
+    """Drop this process's copy of the topic choices (connected to Topic saves and deletes)."""
+    global _topic_choices
+    _topic_choices = None
 
 
 def subscriber_from_token(data: TokenData) -> Subscriber | None:

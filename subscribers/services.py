@@ -96,7 +96,7 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
     subscriber.send_weekday = preferences.send_weekday
     subscriber.max_papers = preferences.max_papers
     subscriber.save()
-    subscriber.topics.set(Topic.objects.filter(slug__in=preferences.topics))
+    subscriber.topics.set(Topic.objects.filter(slug__in=preferences.topics, active=True))
 
 
 # --- Sign-up and double opt-in ----------------------------------------------------------------

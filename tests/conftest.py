@@ -76,10 +76,13 @@ class SampleReader:
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
-    """Rate-limit counters must not leak from one test into the next."""
+    """Rate-limit counters and the topics on the forms must not leak from one test into the next."""
     from django.core.cache import cache
 
+    from subscribers.selectors import forget_topic_choices
+
     cache.clear()
+    forget_topic_choices()
     yield
 
 

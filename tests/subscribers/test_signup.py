@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import pytest
 from django.core import mail
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 
-from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression
+from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression, Topic
 from subscribers.services import CONSENT_WORDING, CONSENT_WORDING_VERSION
 from subscribers.tokens import email_hash
 from tests.subscribers.conftest import link, links_in
@@ -99,6 +101,23 @@ def test_it_requires_a_topic_a_keyword_or_an_author(signup) -> None:
     assert response.status_code == 400
     assert "Choose at least one topic, keyword or author" in response.content.decode()
     assert not Subscriber.objects.exists() and not mail.outbox
+
+
+def test_a_signup_does_not_read_the_topics_again(client, signup) -> None:
+    client.get("/subscribe/")
+    with CaptureQueriesContext(connection) as queries:
+        assert signup("ada@example.org").status_code == 302
+    assert not [q["sql"] for q in queries if '"subscribers_topic"' in q["sql"]]
+
+
+def test_a_topic_added_or_withdrawn_in_the_admin_shows_on_the_form_at_once(client, signup) -> None:
+    client.get("/subscribe/")  # the form's topics are now kept in this process
+    Topic.objects.create(name="Quantum machine learning", slug="quantum-ml", position=99)
+    assert 'value="quantum-ml"' in client.get("/subscribe/").content.decode()
+    Topic.objects.filter(slug="llm").get().delete()
+    response = signup("ada@example.org", topics=["llm"])
+    assert response.status_code == 400 and "Select a valid choice" in str(response.context["form"].errors)
+    assert signup("ada@example.org", topics=["quantum-ml"]).status_code == 302
 
 
 @pytest.mark.parametrize(
