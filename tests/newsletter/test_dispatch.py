@@ -13,6 +13,7 @@ from django.db import connections
 
 from newsletter import selectors, services
 from newsletter.models import Delivery, DeliveryItem
+from papers.models import Paper
 from subscribers.models import Subscriber, Suppression
 from subscribers.tokens import email_hash
 from tests.factories import PaperFactory, SubscriberFactory
@@ -153,6 +154,23 @@ def test_a_retry_after_a_crash_sends_the_papers_first_chosen(llm, papers, settin
     assert list(DeliveryItem.objects.values_list("paper__arxiv_id", flat=True)) == chosen
     assert "late, loud" not in mail.outbox[0].body
     assert subscriber.deliveries.get().state == Delivery.State.SENT
+
+
+def test_deleting_a_paper_or_a_subscriber_takes_their_digest_items_with_them(llm, papers) -> None:
+    # The item table's keys are kept by Django (no database constraint): the ORM must cascade.
+    ada = SubscriberFactory(email="ada@example.org", topics=[llm])
+    SubscriberFactory(email="bob@example.org", topics=[llm])
+    dispatch_and_send(PARIS_SEVEN)
+    sent = list(DeliveryItem.objects.filter(delivery__subscriber=ada).values_list("paper_id", flat=True))
+    assert len(sent) >= 2 and DeliveryItem.objects.count() == 2 * len(sent)
+
+    Paper.objects.filter(pk=sent[0]).delete()
+    assert not DeliveryItem.objects.filter(paper_id=sent[0]).exists()
+    ada.delete()
+    assert not Delivery.objects.filter(subscriber_id=ada.pk).exists()
+    assert not DeliveryItem.objects.filter(delivery__subscriber__email="ada@example.org").exists()
+    assert DeliveryItem.objects.count() == len(sent) - 1  # bob's, less the deleted paper
+    assert not DeliveryItem.objects.exclude(delivery_id__in=Delivery.objects.values("pk")).exists()
 
 
 @pytest.mark.postgres
