@@ -156,6 +156,24 @@ def test_a_retry_after_a_crash_sends_the_papers_first_chosen(llm, papers, settin
     assert subscriber.deliveries.get().state == Delivery.State.SENT
 
 
+def test_an_editors_change_between_two_chunks_reaches_the_next_chunk(llm, papers) -> None:
+    # A worker keeps the papers it read for the next chunk; a changed row must replace them.
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    SubscriberFactory(email="bob@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+        first, second = sorted(pk for chunk in result.chunks for pk in chunk)
+        services.chunk_send(delivery_ids=[first], now=PARIS_SEVEN)
+        assert "Reasoning with verifiers" in mail.outbox[0].body
+        assert "Parsing at scale" in mail.outbox[0].body
+        Paper.objects.filter(arxiv_id="2611.00001").update(title="Reasoning with checkers")
+        Paper.objects.filter(arxiv_id="2611.00002").update(hidden=True)
+        services.chunk_send(delivery_ids=[second], now=PARIS_SEVEN)
+    body = mail.outbox[1].body
+    assert "Reasoning with checkers" in body and "Reasoning with verifiers" not in body
+    assert "Parsing at scale" not in body
+
+
 def test_deleting_a_paper_or_a_subscriber_takes_their_digest_items_with_them(llm, papers) -> None:
     # The item table's keys are kept by Django (no database constraint): the ORM must cascade.
     ada = SubscriberFactory(email="ada@example.org", topics=[llm])
