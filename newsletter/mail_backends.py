@@ -318,7 +318,7 @@ class SMTPBackend(smtp.EmailBackend):
 
     @property
     def connection_class(self) -> type[smtplib.SMTP]:
-        return _StuffingSMTPSSL if self.use_ssl else _StuffingSMTP
+        return _DigestSMTPSSL if self.use_ssl else _DigestSMTPPlain
 
     def _send(self, email_message: EmailMessage) -> bool:
         data = getattr(email_message, "mime_bytes", lambda: None)()
@@ -357,12 +357,67 @@ def _sanitized(address: str, encoding: str) -> str:
     return sanitize_address(address, encoding)
 
 
-class _DotStuffing:
-    """smtplib's DATA with dot-stuffing by replacement (RFC 5321 4.5.2) instead of a line regex.
+class _DigestSMTP:
+    """smtplib, quicker for the shape every digest has: MIME bytes for one recipient.
 
-    The message is bytes with CRLF line ends (as every backend here sends);
-    smtplib's multiline regex took 0.2 ms a digest.
+    * With PIPELINING (RFC 2920), MAIL, RCPT and DATA go out in one write and
+      their three replies are read together: two round trips a message instead
+      of four. Errors are raised as smtplib raises them.
+    * Dot-stuffing is done by replacement (RFC 5321 4.5.2) instead of smtplib's
+      line regex, which took 0.2 ms a digest.
+
+    Anything else (several recipients, options, a server without PIPELINING,
+    non-ASCII envelope addresses) goes through smtplib's own sendmail.
     """
+
+    def sendmail(  # type: ignore[override]
+        self,
+        from_addr: str,
+        to_addrs: str | Sequence[str],
+        msg: bytes | str,
+        mail_options: Sequence[str] = (),
+        rcpt_options: Sequence[str] = (),
+    ) -> dict[str, tuple[int, bytes]]:
+        recipients = [to_addrs] if isinstance(to_addrs, str) else list(to_addrs)
+        plain = (
+            isinstance(msg, bytes)
+            and len(recipients) == 1
+            and not mail_options
+            and not rcpt_options
+            and from_addr.isascii()
+            and recipients[0].isascii()
+        )
+        if plain:
+            self.ehlo_or_helo_if_needed()  # type: ignore[attr-defined]
+        if not plain or not self.has_extn("pipelining"):  # type: ignore[attr-defined]
+            return super().sendmail(from_addr, to_addrs, msg, mail_options, rcpt_options)  # type: ignore[misc]
+        assert isinstance(msg, bytes)
+        [recipient] = recipients
+        size = f" SIZE={len(msg)}" if self.has_extn("size") else ""  # type: ignore[attr-defined]
+        commands = (
+            f"MAIL FROM:{smtplib.quoteaddr(from_addr)}{size}\r\n"
+            f"RCPT TO:{smtplib.quoteaddr(recipient)}\r\n"
+            "DATA\r\n"
+        )
+        self.send(commands.encode("ascii"))  # type: ignore[attr-defined]
+        mail, rcpt, data = self.getreply(), self.getreply(), self.getreply()  # type: ignore[attr-defined]
+        if data[0] == 354 and (mail[0] != 250 or rcpt[0] not in (250, 251)):
+            self.send(b".\r\n")  # a server that took DATA without a recipient: end it empty
+            self.getreply()  # type: ignore[attr-defined]
+        if mail[0] != 250:
+            self._give_up(mail[0])
+            raise smtplib.SMTPSenderRefused(mail[0], mail[1], from_addr)
+        if rcpt[0] not in (250, 251):
+            self._give_up(rcpt[0])
+            raise smtplib.SMTPRecipientsRefused({recipient: rcpt})
+        if data[0] != 354:
+            self._give_up(data[0])
+            raise smtplib.SMTPDataError(*data)
+        code, reply = self._send_body(msg)
+        if code != 250:
+            self._give_up(code)
+            raise smtplib.SMTPDataError(code, reply)
+        return {}
 
     def data(self, msg: bytes | str) -> tuple[int, bytes]:
         if isinstance(msg, str):
@@ -371,6 +426,10 @@ class _DotStuffing:
         code, reply = self.getreply()  # type: ignore[attr-defined]
         if code != 354:
             raise smtplib.SMTPDataError(code, reply)
+        return self._send_body(msg)
+
+    def _send_body(self, msg: bytes) -> tuple[int, bytes]:
+        """Send the message after a 354 (CRLF line ends), stuffed and ended; return the reply."""
         stuffed = msg.replace(b"\r\n.", b"\r\n..")
         if stuffed.startswith(b"."):
             stuffed = b"." + stuffed
@@ -379,10 +438,17 @@ class _DotStuffing:
         self.send(stuffed + b".\r\n")  # type: ignore[attr-defined]
         return self.getreply()  # type: ignore[attr-defined]
 
+    def _give_up(self, code: int) -> None:
+        """Leave the transaction as smtplib does: close on 421, else RSET."""
+        if code == 421:
+            self.close()  # type: ignore[attr-defined]
+        else:
+            self._rset()  # type: ignore[attr-defined]
 
-class _StuffingSMTP(_DotStuffing, smtplib.SMTP):
+
+class _DigestSMTPPlain(_DigestSMTP, smtplib.SMTP):
     pass
 
 
-class _StuffingSMTPSSL(_DotStuffing, smtplib.SMTP_SSL):
+class _DigestSMTPSSL(_DigestSMTP, smtplib.SMTP_SSL):
     pass

@@ -13,14 +13,21 @@ from aiosmtpd.controller import Controller
 
 class Sink:
     """Keeps what it receives; refuses (550) recipients starting with ``refuse``; hangs up after
-    ``drop_after`` messages."""
+    ``drop_after`` messages; offers PIPELINING (RFC 2920) when asked to."""
 
-    def __init__(self, refuse: str = "", drop_after: int | None = None) -> None:
+    def __init__(self, refuse: str = "", drop_after: int | None = None, pipelining: bool = False) -> None:
         self.messages: list[EmailMessage] = []
         self.envelopes: list[tuple[str, list[str]]] = []
         self.refuse = refuse
         self.drop_after = drop_after
+        self.pipelining = pipelining
         self._lock = threading.Lock()
+
+    async def handle_EHLO(self, server, session, envelope, hostname, responses) -> list[str]:
+        session.host_name = hostname
+        if self.pipelining:  # aiosmtpd reads commands from a buffered stream: pipelined ones work
+            responses.insert(-1, "250-PIPELINING")
+        return responses
 
     async def handle_RCPT(self, server, session, envelope, address, rcpt_options) -> str:
         if self.refuse and address.startswith(self.refuse):
@@ -52,8 +59,8 @@ def free_port() -> int:
 class SmtpSink:
     """Start with ``with SmtpSink() as sink:``; ``sink.port`` is where it listens."""
 
-    def __init__(self, refuse: str = "", drop_after: int | None = None) -> None:
-        self.handler = Sink(refuse=refuse, drop_after=drop_after)
+    def __init__(self, refuse: str = "", drop_after: int | None = None, pipelining: bool = False) -> None:
+        self.handler = Sink(refuse=refuse, drop_after=drop_after, pipelining=pipelining)
         self.controller = Controller(self.handler, hostname="127.0.0.1", port=free_port())
 
     def __enter__(self) -> SmtpSink:

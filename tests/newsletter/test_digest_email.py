@@ -6,6 +6,7 @@ import datetime as dt
 import email
 import email.policy
 import re
+import smtplib
 from io import StringIO
 from xml.etree import ElementTree
 
@@ -280,9 +281,10 @@ def test_an_odd_message_is_left_to_djangos_mime(reader) -> None:
     assert message.mime_bytes() is None
 
 
-def test_a_digest_goes_over_smtp_as_its_own_mime(reader, settings) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_a_digest_goes_over_smtp_as_its_own_mime(reader, settings, pipelining: bool) -> None:
     settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
-    with SmtpSink() as sink:
+    with SmtpSink(pipelining=pipelining) as sink:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         with time_machine.travel(PARIS_SEVEN, tick=False):
             result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
@@ -297,12 +299,15 @@ def test_a_digest_goes_over_smtp_as_its_own_mime(reader, settings) -> None:
     assert delivery.state == Delivery.State.SENT and delivery.message_id == parsed["Message-ID"]
 
 
-def test_over_smtp_a_refused_address_fails_alone_and_the_rest_go_out(llm, papers, settings) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_over_smtp_a_refused_address_fails_alone_and_the_rest_go_out(
+    llm, papers, settings, pipelining: bool
+) -> None:
     settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
     SubscriberFactory(email="ada@example.org", topics=[llm])
     SubscriberFactory(email="gone@example.org", topics=[llm])
     SubscriberFactory(email="bob@example.org", topics=[llm])
-    with SmtpSink(refuse="gone@") as sink:
+    with SmtpSink(refuse="gone@", pipelining=pipelining) as sink:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         with time_machine.travel(PARIS_SEVEN, tick=False):
             result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
@@ -313,13 +318,16 @@ def test_over_smtp_a_refused_address_fails_alone_and_the_rest_go_out(llm, papers
     assert failed.subscriber.email == "gone@example.org" and "550" in failed.last_error
 
 
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 def test_over_smtp_a_lost_connection_keeps_what_went_out_and_puts_back_the_rest(
-    llm, papers, settings
+    llm, papers, settings, pipelining: bool
 ) -> None:
     settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
     for name in ("ada", "bob", "cy"):
         SubscriberFactory(email=f"{name}@example.org", topics=[llm])
-    with SmtpSink(drop_after=1) as sink:  # the server hangs up after taking one message
+    with SmtpSink(
+        drop_after=1, pipelining=pipelining
+    ) as sink:  # the server hangs up after taking one message
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         with time_machine.travel(PARIS_SEVEN, tick=False):
             result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
@@ -331,12 +339,13 @@ def test_over_smtp_a_lost_connection_keeps_what_went_out_and_puts_back_the_rest(
     assert set(states.values()) == {Delivery.State.PENDING}  # the others wait for the retry
 
 
-def test_over_smtp_lines_starting_with_a_dot_arrive_whole(reader, papers, settings) -> None:
+@pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
+def test_over_smtp_lines_starting_with_a_dot_arrive_whole(reader, papers, settings, pipelining: bool) -> None:
     papers[0].abstract = "First line.\n.hidden? No: a line that starts with a dot.\n..and two."
     papers[0].ai_summary = ""
     papers[0].save()
     settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
-    with SmtpSink() as sink:
+    with SmtpSink(pipelining=pipelining) as sink:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         with time_machine.travel(PARIS_SEVEN, tick=False):
             result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
@@ -344,3 +353,33 @@ def test_over_smtp_lines_starting_with_a_dot_arrive_whole(reader, papers, settin
     [parsed] = sink.messages
     text = parsed.get_payload()[0].get_content()
     assert ".hidden? No: a line that starts with a dot." in text and "..and two." in text
+
+
+def test_a_server_offering_pipelining_gets_each_digest_in_two_writes(
+    llm, papers, settings, monkeypatch
+) -> None:
+    # MAIL, RCPT and DATA in one write, the message in a second: two round trips instead of four.
+    from newsletter import mail_backends
+
+    writes: list[bytes] = []
+    real_send = smtplib.SMTP.send
+    monkeypatch.setattr(
+        smtplib.SMTP,
+        "send",
+        lambda self, data: (
+            writes.append(data if isinstance(data, bytes) else data.encode()) or real_send(self, data)
+        ),
+    )
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    for name in ("ada", "bob", "cy"):
+        SubscriberFactory(email=f"{name}@example.org", topics=[llm])
+    with SmtpSink(pipelining=True) as sink:
+        settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
+        with time_machine.travel(PARIS_SEVEN, tick=False):
+            result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+            assert services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN).sent == 3
+    envelopes = [w for w in writes if w.startswith(b"MAIL FROM:")]
+    assert len(envelopes) == 3 and all(w.endswith(b"\r\nDATA\r\n") for w in envelopes)
+    assert sum(1 for w in writes if w.endswith(b"\r\n.\r\n")) == 3
+    assert sorted(m["To"] for m in sink.messages) == ["ada@example.org", "bob@example.org", "cy@example.org"]
+    assert mail_backends.SMTPBackend().connection_class.__mro__[1] is mail_backends._DigestSMTP
