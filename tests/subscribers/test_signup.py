@@ -191,6 +191,24 @@ def test_signups_from_one_address_are_rate_limited(signup, settings) -> None:
     assert Subscriber.objects.count() == 3
 
 
+def test_with_the_cache_unreachable_the_limits_fail_open_and_the_signup_is_kept(
+    signup, settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    # Redis down: nothing listens on port 1. The limits are skipped with a warning, not a 500.
+    settings.CACHES = {
+        "default": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": "redis://127.0.0.1:1/0",
+        }
+    }
+    assert settings.RATE_LIMITS_ENABLED
+    response = signup("ada@example.org")
+    assert response.status_code == 302 and response["Location"] == "/subscribe/check-your-inbox/"
+    assert Subscriber.objects.filter(email="ada@example.org").exists()
+    assert len(mail.outbox) == 1
+    assert "rate limit 'signup' not checked: the cache is unreachable" in caplog.text
+
+
 def test_the_form_needs_a_csrf_token() -> None:
     browser = Client(enforce_csrf_checks=True)
     response = browser.post("/subscribe/", {"email": "ada@example.org", "topics": ["llm"]})
