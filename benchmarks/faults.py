@@ -12,9 +12,10 @@ duplicates (a recipient who got two), missing (due but never received).
 Faults: a worker SIGKILLed mid-chunk; duplicate scheduling (the dispatcher
 twice, two dispatchers at once, every task delivered twice); provider 5xx,
 429 with Retry-After, connection resets and permanent 4xx; Redis restarted
-during dispatch; PostgreSQL backends terminated during sending; feed-server
-faults (truncated XML, wrong content type, oversize body, trickling server,
-redirect loop, HTML error page), each next to a good feed.
+during dispatch; PostgreSQL backends terminated during sending; sign-ups while
+Redis (broker and cache) is down; feed-server faults (truncated XML, wrong
+content type, oversize body, trickling server, redirect loop, HTML error
+page), each next to a good feed.
 """
 
 from __future__ import annotations
@@ -275,6 +276,27 @@ def trial_provider_failures(rng: random.Random, outcome: Outcome) -> None:
         rig.close()
 
 
+def _redis_up() -> bool:
+    ping = subprocess.run(["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, check=False)
+    return ping.returncode == 0
+
+
+def _redis(command: str) -> None:
+    """Stop the local Redis (it keeps nothing), or start it if it is down and wait for it."""
+    if command == "stop":
+        subprocess.run(
+            ["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, check=False
+        )
+        return
+    if _redis_up():
+        return
+    subprocess.run(SERVICES_REDIS, shell=True, check=True)  # noqa: S602 - the command from docs/services.md
+    for _ in range(50):
+        if _redis_up():
+            return
+        time.sleep(0.1)
+
+
 def trial_redis_restart(rng: random.Random, outcome: Outcome) -> None:
     fresh_world(rng)
     rig = Rig()
@@ -282,23 +304,53 @@ def trial_redis_restart(rng: random.Random, outcome: Outcome) -> None:
         rig.start_worker()
         rig.dispatch()
         time.sleep(rng.uniform(0.2, 1.5))
-        subprocess.run(
-            ["redis-cli", "-h", "127.0.0.1", "shutdown", "nosave"], capture_output=True, check=False
-        )
+        _redis("stop")
         time.sleep(rng.uniform(0.5, 2.0))
-        subprocess.run(SERVICES_REDIS, shell=True, check=True)  # noqa: S602 - the command from docs/services.md
-        for _ in range(50):
-            if (
-                subprocess.run(
-                    ["redis-cli", "-h", "127.0.0.1", "ping"], capture_output=True, check=False
-                ).returncode
-                == 0
-            ):
-                break
-            time.sleep(0.1)
+        _redis("start")
         rig.settle(timeout=180)
         count(outcome, rig)
     finally:
+        rig.close()
+
+
+def trial_signup_redis_down(rng: random.Random, outcome: Outcome) -> None:
+    """Sign-ups while Redis is down are answered and kept; their confirmations go out once it is back."""
+    from django.test import Client
+    from django.utils import timezone
+
+    from subscribers import services
+    from subscribers.models import LinkEmail
+
+    fresh_world(rng)
+    rig = Rig()
+    try:
+        _redis("stop")
+        browser = Client(HTTP_HOST="127.0.0.1")
+        wanted = [f"outage-{n}@example.org" for n in range(rng.randint(8, 16))]
+        for address in wanted:
+            form = {"email": address, "keywords": "reasoning", "cadence": "daily", "timezone": "UTC"}
+            response = browser.post("/subscribe/", {**form, "send_hour": "7"})
+            if response.status_code != 302:  # the person was told it failed: counted as missing
+                outcome.errors.append(f"sign-up answered {response.status_code} while Redis was down")
+                outcome.missing += 1
+        _redis("start")
+        rig.start_worker()
+        # Beat's sweep, as it runs once the owed emails are older than its grace period.
+        services.link_emails_sweep(now=timezone.now() + services.LINK_EMAIL_SWEEP_AFTER)
+        deadline = time.monotonic() + 60
+        while LinkEmail.objects.filter(state=LinkEmail.State.OWED).exists() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        stats = rig.stats()
+        outcome.trials += 1
+        outcome.due += len(wanted)
+        outcome.delivered += stats["distinct"]
+        outcome.duplicates += stats["duplicates"]
+        sent = set(
+            LinkEmail.objects.filter(state=LinkEmail.State.SENT).values_list("subscriber__email", flat=True)
+        )
+        outcome.missing += len(set(wanted) - sent)
+    finally:
+        _redis("start")
         rig.close()
 
 
@@ -380,6 +432,7 @@ TRIALS = {
     "provider 5xx/429/reset": trial_provider_failures,
     "Redis restarted": trial_redis_restart,
     "PostgreSQL backends dropped": trial_postgres_dropped,
+    "sign-ups with Redis down": trial_signup_redis_down,
     "feed-server faults": trial_feed_faults,
 }
 
