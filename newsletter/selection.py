@@ -38,6 +38,18 @@ def phrase_pattern(phrase: str) -> re.Pattern[str]:
     return re.compile(r"(?<!\w)" + r"[\s\-]+".join(words) + r"(?!\w)", re.IGNORECASE)
 
 
+# Python's case-insensitive matching also equates four non-ASCII letters with ASCII ones
+# (capital I with a dot and dotless i with i, long s with s, the Kelvin sign with k). Folded
+# to those, lower-cased text contains every ASCII word that phrase_pattern finds in it: a
+# cheap test to run first.
+_ASCII_TWINS = str.maketrans({"\u0130": "i", "\u0131": "i", "\u017f": "s", "\u212a": "k"})
+
+
+def folded(text: str) -> str:
+    """Return ``text`` lower-cased, with the non-ASCII twins of ASCII letters made ASCII."""
+    return text.translate(_ASCII_TWINS).lower()
+
+
 @dataclass(frozen=True)
 class TopicRule:
     """A topic as the ranker sees it."""
@@ -77,14 +89,15 @@ class Candidate:
     featured: bool = False
     pinned_topics: frozenset[int] = frozenset()
     author_keys: frozenset[str] = field(default=frozenset(), compare=False)
+    # Title and abstract, as phrases are matched against them (and folded, for the quick test).
+    text: str = field(init=False, compare=False, repr=False)
+    folded_text: str = field(init=False, compare=False, repr=False)
 
     def __post_init__(self) -> None:
         if not self.author_keys and self.author_names:
             object.__setattr__(self, "author_keys", frozenset(name_key(n) for n in self.author_names))
-
-    @property
-    def text(self) -> str:
-        return f"{self.title}\n{self.abstract}"
+        object.__setattr__(self, "text", f"{self.title}\n{self.abstract}")
+        object.__setattr__(self, "folded_text", folded(self.text))
 
 
 @dataclass(frozen=True)
@@ -131,8 +144,13 @@ class CandidatePool:
         key = phrase.casefold()
         hits = self._phrase_hits.get(key)
         if hits is None:
-            pattern = phrase_pattern(" ".join(key.split()))
-            hits = frozenset(c.id for c in self.by_id.values() if pattern.search(c.text))
+            words = key.split()
+            pattern = phrase_pattern(" ".join(words))
+            # Only papers containing the phrase's longest ASCII word can match: test that first.
+            needle = max((w for w in words if w.isascii()), key=len, default="")
+            hits = frozenset(
+                c.id for c in self.by_id.values() if needle in c.folded_text and pattern.search(c.text)
+            )
             self._phrase_hits[key] = hits
         return hits
 

@@ -4,7 +4,10 @@ from __future__ import annotations
 
 import itertools
 
-from newsletter.selection import Candidate, CandidatePool, Profile, TopicRule, select
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from newsletter.selection import Candidate, CandidatePool, Profile, TopicRule, phrase_pattern, select
 
 _ids = itertools.count(1)
 
@@ -186,3 +189,32 @@ def test_a_rule_is_evaluated_once_per_pool() -> None:
     pool = CandidatePool([paper("Reasoning", categories=("cs.CL",))])
     first = pool.phrase_hits("Reasoning")
     assert pool.phrase_hits("reasoning") is first
+
+
+def test_a_keyword_matches_the_letters_pythons_case_rules_equate_with_ascii() -> None:
+    # Capital I with a dot, dotless i, long s and the Kelvin sign match i, i, s and k.
+    pool = CandidatePool(
+        [
+            paper("\u0130MAGE models"),
+            paper("State \u017ftate"),
+            paper("A \u212aernel method"),
+            paper("d\u0131ffusion"),
+            paper("nothing"),
+        ]
+    )
+    assert [len(pool.phrase_hits(k)) for k in ("image", "state state", "kernel", "diffusion")] == [1, 1, 1, 1]
+
+
+WORDS = st.text(alphabet="abcdeiksIKS-\u0130\u0131\u017f\u212a\u00e9\u00df", min_size=1, max_size=6)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    texts=st.lists(st.lists(WORDS, max_size=12).map(" ".join) | st.text(max_size=80), min_size=1, max_size=6),
+    phrase=st.lists(WORDS, min_size=1, max_size=3).map(" ".join),
+)
+def test_the_quick_test_before_the_pattern_never_loses_a_match(texts: list[str], phrase: str) -> None:
+    papers = [paper(title=text) for text in texts]
+    pattern = phrase_pattern(" ".join(phrase.casefold().split()))
+    expected = {p.id for p in papers if pattern.search(p.text)}
+    assert CandidatePool(papers).phrase_hits(phrase) == expected
