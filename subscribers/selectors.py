@@ -118,6 +118,17 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             .prefetch_related("items__paper")
             .order_by("created_at")
         ],
+        "link_emails": [
+            {
+                "kind": row.kind,
+                "state": row.state,
+                "created_at": when(row.created_at),
+                "sent_at": when(row.sent_at),
+                "attempts": row.attempts,
+                "last_error": row.last_error,
+            }
+            for row in subscriber.link_emails.order_by("created_at", "id")
+        ],
         "events": [
             {"kind": event.kind, "at": when(event.at), "ip": event.ip, "detail": event.detail}
             for event in subscriber.events.order_by("at", "id")

@@ -7,7 +7,7 @@ import json
 import pytest
 from django.core import mail
 
-from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression
+from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
 from subscribers.tokens import Purpose, email_hash, make_token
 from tests.subscribers.conftest import link
 
@@ -125,6 +125,8 @@ def test_export_downloads_everything_stored(post, active) -> None:
     [consent] = data["consent_records"]
     assert consent["submitted_ip"] == "203.0.113.7" and consent["confirmed_at"]
     assert [e["kind"] for e in data["events"]] == ["subscribed", "confirmation_sent", "confirmed"]
+    [link_email] = data["link_emails"]
+    assert (link_email["kind"], link_email["state"], link_email["attempts"]) == ("confirmation", "sent", 1)
 
 
 def test_erase_asks_first_then_keeps_only_a_hash(client, post, active) -> None:
@@ -136,6 +138,7 @@ def test_erase_asks_first_then_keeps_only_a_hash(client, post, active) -> None:
     assert response.status_code == 200 and "Your data has been erased" in response.content.decode()
     assert not Subscriber.objects.exists()
     assert not ConsentRecord.objects.exists() and not SubscriberEvent.objects.exists()
+    assert not LinkEmail.objects.exists()
     suppression = Suppression.objects.get()
     assert suppression.email_hash == email_hash("ada@example.org") and suppression.reason == "erased"
     assert "ada@example.org" not in str(list(Suppression.objects.values()))
