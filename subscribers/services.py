@@ -8,10 +8,11 @@ from dataclasses import asdict, dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, models, transaction
 from django.db.models import F, Q
 from django.utils import timezone
 
+from papers.db import insert_new_with_children
 from papers.models import Paper
 from subscribers import links, ratelimit
 from subscribers.models import (
@@ -111,26 +112,62 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
     preference centre instead. Emails per address are rate-limited.
     """
     email = email.strip().lower()
+    may_email = _may_email(email)
+    if connection.vendor == "postgresql" and _new_address_signup(email, preferences, request, may_email):
+        return
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
         if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
-            if _may_email(email):
+            if may_email:
                 _owe_link_email(subscriber, LinkEmail.Kind.MANAGE_LINK)
             return
-        consent = ConsentRecord.objects.create(
-            subscriber=subscriber,
-            form_id=SIGNUP_FORM_ID,
-            wording_version=CONSENT_WORDING_VERSION,
-            wording=CONSENT_WORDING,
-            requested_preferences=preferences.as_dict(),
-            submitted_ip=request.ip,
-            submitted_user_agent=request.user_agent[:400],
-        )
+        consent = ConsentRecord.objects.create(subscriber=subscriber, **_consent_fields(preferences, request))
         _event(
             subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
         )
-        if _may_email(email):
+        if may_email:
             _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
+
+
+def _consent_fields(preferences: Preferences, request: RequestInfo) -> dict[str, Any]:
+    return {
+        "form_id": SIGNUP_FORM_ID,
+        "wording_version": CONSENT_WORDING_VERSION,
+        "wording": CONSENT_WORDING,
+        "requested_preferences": preferences.as_dict(),
+        "submitted_ip": request.ip,
+        "submitted_user_agent": request.user_agent[:400],
+    }
+
+
+def _new_address_signup(email: str, preferences: Preferences, request: RequestInfo, may_email: bool) -> bool:
+    """Store a sign-up from an address never seen before in one statement; False if it is known.
+
+    It writes what the general path writes for a new address (subscriber,
+    consent record, event, owed confirmation) without its five round trips in
+    a transaction: most of a sign-up's time under load. PostgreSQL only.
+    """
+    rows: list[tuple[models.Model, dict[str, int]]] = [
+        (Subscriber(email=email), {}),
+        (ConsentRecord(**_consent_fields(preferences, request)), {"subscriber": 0}),
+        (
+            SubscriberEvent(
+                kind=SubscriberEvent.Kind.SUBSCRIBED,
+                ip=request.ip,
+                detail={"new": True, "status": Subscriber.Status.PENDING},
+            ),
+            {"subscriber": 0},
+        ),
+    ]
+    if may_email:
+        rows.append((LinkEmail(kind=LinkEmail.Kind.CONFIRMATION), {"subscriber": 0, "consent": 1}))
+    ids = insert_new_with_children(rows, unique="email")
+    if ids is None:
+        return False
+    if may_email:
+        link_email_id = ids[-1]
+        transaction.on_commit(lambda: _queue_link_email(link_email_id), robust=True)
+    return True
 
 
 def _may_email(email: str) -> bool:

@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import threading
+
 import pytest
 from django.core import mail
-from django.db import connection
+from django.db import connection, connections
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
-from subscribers.models import ConsentRecord, Subscriber, SubscriberEvent, Suppression, Topic
-from subscribers.services import CONSENT_WORDING, CONSENT_WORDING_VERSION
+from subscribers import services
+from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.services import CONSENT_WORDING, CONSENT_WORDING_VERSION, Preferences, RequestInfo
 from subscribers.tokens import email_hash
 from tests.subscribers.conftest import link, links_in
 
@@ -108,6 +111,81 @@ def test_a_signup_does_not_read_the_topics_again(client, signup) -> None:
     with CaptureQueriesContext(connection) as queries:
         assert signup("ada@example.org").status_code == 302
     assert not [q["sql"] for q in queries if '"subscribers_topic"' in q["sql"]]
+
+
+def stored(email: str) -> dict[str, object]:
+    """Everything a sign-up wrote for ``email``, without ids and times."""
+    subscriber = Subscriber.objects.get(email=email)
+    consent = ConsentRecord.objects.filter(subscriber=subscriber).values().get()
+    return {
+        "subscriber": {
+            k: v
+            for k, v in Subscriber.objects.filter(pk=subscriber.pk).values().get().items()
+            if k not in ("id", "email", "created_at")
+        },
+        "consent": {k: v for k, v in consent.items() if k not in ("id", "subscriber_id", "submitted_at")},
+        "events": sorted(
+            (kind, ip, {k: v for k, v in detail.items() if k != "consent"})
+            for kind, ip, detail in SubscriberEvent.objects.filter(subscriber=subscriber).values_list(
+                "kind", "ip", "detail"
+            )
+        ),
+        "link_emails": list(
+            LinkEmail.objects.filter(subscriber=subscriber, consent_id=consent["id"]).values_list(
+                "kind", "state", "attempts"
+            )
+        ),
+    }
+
+
+@pytest.mark.postgres
+def test_a_new_address_is_stored_in_one_statement_with_what_the_general_path_writes(
+    signup, monkeypatch
+) -> None:
+    with CaptureQueriesContext(connection) as queries:
+        signup("ada@example.org", keywords="reasoning")
+    # The request's own writes; the confirmation's worker (run here on commit) writes after them.
+    request_writes = [
+        q["sql"] for q in queries[: next(i for i, q in enumerate(queries) if "WITH r0" in q["sql"]) + 1]
+    ]
+    assert [sql for sql in request_writes if "INSERT" in sql or "UPDATE" in sql] == [request_writes[-1]]
+    assert request_writes[-1].startswith("WITH r0 AS (INSERT INTO")
+    # The same sign-up through the general path (a transaction of several statements).
+    monkeypatch.setattr(services, "_new_address_signup", lambda *args: False)
+    signup("bob@example.org", keywords="reasoning")
+    assert stored("ada@example.org") == stored("bob@example.org")
+    assert stored("ada@example.org")["link_emails"] == [("confirmation", "sent", 1)]
+    assert len(mail.outbox) == 2
+
+
+@pytest.mark.postgres
+@pytest.mark.django_db(transaction=True)
+def test_two_sign_ups_of_one_new_address_at_once_make_one_subscriber(default_topics) -> None:
+    barrier = threading.Barrier(2)
+    errors: list[BaseException] = []
+
+    def sign_up() -> None:
+        try:
+            barrier.wait()
+            services.subscription_request(
+                email="ada@example.org",
+                preferences=Preferences(topics=["llm"]),
+                request=RequestInfo(ip="203.0.113.7"),
+            )
+        except BaseException as error:
+            errors.append(error)
+        finally:
+            connections.close_all()
+
+    threads = [threading.Thread(target=sign_up) for _ in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert errors == []
+    assert Subscriber.objects.filter(email="ada@example.org").count() == 1
+    assert ConsentRecord.objects.count() == 2  # both sign-ups are on record
+    assert LinkEmail.objects.filter(kind=LinkEmail.Kind.CONFIRMATION).count() == 2
 
 
 def test_a_topic_added_or_withdrawn_in_the_admin_shows_on_the_form_at_once(client, signup) -> None:
