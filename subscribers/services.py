@@ -161,13 +161,7 @@ def _new_address_signup(email: str, preferences: Preferences, request: RequestIn
     ]
     if may_email:
         rows.append((LinkEmail(kind=LinkEmail.Kind.CONFIRMATION), {"subscriber": 0, "consent": 1}))
-    ids = insert_new_with_children(rows, unique="email")
-    if ids is None:
-        return False
-    if may_email:
-        link_email_id = ids[-1]
-        transaction.on_commit(lambda: _queue_link_email(link_email_id), robust=True)
-    return True
+    return insert_new_with_children(rows, unique="email") is not None
 
 
 def _may_email(email: str) -> bool:
@@ -181,25 +175,17 @@ def _may_email(email: str) -> bool:
 
 # How long a worker holds a link email it is sending before another may try it.
 LINK_EMAIL_CLAIM = dt.timedelta(minutes=5)
-# The sweep leaves younger rows to the task queued by the request itself.
-LINK_EMAIL_SWEEP_AFTER = dt.timedelta(seconds=30)
-LINK_EMAIL_SWEEP_BATCH = 500
+# Small batches: sweeps that overlap on several workers share a backlog between them.
+LINK_EMAIL_SWEEP_BATCH = 50
 
 
 def _owe_link_email(subscriber: Subscriber, kind: str, *, consent: ConsentRecord | None = None) -> None:
-    """Record the email in the caller's transaction; queue its sending once that commits.
+    """Record the email in the caller's transaction: beat's sweep sends it within seconds.
 
-    If the broker is down the request still succeeds: the queueing error is
-    logged (``robust``) and beat's sweep sends the email once the queue is back.
+    The request never talks to the broker, so a sign-up is answered the same
+    whether Redis is up or down, and costs one row.
     """
-    pk = LinkEmail.objects.create(subscriber=subscriber, kind=kind, consent=consent).pk
-    transaction.on_commit(lambda: _queue_link_email(pk), robust=True)
-
-
-def _queue_link_email(link_email_id: int) -> None:
-    from subscribers.tasks import send_link_email
-
-    send_link_email.delay(link_email_id)
+    LinkEmail.objects.create(subscriber=subscriber, kind=kind, consent=consent)
 
 
 def _not_wanted(row: LinkEmail, now: dt.datetime) -> str:
@@ -211,24 +197,66 @@ def _not_wanted(row: LinkEmail, now: dt.datetime) -> str:
     return ""
 
 
-def link_email_send(*, link_email_id: int) -> bool:
-    """Send one owed link email, once; return whether it was sent now.
+def _unclaimed(now: dt.datetime) -> Q:
+    return Q(state=LinkEmail.State.OWED) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
 
-    A conditional update claims the row, so the request's own task and beat's
-    sweep never both send it. A provider error puts the row back, counted, for
-    the task's retries and the sweep; after LINK_EMAIL_MAX_ATTEMPTS it is failed.
-    The error is re-raised for the task to retry.
+
+def link_email_send(*, link_email_id: int) -> bool:
+    """Send one owed link email now, once; return whether it was sent.
+
+    A conditional update claims the row first, so a sweep and this never both
+    send it. Errors are handled as in the sweep (see _send_claimed) and re-raised.
+    """
+    now = timezone.now()
+    claimed = LinkEmail.objects.filter(_unclaimed(now), pk=link_email_id).update(
+        claimed_until=now + LINK_EMAIL_CLAIM
+    )
+    return claimed == 1 and _send_claimed(link_email_id, now)
+
+
+def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
+    """Send a batch of the link emails owed, oldest first; return how many went out.
+
+    Beat runs this every two seconds (*Send owed link emails*): it is how every
+    confirmation and preference-centre email goes out. Each sweep claims its
+    own batch (``SKIP LOCKED``), so sweeps overlapping on several workers send
+    different rows. A provider error puts its row back, counted, ends this
+    sweep and releases the rest of its batch for the next one. Rows past
+    LINK_EMAIL_MAX_AGE_HOURS are dropped: a link that old would only puzzle its reader.
+    """
+    now = now or timezone.now()
+    LinkEmail.objects.filter(
+        state=LinkEmail.State.OWED,
+        created_at__lt=now - dt.timedelta(hours=settings.LINK_EMAIL_MAX_AGE_HOURS),
+    ).update(state=LinkEmail.State.SKIPPED, claimed_until=None, last_error="too old to send")
+    with transaction.atomic():
+        batch = list(
+            LinkEmail.objects.filter(_unclaimed(now))
+            .select_for_update(skip_locked=True)
+            .order_by("created_at", "pk")
+            .values_list("pk", flat=True)[:LINK_EMAIL_SWEEP_BATCH]
+        )
+        LinkEmail.objects.filter(pk__in=batch).update(claimed_until=now + LINK_EMAIL_CLAIM)
+    sent = 0
+    for done, pk in enumerate(batch):
+        try:
+            sent += _send_claimed(pk, now)
+        except Exception:
+            LinkEmail.objects.filter(pk__in=batch[done + 1 :], state=LinkEmail.State.OWED).update(
+                claimed_until=None
+            )
+            raise
+    return sent
+
+
+def _send_claimed(link_email_id: int, now: dt.datetime) -> bool:
+    """Send a link email this worker has claimed; record the outcome; return whether it was sent.
+
+    A provider error puts the row back (unclaimed, the attempt counted) and is
+    re-raised; after LINK_EMAIL_MAX_ATTEMPTS the row is failed instead.
     """
     from newsletter import emails
 
-    now = timezone.now()
-    claimed = (
-        LinkEmail.objects.filter(pk=link_email_id, state=LinkEmail.State.OWED)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .update(claimed_until=now + LINK_EMAIL_CLAIM, attempts=F("attempts") + 1)
-    )
-    if claimed != 1:
-        return False  # sent, dropped, or being sent by another worker
     row = LinkEmail.objects.select_related("subscriber", "consent").get(pk=link_email_id)
     reason = _not_wanted(row, now)
     if reason:
@@ -242,10 +270,11 @@ def link_email_send(*, link_email_id: int) -> bool:
         else:
             sent = emails.send_manage_link(subscriber=row.subscriber)
     except Exception as error:
-        gave_up = row.attempts >= settings.LINK_EMAIL_MAX_ATTEMPTS
+        gave_up = row.attempts + 1 >= settings.LINK_EMAIL_MAX_ATTEMPTS
         LinkEmail.objects.filter(pk=row.pk).update(
             state=LinkEmail.State.FAILED if gave_up else LinkEmail.State.OWED,
             claimed_until=None,
+            attempts=F("attempts") + 1,
             last_error=f"{type(error).__name__}: {error}"[:300],
         )
         raise
@@ -254,6 +283,7 @@ def link_email_send(*, link_email_id: int) -> bool:
             state=LinkEmail.State.SENT if sent else LinkEmail.State.FAILED,
             sent_at=timezone.now() if sent else None,
             claimed_until=None,
+            attempts=F("attempts") + 1,
             last_error="" if sent else "the email backend sent nothing",
         )
         if sent:
@@ -264,28 +294,6 @@ def link_email_send(*, link_email_id: int) -> bool:
             )
             _event(row.subscriber, kind, **({"consent": row.consent_id} if row.consent_id else {}))
     return sent
-
-
-def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
-    """Queue the link emails still owed (their request's task was lost); return how many.
-
-    Rows past LINK_EMAIL_MAX_AGE_HOURS are dropped instead: a link that old
-    would only puzzle its reader.
-    """
-    now = now or timezone.now()
-    owed = LinkEmail.objects.filter(state=LinkEmail.State.OWED)
-    owed.filter(created_at__lt=now - dt.timedelta(hours=settings.LINK_EMAIL_MAX_AGE_HOURS)).update(
-        state=LinkEmail.State.SKIPPED, claimed_until=None, last_error="too old to send"
-    )
-    ids = list(
-        owed.filter(created_at__lte=now - LINK_EMAIL_SWEEP_AFTER)
-        .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-        .order_by("created_at")
-        .values_list("pk", flat=True)[:LINK_EMAIL_SWEEP_BATCH]
-    )
-    for pk in ids:
-        _queue_link_email(pk)
-    return len(ids)
 
 
 @dataclass(frozen=True)

@@ -1,4 +1,4 @@
-"""Beat sweeps owed link emails every minute (editable in the admin under Periodic tasks);
+"""Beat sends owed link emails every two seconds (editable in the admin under Periodic tasks);
 the Admins group may view link emails."""
 
 from django.contrib.auth.management import create_permissions
@@ -10,16 +10,16 @@ NAME = "Send owed link emails"
 def create(apps, schema_editor):
     IntervalSchedule = apps.get_model("django_celery_beat", "IntervalSchedule")
     PeriodicTask = apps.get_model("django_celery_beat", "PeriodicTask")
-    every_minute, _ = IntervalSchedule.objects.get_or_create(every=1, period="minutes")
+    every_two_seconds, _ = IntervalSchedule.objects.get_or_create(every=2, period="seconds")
     PeriodicTask.objects.get_or_create(
         name=NAME,
         defaults={
             "task": "subscribers.tasks.send_owed_link_emails",
-            "interval": every_minute,
+            "interval": every_two_seconds,
             "queue": "send",
             "description": (
-                "Queues confirmation and preference-centre emails still owed after 30 s "
-                "(their own task was lost, e.g. the broker was down); safe to run twice."
+                "Sends the confirmation and preference-centre emails that sign-ups and "
+                "link requests recorded; each is claimed first, so it is safe to run twice."
             ),
         },
     )

@@ -7,6 +7,7 @@ from django.core import mail
 from playwright.sync_api import expect
 
 from subscribers.models import Subscriber
+from subscribers.services import link_emails_sweep
 from tests.browser.conftest import shot
 from tests.factories import PaperFactory
 
@@ -39,7 +40,8 @@ def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(
     expect(page.get_by_role("heading", name="Check your inbox")).to_be_visible()
     shot(page, "02-check-inbox")
 
-    # 2. The confirmation email's link opens a page; only its button confirms.
+    # 2. Beat's sweep sends the confirmation; its link opens a page; only its button confirms.
+    assert link_emails_sweep() == 1
     assert len(mail.outbox) == 1
     page.goto(site_link(mail.outbox[0], "confirm", live_server.url))
     shot(page, "03-confirm")
@@ -57,6 +59,7 @@ def test_subscribe_confirm_manage_and_unsubscribe_in_a_real_browser(
     page.get_by_label("Robotics").check()
     page.get_by_role("button", name="Subscribe").click()
     page.wait_for_url("**/subscribe/check-your-inbox/")
+    assert link_emails_sweep() == 1
     assert mail.outbox[-1].subject == "Your papermail subscription"
     page.goto(site_link(mail.outbox[-1], "manage", live_server.url))
     assert page.get_by_label("Large language models").is_checked()

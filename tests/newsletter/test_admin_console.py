@@ -16,6 +16,7 @@ from newsletter import services
 from newsletter.models import Delivery, Edition, TopicPin
 from papers.models import Feed, Paper
 from subscribers.models import Feedback, Subscriber, Suppression
+from subscribers.services import link_emails_sweep
 from tests.factories import FeedFactory, SubscriberFactory
 from tests.newsletter.conftest import PARIS_SEVEN
 
@@ -54,6 +55,7 @@ def sign_up(capture, **extra) -> None:  # type: ignore[no-untyped-def]
     }
     with capture(execute=True):
         Client().post("/subscribe/", data, **extra)
+    link_emails_sweep()  # beat's sweep sends the confirmation
 
 
 def act(client: Client, url: str, action: str, objects, **extra):
@@ -154,6 +156,7 @@ def test_reactivating_asks_the_subscriber_to_confirm_again(
     reader = SubscriberFactory(email="ada@example.org", status="unsubscribed")
     with django_capture_on_commit_callbacks(execute=True):
         act(admin_user, "/admin/subscribers/subscriber/", "reactivate", [reader])
+    assert link_emails_sweep() == 1
     reader.refresh_from_db()
     assert reader.status == "unsubscribed"  # unchanged until they confirm
     assert mail.outbox[-1].subject == "Confirm your papermail subscription"
@@ -169,6 +172,7 @@ def test_resend_confirmation_to_pending_subscribers(
     with django_capture_on_commit_callbacks(execute=True):
         page = act(admin_user, "/admin/subscribers/subscriber/", "resend_confirmation", [pending])
     assert "Resent 1 confirmation email(s)" in page.content.decode()
+    assert link_emails_sweep() == 1
     assert [m.to for m in mail.outbox] == [["new@example.org"]]
 
 

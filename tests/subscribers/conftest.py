@@ -10,17 +10,20 @@ from django.core import mail
 from django.test import Client
 
 from subscribers.models import Subscriber
+from subscribers.services import link_emails_sweep
 
 LINK_RE = re.compile(r"https://papers\.example\.org(/[^\s\"<>]+/)")
 
 
 @pytest.fixture
 def post(client: Client, django_capture_on_commit_callbacks) -> Callable[..., object]:
-    """POST like a browser and run what the request scheduled after commit (emails)."""
+    """POST like a browser, run what the request scheduled after commit, then beat's email sweep."""
 
     def do(url: str, data: dict[str, object] | None = None, *, using: Client | None = None, **extra: object):
         with django_capture_on_commit_callbacks(execute=True):
-            return (using or client).post(url, data or {}, **extra)
+            response = (using or client).post(url, data or {}, **extra)
+        link_emails_sweep()
+        return response
 
     return do
 
