@@ -91,15 +91,12 @@ def main() -> int:
     from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent
 
     Subscriber.objects.filter(email__startswith="load-").delete()
-    # Start from a quiet database: the last run's dead rows vacuumed now rather than by autovacuum
-    # during the measurement, and the writes of the benchmarks before this one flushed to disk
-    # (a checkpoint in progress slows every commit's WAL flush).
+    # Clear the last run's dead rows now, so autovacuum does not do it during the measurement.
     from django.db import connection
 
     with connection.cursor() as cursor:
         for model in (Subscriber, ConsentRecord, LinkEmail, SubscriberEvent):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-        cursor.execute("CHECKPOINT")
     env = {
         **os.environ,
         **bench_env(),
