@@ -188,30 +188,11 @@ def _owe_link_email(subscriber: Subscriber, kind: str, *, consent: ConsentRecord
     LinkEmail.objects.create(subscriber=subscriber, kind=kind, consent=consent)
 
 
-def _not_wanted(row: LinkEmail, now: dt.datetime) -> str:
-    """Return why an owed link email should no longer go out, or ""."""
-    if now - row.created_at > dt.timedelta(hours=settings.LINK_EMAIL_MAX_AGE_HOURS):
-        return "too old to send"
+def _not_wanted(row: LinkEmail) -> str:
+    """Return why an owed link email should no longer go out, or "" (age is the sweep's to judge)."""
     if row.kind == LinkEmail.Kind.CONFIRMATION and (row.consent is None or row.consent.confirmed_at):
         return "already confirmed"
     return ""
-
-
-def _unclaimed(now: dt.datetime) -> Q:
-    return Q(state=LinkEmail.State.OWED) & (Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
-
-
-def link_email_send(*, link_email_id: int) -> bool:
-    """Send one owed link email now, once; return whether it was sent.
-
-    A conditional update claims the row first, so a sweep and this never both
-    send it. Errors are handled as in the sweep (see _send_claimed) and re-raised.
-    """
-    now = timezone.now()
-    claimed = LinkEmail.objects.filter(_unclaimed(now), pk=link_email_id).update(
-        claimed_until=now + LINK_EMAIL_CLAIM
-    )
-    return claimed == 1 and _send_claimed(link_email_id, now)
 
 
 def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
@@ -220,9 +201,10 @@ def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
     Beat runs this every two seconds (*Send owed link emails*): it is how every
     confirmation and preference-centre email goes out. Each sweep claims its
     own batch (``SKIP LOCKED``), so sweeps overlapping on several workers send
-    different rows. A provider error puts its row back, counted, ends this
-    sweep and releases the rest of its batch for the next one. Rows past
-    LINK_EMAIL_MAX_AGE_HOURS are dropped: a link that old would only puzzle its reader.
+    different rows, and a row is sent once however often the sweep runs. A
+    provider error puts its row back, counted, ends this sweep and releases the
+    rest of its batch for the next one. Rows past LINK_EMAIL_MAX_AGE_HOURS are
+    dropped: a link that old would only puzzle its reader.
     """
     now = now or timezone.now()
     LinkEmail.objects.filter(
@@ -231,7 +213,8 @@ def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
     ).update(state=LinkEmail.State.SKIPPED, claimed_until=None, last_error="too old to send")
     with transaction.atomic():
         batch = list(
-            LinkEmail.objects.filter(_unclaimed(now))
+            LinkEmail.objects.filter(state=LinkEmail.State.OWED)
+            .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
             .select_for_update(skip_locked=True)
             .order_by("created_at", "pk")
             .values_list("pk", flat=True)[:LINK_EMAIL_SWEEP_BATCH]
@@ -240,7 +223,7 @@ def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
     sent = 0
     for done, pk in enumerate(batch):
         try:
-            sent += _send_claimed(pk, now)
+            sent += _send_claimed(pk)
         except Exception:
             LinkEmail.objects.filter(pk__in=batch[done + 1 :], state=LinkEmail.State.OWED).update(
                 claimed_until=None
@@ -249,7 +232,7 @@ def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
     return sent
 
 
-def _send_claimed(link_email_id: int, now: dt.datetime) -> bool:
+def _send_claimed(link_email_id: int) -> bool:
     """Send a link email this worker has claimed; record the outcome; return whether it was sent.
 
     A provider error puts the row back (unclaimed, the attempt counted) and is
@@ -258,7 +241,7 @@ def _send_claimed(link_email_id: int, now: dt.datetime) -> bool:
     from newsletter import emails
 
     row = LinkEmail.objects.select_related("subscriber", "consent").get(pk=link_email_id)
-    reason = _not_wanted(row, now)
+    reason = _not_wanted(row)
     if reason:
         LinkEmail.objects.filter(pk=row.pk).update(
             state=LinkEmail.State.SKIPPED, claimed_until=None, last_error=reason

@@ -20,21 +20,6 @@ TRANSIENT = (
 )
 
 
-@shared_task(
-    name="subscribers.tasks.send_link_email",
-    autoretry_for=TRANSIENT,
-    retry_backoff=True,
-    retry_jitter=True,
-    max_retries=5,
-)
-def send_link_email(link_email_id: int) -> bool:
-    """Send one owed confirmation or preference-centre email now; return whether it was sent.
-
-    The sweep sends them; this sends one at once (and runs messages an earlier release queued).
-    """
-    return services.link_email_send(link_email_id=link_email_id)
-
-
 @shared_task(name="subscribers.tasks.send_owed_link_emails")
 def send_owed_link_emails() -> int:
     """Beat's sweep, every two seconds: send the confirmation and preference-centre emails owed."""

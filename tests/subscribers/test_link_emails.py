@@ -22,6 +22,12 @@ pytestmark = pytest.mark.django_db
 SIGNUP = {"topics": ["llm"], "cadence": "daily", "timezone": "UTC", "send_hour": "7"}
 
 
+def refuse_smtp(settings) -> None:  # type: ignore[no-untyped-def]
+    """Send through an SMTP server that refuses connections: nothing listens on port 1."""
+    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+
+
 def owed_signup(client, email: str = "ada@example.org") -> LinkEmail:
     """Sign up without running what the request queued after commit; return the owed email."""
     response = client.post("/subscribe/", {"email": email, **SIGNUP})
@@ -67,10 +73,10 @@ def test_a_signup_while_the_broker_is_down_succeeds_and_the_sweep_sends_its_emai
     assert link("confirm").startswith("/confirm/")
 
 
-def test_the_email_goes_once_however_often_its_task_runs(client) -> None:
+def test_the_email_goes_once_however_often_the_sweep_runs(client) -> None:
     owed = owed_signup(client)
-    assert tasks.send_link_email(owed.pk) is True
-    assert tasks.send_link_email(owed.pk) is False
+    assert services.link_emails_sweep() == 1
+    assert services.link_emails_sweep() == 0
     assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(minutes=5)) == 0
     assert len(mail.outbox) == 1
     owed.refresh_from_db()
@@ -83,7 +89,7 @@ def test_a_row_another_worker_holds_is_left_alone_until_its_claim_expires(client
     LinkEmail.objects.filter(pk=owed.pk).update(claimed_until=now + dt.timedelta(minutes=4))
     with time_machine.travel(now, tick=False):
         assert services.link_emails_sweep() == 0
-        assert tasks.send_link_email(owed.pk) is False
+        assert services.link_emails_sweep() == 0
     assert mail.outbox == []
     # The holder died: after its claim runs out, the sweep sends the email.
     with time_machine.travel(now + dt.timedelta(minutes=5), tick=False):
@@ -93,17 +99,15 @@ def test_a_row_another_worker_holds_is_left_alone_until_its_claim_expires(client
 
 def test_a_provider_outage_puts_the_email_back_counted_and_a_later_try_sends_it(client, settings) -> None:
     owed = owed_signup(client)
-    # An SMTP server that refuses connections: nothing listens on port 1.
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    refuse_smtp(settings)
     with pytest.raises(ConnectionRefusedError):
-        services.link_email_send(link_email_id=owed.pk)
+        services.link_emails_sweep()
     owed.refresh_from_db()
     assert (owed.state, owed.attempts, owed.claimed_until) == (LinkEmail.State.OWED, 1, None)
     assert owed.last_error.startswith("ConnectionRefusedError")
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.link_email_send(link_email_id=owed.pk) is True
+    assert services.link_emails_sweep() == 1
     owed.refresh_from_db()
     assert (owed.state, owed.attempts) == (LinkEmail.State.SENT, 2)
     assert len(mail.outbox) == 1
@@ -111,8 +115,7 @@ def test_a_provider_outage_puts_the_email_back_counted_and_a_later_try_sends_it(
 
 def test_a_provider_error_ends_the_sweep_and_the_next_one_sends_the_rest(client, settings) -> None:
     first, second = owed_signup(client, "ada@example.org"), owed_signup(client, "bob@example.org")
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    refuse_smtp(settings)
     with pytest.raises(ConnectionRefusedError):
         services.link_emails_sweep()
     first.refresh_from_db()
@@ -137,10 +140,9 @@ def test_a_sweep_takes_a_batch_oldest_first_and_the_next_sweep_the_rest(client, 
 def test_after_the_last_attempt_the_email_is_marked_failed_with_its_error(client, settings) -> None:
     settings.LINK_EMAIL_MAX_ATTEMPTS = 1
     owed = owed_signup(client)
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
-    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", 1, 2
+    refuse_smtp(settings)
     with pytest.raises(ConnectionRefusedError):
-        services.link_email_send(link_email_id=owed.pk)
+        services.link_emails_sweep()
     owed.refresh_from_db()
     assert owed.state == LinkEmail.State.FAILED and "ConnectionRefusedError" in owed.last_error
     assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=1)) == 0
@@ -152,17 +154,18 @@ def test_an_email_owed_longer_than_its_age_limit_is_dropped_not_sent(client, set
     assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=25)) == 0
     owed.refresh_from_db()
     assert (owed.state, owed.last_error) == (LinkEmail.State.SKIPPED, "too old to send")
-    assert tasks.send_link_email(owed.pk) is False
+    assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=26)) == 0
     assert mail.outbox == []
 
 
 def test_a_confirmation_owed_after_the_person_confirmed_is_dropped(client, post) -> None:
-    owed = owed_signup(client)
-    assert tasks.send_link_email(owed.pk) is True
+    owed_signup(client)
+    assert services.link_emails_sweep() == 1
+    owed = LinkEmail.objects.get()
     post(link("confirm"))
     # A resend queued before the click, sent after it, would only confuse: it is dropped.
     later = LinkEmail.objects.create(subscriber=owed.subscriber, kind=owed.kind, consent=owed.consent)
-    assert tasks.send_link_email(later.pk) is False
+    assert services.link_emails_sweep() == 0
     later.refresh_from_db()
     assert (later.state, later.last_error) == (LinkEmail.State.SKIPPED, "already confirmed")
     assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
@@ -172,6 +175,8 @@ def test_a_confirmation_owed_after_the_person_confirmed_is_dropped(client, post)
 def test_an_active_subscriber_signing_up_again_is_owed_a_manage_link(active, client) -> None:
     client.post("/subscribe/", {"email": "ada@example.org", **SIGNUP})
     owed = LinkEmail.objects.get(kind=LinkEmail.Kind.MANAGE_LINK)
-    assert tasks.send_link_email(owed.pk) is True
+    assert services.link_emails_sweep() == 1
+    owed.refresh_from_db()
+    assert owed.state == LinkEmail.State.SENT
     assert link("manage").startswith("/manage/")
     assert SubscriberEvent.objects.filter(kind=SubscriberEvent.Kind.MANAGE_LINK_SENT).count() == 1
