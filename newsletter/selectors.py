@@ -6,6 +6,7 @@ import datetime as dt
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from functools import cache
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
@@ -223,14 +224,10 @@ def papers_by_id(paper_filter: Q) -> dict[int, Paper]:
     return found
 
 
-_COLUMNS: list[str] = []
-
-
-def _paper_columns() -> list[str]:
+@cache
+def _paper_columns() -> tuple[str, ...]:
     """Return PAPER_FIELDS in the model's field order, as Model.from_db wants them ("id" first)."""
-    if not _COLUMNS:
-        _COLUMNS.extend(f.attname for f in Paper._meta.concrete_fields if f.attname in PAPER_FIELDS)
-    return _COLUMNS
+    return tuple(f.attname for f in Paper._meta.concrete_fields if f.attname in PAPER_FIELDS)
 
 
 def candidate(paper: Paper, pins: dict[int, frozenset[int]]) -> selection.Candidate:

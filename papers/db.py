@@ -179,7 +179,7 @@ def insert_new_with_children(
     """
     db = connections[DEFAULT_DB_ALIAS]
     shape = (tuple((type(obj), tuple(sorted(links.items()))) for obj, links in rows), unique)
-    sql, fields = _linked_insert_sql(shape, db.vendor)
+    sql, fields = _linked_insert_sql(shape)
     params = [
         field.get_db_prep_save(field.pre_save(obj, add=True), db)
         for (obj, _links), row_fields in zip(rows, fields, strict=True)
@@ -193,7 +193,7 @@ def insert_new_with_children(
 
 @lru_cache(maxsize=32)
 def _linked_insert_sql(
-    shape: tuple[tuple[tuple[type[models.Model], tuple[tuple[str, int], ...]], ...], str], vendor: str
+    shape: tuple[tuple[tuple[type[models.Model], tuple[tuple[str, int], ...]], ...], str],
 ) -> tuple[str, list[list[models.Field]]]:
     """Return the statement for rows of this shape, and the fields whose values it takes, per row."""
     db = connections[DEFAULT_DB_ALIAS]
