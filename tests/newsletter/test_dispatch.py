@@ -3,19 +3,18 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
 from types import SimpleNamespace
 
 import pytest
 import time_machine
 from django.core import mail
-from django.db import connections
 
 from newsletter import selectors, services
 from newsletter.models import Delivery, DeliveryItem
 from papers.models import Paper
 from subscribers.models import Subscriber, Suppression
 from subscribers.tokens import email_hash
+from tests.concurrency import at_once
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.newsletter.conftest import DAY, PARIS_SEVEN
 
@@ -196,21 +195,11 @@ def test_deleting_a_paper_or_a_subscriber_takes_their_digest_items_with_them(llm
 def test_two_dispatchers_at_the_same_instant_create_and_queue_each_delivery_once(llm, papers) -> None:
     for n in range(30):
         SubscriberFactory(email=f"r{n}@example.org", topics=[llm])
-    barrier = threading.Barrier(2)
-    results: list[services.DispatchResult] = []
 
-    def run() -> None:
-        try:
-            barrier.wait()
-            results.append(services.digests_dispatch(now=PARIS_SEVEN, enqueue=False))
-        finally:
-            connections.close_all()
+    def run() -> services.DispatchResult:
+        return services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
 
-    threads = [threading.Thread(target=run) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    results = at_once(run, run)
     assert Delivery.objects.count() == 30
     queued = [pk for result in results for chunk in result.chunks for pk in chunk]
     assert sorted(queued) == sorted(Delivery.objects.values_list("pk", flat=True))

@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
-import threading
+from functools import partial
 
 import pytest
 import time_machine
-from django.db import connection, connections
+from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from papers import feeds, services
 from papers.models import FetchRun, Paper
+from tests.concurrency import at_once
 
 pytestmark = pytest.mark.django_db
 
@@ -177,21 +178,9 @@ def test_concurrent_runs_with_the_same_new_papers_never_collide(sample) -> None:
         sample("arxiv_cs.CL_2026-11-24.xml"),
         sample("hf_daily_papers_2026-11-24.json"),
     ] * 2
-    barrier = threading.Barrier(len(documents))
-    runs: list[FetchRun] = []
-
-    def ingest(data: bytes) -> None:
-        try:
-            barrier.wait()
-            runs.append(services.document_ingest(data=data, source="file:concurrent"))
-        finally:
-            connections.close_all()
-
-    threads = [threading.Thread(target=ingest, args=(data,)) for data in documents]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    runs = at_once(
+        *(partial(services.document_ingest, data=data, source="file:concurrent") for data in documents)
+    )
     assert [run.status for run in runs] == [FetchRun.Status.OK] * 4
     assert Paper.objects.count() == 14
     assert sum(run.new for run in runs) == 14

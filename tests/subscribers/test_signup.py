@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import threading
-
 import pytest
 from django.core import mail
-from django.db import connection, connections
+from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext
 
@@ -14,6 +12,7 @@ from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
 from subscribers.services import CONSENT_WORDING, CONSENT_WORDING_VERSION, Preferences, RequestInfo
 from subscribers.tokens import email_hash
+from tests.concurrency import at_once
 from tests.subscribers.conftest import link, links_in
 
 pytestmark = pytest.mark.django_db
@@ -161,27 +160,14 @@ def test_a_new_address_is_stored_in_one_statement_with_what_the_general_path_wri
 @pytest.mark.postgres
 @pytest.mark.django_db(transaction=True)
 def test_two_sign_ups_of_one_new_address_at_once_make_one_subscriber(default_topics) -> None:
-    barrier = threading.Barrier(2)
-    errors: list[BaseException] = []
-
     def sign_up() -> None:
-        try:
-            barrier.wait()
-            services.subscription_request(
-                email="ada@example.org",
-                preferences=Preferences(topics=["llm"]),
-                request=RequestInfo(ip="203.0.113.7"),
-            )
-        except BaseException as error:
-            errors.append(error)
-        finally:
-            connections.close_all()
+        services.subscription_request(
+            email="ada@example.org",
+            preferences=Preferences(topics=["llm"]),
+            request=RequestInfo(ip="203.0.113.7"),
+        )
 
-    threads = [threading.Thread(target=sign_up) for _ in range(2)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join()
+    errors = [outcome for outcome in at_once(sign_up, sign_up) if isinstance(outcome, BaseException)]
     assert errors == []
     assert Subscriber.objects.filter(email="ada@example.org").count() == 1
     assert ConsentRecord.objects.count() == 2  # both sign-ups are on record
