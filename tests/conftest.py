@@ -8,6 +8,7 @@ from pathlib import Path
 
 import pytest
 from django.conf import settings
+from django.db import connection
 
 from tests.httpserver import FeedServer
 
@@ -38,10 +39,7 @@ def _missing_service(reason: str) -> None:
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:
-    if (
-        item.get_closest_marker("postgres")
-        and settings.DATABASES["default"]["ENGINE"] != "django.db.backends.postgresql"
-    ):
+    if item.get_closest_marker("postgres") and connection.vendor != "postgresql":
         _missing_service("needs PostgreSQL: set DATABASE_URL=postgres://postgres@127.0.0.1:5432/papermail")
     if item.get_closest_marker("redis") and not _redis_reachable():
         _missing_service("needs Redis: set REDIS_URL=redis://127.0.0.1:6379/0 to a running server")

@@ -61,7 +61,9 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Pat
         "DATABASE_URL": "postgres://u@db.example:5432/pm",
         "REDIS_URL": "redis://cache.example:6379/2",
     }
-    assert show("settings.DATABASES['default']['ENGINE']", env, tmp_path) == "'django.db.backends.postgresql'"
+    # Django's PostgreSQL backend, with a cheaper health check (newsletter/postgresql/base.py).
+    assert show("settings.DATABASES['default']['ENGINE']", env, tmp_path) == "'newsletter.postgresql'"
+    assert show("settings.DATABASES['default']['CONN_HEALTH_CHECKS']", env, tmp_path) == "True"
     assert show("settings.CELERY_BROKER_URL", env, tmp_path) == "'redis://cache.example:6379/2'"
     assert "RedisCache" in show("settings.CACHES['default']['BACKEND']", env, tmp_path)
     assert (
