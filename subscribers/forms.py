@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import zoneinfo
+from collections.abc import Callable, Sequence
 from functools import cache
+from typing import Any
 
 from django import forms
 from django.core.validators import EmailValidator
@@ -20,19 +22,57 @@ def timezone_choices() -> list[tuple[str, str]]:
     return [(name, name.replace("_", " ")) for name in names]
 
 
+Choices = Callable[[], Sequence[tuple[object, str]]]
+
+
+def keys_of(choices: Choices) -> Callable[[], frozenset[str]]:
+    """Return a function giving the keys of ``choices()`` as strings, worked out once per list it returns."""
+    seen: tuple[object, frozenset[str]] = (None, frozenset())
+
+    def keys() -> frozenset[str]:
+        nonlocal seen
+        current = choices()
+        last, known = seen
+        if current is not last:
+            known = frozenset(str(key) for key, _label in current)
+            seen = (current, known)
+        return known
+
+    return keys
+
+
+class KeyedChoicesMixin:
+    """Check a submitted choice by set membership.
+
+    Django's choice fields walk every choice, normalising each one, for each
+    value they check: most of the sign-up form's validation. ``choices`` is a
+    callable here (a copied list costs each form more still), and the set of
+    its keys is kept for as long as it returns the same list.
+    """
+
+    def __init__(self, *, choices: Choices, **kwargs: Any) -> None:
+        super().__init__(choices=choices, **kwargs)  # type: ignore[call-arg]
+        self.keys = keys_of(choices)
+
+    def valid_value(self, value: object) -> bool:
+        return str(value) in self.keys()
+
+
+class KeyedChoiceField(KeyedChoicesMixin, forms.ChoiceField):
+    pass
+
+
+class KeyedTypedChoiceField(KeyedChoicesMixin, forms.TypedChoiceField):
+    pass
+
+
+class KeyedMultipleChoiceField(KeyedChoicesMixin, forms.MultipleChoiceField):
+    pass
+
+
 @cache
-def timezone_names() -> frozenset[str]:
-    return frozenset(name for name, _ in timezone_choices())
-
-
-class TimeZoneField(forms.ChoiceField):
-    """A choice of IANA time zone, checked by set membership (a ChoiceField walks ~600 choices)."""
-
-    def valid_value(self, value: str) -> bool:
-        return value in timezone_names()
-
-
-HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
+def hour_choices() -> list[tuple[int, str]]:
+    return [(hour, f"{hour:02d}:00") for hour in range(24)]
 
 
 class NoLineBreaksMixin:
@@ -54,7 +94,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
 
     single_line_fields = ("keywords", "authors", "timezone")
 
-    topics = forms.MultipleChoiceField(
+    topics = KeyedMultipleChoiceField(
         choices=topic_choices,
         required=False,
         widget=forms.CheckboxSelectMultiple,
@@ -81,8 +121,8 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         widget=forms.RadioSelect,
         label="How often",
     )
-    timezone = TimeZoneField(choices=timezone_choices, initial="UTC", label="Time zone")
-    send_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Deliver at")
+    timezone = KeyedChoiceField(choices=timezone_choices, initial="UTC", label="Time zone")
+    send_hour = KeyedTypedChoiceField(choices=hour_choices, coerce=int, initial=7, label="Deliver at")
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
