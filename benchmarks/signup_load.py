@@ -80,8 +80,8 @@ def main() -> int:
     )
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=30)
-    # gunicorn's own advice for sync workers: (2 x cores) + 1. A sign-up now waits mostly on its
-    # commit's WAL flush, and more workers in flight let PostgreSQL flush several commits at once.
+    # gunicorn's own advice for sync workers: (2 x cores) + 1. The rest of gunicorn's settings come
+    # from gunicorn.conf.py in the project directory, as in production (the application preloaded).
     parser.add_argument("--web-workers", type=int, default=2 * (os.cpu_count() or 1) + 1)
     args = parser.parse_args()
     if not shutil.which("wrk"):
@@ -199,7 +199,7 @@ def main() -> int:
     )
     errors = int(figures["ERRORS"]) + (requests - accepted)
     print(
-        f"sign-up load on {machine()}: gunicorn x{args.web_workers} (sync), PostgreSQL, Redis; wrk {args.connections} connections, {args.duration} s; rate limiter off for the run"
+        f"sign-up load on {machine()}: gunicorn x{args.web_workers} (sync, gunicorn.conf.py), PostgreSQL, Redis; wrk {args.connections} connections, {args.duration} s; rate limiter off for the run"
     )
     print(f"requests             {requests:,}  ({requests / seconds:,.0f} requests/s)")
     print(
