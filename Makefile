@@ -51,7 +51,7 @@ bench-smoke: install bench-deps
 	$(BIN)/python benchmarks/dispatch.py --subscribers 500 --paths api,smtp --workers 2
 
 ## Fault trials: workers killed, duplicate scheduling, provider, Redis and PostgreSQL faults, feed faults.
-## Restarts the local Redis (nothing else may be using it). FAULT_TRIALS=20 by default.
+## Restarts the local Redis and PostgreSQL (nothing else may be using them). FAULT_TRIALS=20 by default.
 FAULT_TRIALS ?= 20
 faults: install
 	$(BIN)/python benchmarks/faults.py --trials $(FAULT_TRIALS)

@@ -76,3 +76,101 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
+
+
+class Web:
+    """gunicorn serving papermail with production settings, as in production, and a sign-up form's CSRF pair.
+
+    The rate limiter is off (``RATE_LIMITS_ENABLED=0``): otherwise it would,
+    rightly, stop one client address signing up hundreds of addresses.
+    gunicorn reads the rest of its settings from gunicorn.conf.py.
+    """
+
+    def __init__(self, *, workers: int, port: int, log: Path) -> None:
+        import re
+        import subprocess
+        import time
+        import urllib.request
+        from http.cookiejar import CookieJar
+
+        self.port = port
+        self.base = f"http://127.0.0.1:{port}"
+        self.env = {
+            **os.environ,
+            **bench_env(),
+            "RATE_LIMITS_ENABLED": "0",
+            "SECURE_SSL_REDIRECT": "0",
+            "CONN_MAX_AGE": "600",
+        }
+        # Production settings serve hashed static files: collect them first, as a release would.
+        subprocess.run(
+            [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
+            cwd=ROOT,
+            env=self.env,
+            check=True,
+        )
+        log.parent.mkdir(parents=True, exist_ok=True)
+        self.process = subprocess.Popen(
+            [
+                *(sys.executable, "-m", "gunicorn", "newsletter.wsgi", "--bind", f"127.0.0.1:{port}"),
+                *("--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"),
+            ],
+            cwd=ROOT,
+            env=self.env,
+            stdout=open(log, "wb"),
+            stderr=subprocess.STDOUT,
+        )
+        jar = CookieJar()
+        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
+        for _ in range(150):
+            try:
+                page = opener.open(self.base + "/subscribe/", timeout=5).read().decode()
+                break
+            except OSError:
+                time.sleep(0.2)
+        else:
+            self.close()
+            raise SystemExit(log.read_text())
+        self.token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
+        self.cookie = next(c.value for c in jar if c.name == "csrftoken")
+        # Warm every worker's connections before anything is measured.
+        for _ in range(workers * 4):
+            opener.open(self.base + "/subscribe/", timeout=5).read()
+
+    def sign_up(self, email: str) -> int:
+        """POST the sign-up form for ``email``; return the status (302: accepted)."""
+        import http.client
+        from urllib.parse import urlencode
+
+        body = urlencode(
+            {
+                "csrfmiddlewaretoken": self.token,
+                "email": email,
+                "topics": "llm",
+                "keywords": "reasoning",
+                "cadence": "daily",
+                "timezone": "Europe/Paris",
+                "send_hour": "7",
+            }
+        )
+        connection = http.client.HTTPConnection("127.0.0.1", self.port, timeout=30)
+        try:
+            connection.request(
+                "POST",
+                "/subscribe/",
+                body,
+                {
+                    "Content-Type": "application/x-www-form-urlencoded",
+                    "Cookie": f"csrftoken={self.cookie}",
+                    "Referer": self.base + "/subscribe/",
+                },
+            )
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    def close(self) -> None:
+        import signal
+
+        self.process.send_signal(signal.SIGTERM)
+        self.process.wait(timeout=30)

@@ -12,10 +12,13 @@ duplicates (a recipient who got two), missing (due but never received).
 Faults: a worker SIGKILLed mid-chunk; duplicate scheduling (the dispatcher
 twice, two dispatchers at once, every task delivered twice); provider 5xx,
 429 with Retry-After, connection resets and permanent 4xx; Redis restarted
-during dispatch; PostgreSQL backends terminated during sending; sign-ups while
-Redis (broker and cache) is down; feed-server faults (truncated XML, wrong
-content type, oversize body, trickling server, redirect loop, HTML error
-page), each next to a good feed.
+during dispatch; PostgreSQL backends terminated during sending; sign-ups
+through gunicorn across a PostgreSQL restart; sign-ups while Redis (broker and
+cache) is down; feed-server faults (truncated XML, wrong content type, oversize
+body, trickling server, redirect loop, HTML error page), each next to a good
+feed.
+
+It restarts the local Redis and PostgreSQL: run it when nothing else uses them.
 """
 
 from __future__ import annotations
@@ -32,7 +35,7 @@ import urllib.request
 from dataclasses import dataclass, field
 
 import psutil
-from common import ROOT, bench_env, setup_django
+from common import ROOT, Web, bench_env, setup_django
 
 SUBSCRIBERS = 120
 SERVICES_REDIS = (
@@ -372,6 +375,87 @@ def trial_postgres_dropped(rng: random.Random, outcome: Outcome) -> None:
         rig.close()
 
 
+def _postgres_up() -> bool:
+    ready = subprocess.run(["pg_isready", "-h", "127.0.0.1", "-p", "5432"], capture_output=True, check=False)
+    return ready.returncode == 0
+
+
+def _postgres(command: str) -> None:
+    """Stop the local PostgreSQL (fast shutdown), or start it if it is down and wait for it."""
+    if command == "start" and _postgres_up():
+        return
+    version = sorted(os.listdir("/etc/postgresql"))[-1]  # the command from docs/services.md
+    subprocess.run(
+        ["pg_ctlcluster", "--skip-systemctl-redirect", version, "main", command],
+        check=True,
+        capture_output=True,
+    )
+    for _ in range(300):
+        if (command == "start") == _postgres_up():
+            return
+        time.sleep(0.1)
+    raise RuntimeError(f"PostgreSQL did not {command}")
+
+
+def trial_postgres_restarted_under_signups(rng: random.Random, outcome: Outcome) -> None:
+    """Sign-ups through gunicorn across a PostgreSQL restart.
+
+    While it is down a sign-up is refused with an error page; once it is back
+    the very next sign-ups succeed (each worker's kept connection is found dead
+    and replaced before use); every accepted sign-up is stored, with its
+    consent record and its owed confirmation.
+    """
+    import dispatch
+    from django.db import connection
+
+    from subscribers.models import ConsentRecord, LinkEmail, Subscriber
+
+    Subscriber.objects.filter(email__startswith="restart-").delete()
+    web = Web(workers=2, port=dispatch.free_port(), log=ROOT / "var" / "bench" / "faults" / "gunicorn.log")
+    accepted: list[str] = []
+    counter = iter(range(1000))
+
+    def sign_up(phase: str) -> int:
+        address = f"restart-{phase}-{next(counter)}@example.org"
+        status = web.sign_up(address)
+        if status == 302:
+            accepted.append(address)
+        return status
+
+    try:
+        for _ in range(rng.randint(5, 10)):
+            if (status := sign_up("before")) != 302:
+                outcome.errors.append(f"sign-up answered {status} before the restart")
+                outcome.missing += 1
+        connection.close()
+        _postgres("stop")
+        while_down = [sign_up("down") for _ in range(rng.randint(2, 4))]
+        outcome.errors.append(f"while PostgreSQL was down, sign-ups answered {sorted(set(while_down))}")
+        _postgres("start")
+        for _ in range(rng.randint(5, 10)):
+            if (status := sign_up("after")) != 302:  # the person was told it failed: counted as missing
+                outcome.errors.append(f"sign-up answered {status} after PostgreSQL was back")
+                outcome.missing += 1
+    finally:
+        _postgres("start")
+        web.close()
+    stored = set(Subscriber.objects.filter(email__in=accepted).values_list("email", flat=True))
+    stored &= set(
+        ConsentRecord.objects.filter(subscriber__email__in=accepted).values_list(
+            "subscriber__email", flat=True
+        )
+    )
+    stored &= set(
+        LinkEmail.objects.filter(
+            subscriber__email__in=accepted, kind=LinkEmail.Kind.CONFIRMATION
+        ).values_list("subscriber__email", flat=True)
+    )
+    outcome.trials += 1
+    outcome.due += len(accepted)
+    outcome.delivered += len(stored)
+    outcome.missing += len(set(accepted) - stored)
+
+
 def trial_feed_faults(rng: random.Random, outcome: Outcome) -> None:
     """Each bad feed ends as a clear error on its own run; the good feed next to it is stored."""
     from papers import services
@@ -430,6 +514,7 @@ TRIALS = {
     "provider 5xx/429/reset": trial_provider_failures,
     "Redis restarted": trial_redis_restart,
     "PostgreSQL backends dropped": trial_postgres_dropped,
+    "PostgreSQL restarted, sign-ups": trial_postgres_restarted_under_signups,
     "sign-ups with Redis down": trial_signup_redis_down,
     "feed-server faults": trial_feed_faults,
 }

@@ -19,16 +19,12 @@ import argparse
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
-import time
-import urllib.request
-from http.cookiejar import CookieJar
 from pathlib import Path
 
-from common import ROOT, bench_env, machine, setup_django
+from common import ROOT, Web, machine, setup_django
 
 LUA = r"""
 local counter = 0
@@ -97,60 +93,10 @@ def main() -> int:
     with connection.cursor() as cursor:
         for model in (Subscriber, ConsentRecord, LinkEmail, SubscriberEvent):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
-    env = {
-        **os.environ,
-        **bench_env(),
-        "RATE_LIMITS_ENABLED": "0",
-        "SECURE_SSL_REDIRECT": "0",
-        "CONN_MAX_AGE": "600",
-    }
-    # Production settings serve hashed static files: collect them first, as a release would.
-    subprocess.run(
-        [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
-        cwd=ROOT,
-        env=env,
-        check=True,
-    )
     port = 18765
-    log = ROOT / "var" / "bench" / "gunicorn.log"
-    log.parent.mkdir(parents=True, exist_ok=True)
-    web = subprocess.Popen(
-        [
-            sys.executable,
-            "-m",
-            "gunicorn",
-            "newsletter.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.web_workers),
-            "--worker-class",
-            "sync",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-        stdout=open(log, "wb"),
-        stderr=subprocess.STDOUT,
-    )
+    web = Web(workers=args.web_workers, port=port, log=ROOT / "var" / "bench" / "gunicorn.log")
     try:
-        base = f"http://127.0.0.1:{port}"
-        jar = CookieJar()
-        opener = urllib.request.build_opener(urllib.request.HTTPCookieProcessor(jar))
-        for _ in range(100):
-            try:
-                page = opener.open(base + "/subscribe/", timeout=5).read().decode()
-                break
-            except OSError:
-                time.sleep(0.2)
-        else:
-            raise SystemExit(log.read_text())
-        token = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page).group(1)
-        cookie = next(c.value for c in jar if c.name == "csrftoken")
-        # Warm every gunicorn worker's connections before measuring.
-        for _ in range(args.web_workers * 4):
-            opener.open(base + "/subscribe/", timeout=5).read()
+        base = web.base
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(LUA)
         result = subprocess.run(
@@ -167,8 +113,8 @@ def main() -> int:
                 script.name,
                 base,
                 "--",
-                token,
-                cookie,
+                web.token,
+                web.cookie,
             ],
             capture_output=True,
             text=True,
@@ -178,8 +124,7 @@ def main() -> int:
         if result.returncode != 0:
             raise SystemExit(f"wrk failed:\n{result.stdout}\n{result.stderr}")
     finally:
-        web.send_signal(signal.SIGTERM)
-        web.wait(timeout=30)
+        web.close()
     figures = dict(re.findall(r"^([A-Z0-9_]+) (\d+)$", result.stdout, re.MULTILINE))
     accepted = int(figures["ACCEPTED"])
     requests = int(figures["REQUESTS"])
