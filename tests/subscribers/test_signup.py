@@ -28,6 +28,21 @@ def test_the_form_has_the_interface_fields_and_nothing_preticked(client) -> None
     assert 'name="csrfmiddlewaretoken"' in html
 
 
+def test_each_form_has_its_own_fields_while_the_choices_are_shared(client) -> None:
+    from subscribers.forms import SignupForm
+
+    chosen = SignupForm(data={"timezone": "Asia/Tokyo"})  # a bound form marks the zone as chosen
+    blank = SignupForm()
+    assert chosen.fields["timezone"].widget.attrs.get("data-chosen") == "1"
+    assert "data-chosen" not in blank.fields["timezone"].widget.attrs
+    assert blank.fields["timezone"] is not SignupForm.base_fields["timezone"]
+    for name in ("topics", "cadence", "timezone", "send_hour"):
+        assert list(blank.fields[name].choices) == list(SignupForm.base_fields[name].choices), name
+    html = client.get("/subscribe/").content.decode()
+    assert "data-chosen" not in html  # nothing carried over from the forms above
+    assert '<option value="Asia/Tokyo">Asia/Tokyo</option>' in html
+
+
 def test_the_home_page_embeds_the_form(client) -> None:
     html = client.get("/").content.decode()
     assert 'action="/subscribe/"' in html and 'name="email"' in html
