@@ -2,11 +2,18 @@
 
 from __future__ import annotations
 
+import http.client
 import os
 import platform
+import re
+import signal
+import subprocess
 import sys
+import time
+import urllib.request
+from http.cookiejar import CookieJar
 from pathlib import Path
-from urllib.parse import urlsplit
+from urllib.parse import urlencode, urlsplit
 
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
@@ -87,15 +94,9 @@ class Web:
     """
 
     def __init__(self, *, workers: int, port: int, log: Path) -> None:
-        import re
-        import subprocess
-        import time
-        import urllib.request
-        from http.cookiejar import CookieJar
-
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
-        self.env = {
+        env = {
             **os.environ,
             **bench_env(),
             "RATE_LIMITS_ENABLED": "0",
@@ -106,7 +107,7 @@ class Web:
         subprocess.run(
             [sys.executable, "manage.py", "collectstatic", "--no-input", "--verbosity", "0"],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             check=True,
         )
         log.parent.mkdir(parents=True, exist_ok=True)
@@ -116,7 +117,7 @@ class Web:
                 *("--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"),
             ],
             cwd=ROOT,
-            env=self.env,
+            env=env,
             stdout=open(log, "wb"),
             stderr=subprocess.STDOUT,
         )
@@ -139,9 +140,6 @@ class Web:
 
     def sign_up(self, email: str) -> int:
         """POST the sign-up form for ``email``; return the status (302: accepted)."""
-        import http.client
-        from urllib.parse import urlencode
-
         body = urlencode(
             {
                 "csrfmiddlewaretoken": self.token,
@@ -170,7 +168,5 @@ class Web:
             connection.close()
 
     def close(self) -> None:
-        import signal
-
         self.process.send_signal(signal.SIGTERM)
         self.process.wait(timeout=30)
