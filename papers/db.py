@@ -185,7 +185,8 @@ def insert_new_with_children(
         for (obj, _links), row_fields in zip(rows, fields, strict=True)
         for field in row_fields
     ]
-    with db.cursor() as cursor:
+    # The text depends only on the shape: prepared once per connection, it is not parsed and planned again.
+    with db.prepared_cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     return list(found) if found else None

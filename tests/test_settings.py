@@ -77,6 +77,13 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Pat
     )
 
 
+def test_prepared_statements_can_be_switched_off_for_a_pooler_that_cannot_keep_them(tmp_path: Path) -> None:
+    setting = "settings.DATABASES['default']['OPTIONS']['prepare_threshold']"
+    env = {"DATABASE_URL": "postgres://u@db.example:5432/pm"}
+    assert show(setting, env, tmp_path) == "5"
+    assert show(setting, {**env, "DATABASE_PREPARED_STATEMENTS": "0"}, tmp_path) == "None"
+
+
 def test_celery_broker_url_wins_over_redis_url(tmp_path: Path) -> None:
     env = {
         "REDIS_URL": "redis://cache.example:6379/2",
