@@ -164,26 +164,34 @@ class AnyOf(In):
 
 
 def insert_new_with_children(
-    rows: Sequence[tuple[models.Model, Mapping[str, int]]], *, unique: str
+    rows: Sequence[tuple[type[models.Model], Mapping[str, object], Mapping[str, int]]], *, unique: str
 ) -> list[int] | None:
     """Insert a new row and rows that point at it, in one statement; return their ids, in order.
 
-    ``rows`` are unsaved model instances, the first being the new row. Each
-    comes with ``{foreign key field: index of an earlier row}``: those keys take
-    the ids the statement itself creates. When a row with the first one's
-    ``unique`` value exists, nothing is inserted and None is returned: the
-    caller takes its usual path. PostgreSQL only (data-modifying WITH).
+    Each row is a model, its values by field name, and ``{foreign key field:
+    index of an earlier row}``: those keys take the ids the statement itself
+    creates. A field with no value takes its default, as a new instance would.
+    The first row is the new one. When a row with its ``unique`` value exists,
+    nothing is inserted and None is returned: the caller takes its usual path.
+    PostgreSQL only (data-modifying WITH).
 
     A sign-up writes four rows (subscriber, consent record, event, link email);
     as four statements in a transaction they were most of a sign-up's time.
+    Values go to the database as the fields prepare them, without building
+    model instances; constant defaults are prepared once per shape of rows.
     """
     db = connections[DEFAULT_DB_ALIAS]
-    shape = (tuple((type(obj), tuple(sorted(links.items()))) for obj, links in rows), unique)
-    sql, fields = _linked_insert_sql(shape)
+    shape = (
+        tuple((model, tuple(values), tuple(sorted(links.items()))) for model, values, links in rows),
+        unique,
+    )
+    sql, sources = _linked_insert_sql(shape)
     params = [
-        field.get_db_prep_save(field.pre_save(obj, add=True), db)
-        for (obj, _links), row_fields in zip(rows, fields, strict=True)
-        for field in row_fields
+        field.get_db_prep_save(values[field.name] if field.name in values else field.get_default(), db)
+        if field is not None
+        else constant
+        for (_model, values, _links), row_sources in zip(rows, sources, strict=True)
+        for field, constant in row_sources
     ]
     # The text depends only on the shape: prepared once per connection, it is not parsed and planned again.
     with db.prepared_cursor() as cursor:
@@ -192,32 +200,45 @@ def insert_new_with_children(
     return list(found) if found else None
 
 
+Source = tuple[models.Field | None, object]
+
+
 @lru_cache(maxsize=32)
 def _linked_insert_sql(
-    shape: tuple[tuple[tuple[type[models.Model], tuple[tuple[str, int], ...]], ...], str],
-) -> tuple[str, list[list[models.Field]]]:
-    """Return the statement for rows of this shape, and the fields whose values it takes, per row."""
+    shape: tuple[tuple[tuple[type[models.Model], tuple[str, ...], tuple[tuple[str, int], ...]], ...], str],
+) -> tuple[str, list[list[Source]]]:
+    """Return the statement for rows of this shape and, per row, where each of its values comes from.
+
+    A value comes from a field (``(field, None)``: the row's value, or the
+    field's default called anew) or is a constant default prepared here
+    (``(None, value)``).
+    """
     db = connections[DEFAULT_DB_ALIAS]
     quote = db.ops.quote_name
     kinds, unique = shape
     ctes: list[str] = []
-    fields: list[list[models.Field]] = []
-    for index, (model, link_items) in enumerate(kinds):
+    sources: list[list[Source]] = []
+    for index, (model, given, link_items) in enumerate(kinds):
         links = dict(link_items)
         meta = model._meta
         columns: list[str] = []
         values: list[str] = []
-        taken: list[models.Field] = []
+        taken: list[Source] = []
         for field in meta.concrete_fields:
             if field.primary_key:
                 continue
+            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+                raise ValueError(f"{field} sets its value on save: give it a default of now instead")
             columns.append(quote(field.column))
             if field.name in links:
                 values.append(f"r{links[field.name]}.id")
+                continue
+            values.append(f"%s::{field.cast_db_type(db)}")
+            if field.name in given or callable(field.default):
+                taken.append((field, None))
             else:
-                values.append(f"%s::{field.cast_db_type(db)}")
-                taken.append(field)
-        fields.append(taken)
+                taken.append((None, field.get_db_prep_save(field.get_default(), db)))
+        sources.append(taken)
         table = quote(meta.db_table)
         returning = f"RETURNING {quote(meta.pk.column)} AS id"
         # Identifiers come from model metadata; every value is a parameter.
@@ -228,11 +249,11 @@ def _linked_insert_sql(
                 f"ON CONFLICT ({key}) DO NOTHING {returning})"
             )
         else:
-            sources = ", ".join(f"r{n}" for n in sorted(set(links.values())))
+            earlier = ", ".join(f"r{n}" for n in sorted(set(links.values())))
             ctes.append(
                 f"r{index} AS (INSERT INTO {table} ({', '.join(columns)}) "  # noqa: S608
-                f"SELECT {', '.join(values)} FROM {sources} {returning})"
+                f"SELECT {', '.join(values)} FROM {earlier} {returning})"
             )
     every = ", ".join(f"r{n}" for n in range(len(kinds)))
     ids = ", ".join(f"r{n}.id" for n in range(len(kinds)))
-    return f"WITH {', '.join(ctes)} SELECT {ids} FROM {every}", fields  # noqa: S608
+    return f"WITH {', '.join(ctes)} SELECT {ids} FROM {every}", sources  # noqa: S608

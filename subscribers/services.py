@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import asdict, dataclass, field
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -53,7 +53,8 @@ class Preferences:
     max_papers: int = 10
 
     def as_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        # Strings, numbers and lists of strings: copying the lists copies it all (asdict() walks each value).
+        return {name: list(value) if isinstance(value, list) else value for name, value in vars(self).items()}
 
     @classmethod
     def from_dict(cls, data: dict[str, Any]) -> Preferences:
@@ -147,20 +148,21 @@ def _new_address_signup(email: str, preferences: Preferences, request: RequestIn
     consent record, event, owed confirmation) without its five round trips in
     a transaction: most of a sign-up's time under load. PostgreSQL only.
     """
-    rows: list[tuple[models.Model, dict[str, int]]] = [
-        (Subscriber(email=email), {}),
-        (ConsentRecord(**_consent_fields(preferences, request)), {"subscriber": 0}),
+    rows: list[tuple[type[models.Model], dict[str, object], dict[str, int]]] = [
+        (Subscriber, {"email": email}, {}),
+        (ConsentRecord, _consent_fields(preferences, request), {"subscriber": 0}),
         (
-            SubscriberEvent(
-                kind=SubscriberEvent.Kind.SUBSCRIBED,
-                ip=request.ip,
-                detail={"new": True, "status": Subscriber.Status.PENDING},
-            ),
+            SubscriberEvent,
+            {
+                "kind": SubscriberEvent.Kind.SUBSCRIBED,
+                "ip": request.ip,
+                "detail": {"new": True, "status": Subscriber.Status.PENDING},
+            },
             {"subscriber": 0},
         ),
     ]
     if may_email:
-        rows.append((LinkEmail(kind=LinkEmail.Kind.CONFIRMATION), {"subscriber": 0, "consent": 1}))
+        rows.append((LinkEmail, {"kind": LinkEmail.Kind.CONFIRMATION}, {"subscriber": 0, "consent": 1}))
     return insert_new_with_children(rows, unique="email") is not None
 
 
