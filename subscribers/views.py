@@ -5,12 +5,12 @@ from __future__ import annotations
 import ipaddress
 import json
 from collections.abc import Callable
-from functools import wraps
+from functools import cache, wraps
 
 from django.conf import settings
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render
-from django.urls import reverse
+from django.urls import get_script_prefix, reverse
 from django.utils import timezone
 from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
@@ -59,6 +59,20 @@ def rate_limited(
     return decorator
 
 
+def to_check_inbox() -> HttpResponseRedirect:
+    """Redirect to "check your inbox", the answer to every request for an email.
+
+    The path is reversed once per script prefix: reversing it in each request
+    cost about 5% of a sign-up's CPU (in-process, alternated blocks).
+    """
+    return HttpResponseRedirect(_check_inbox_path(get_script_prefix()))
+
+
+@cache
+def _check_inbox_path(script_prefix: str) -> str:
+    return reverse("subscribers:check_inbox")
+
+
 # --- Sign-up -----------------------------------------------------------------------------------
 
 
@@ -69,14 +83,14 @@ def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
         form = SignupForm(request.POST)
         if form.is_bot:
-            return redirect("subscribers:check_inbox")  # look like success; do nothing
+            return to_check_inbox()  # look like success; do nothing
         if form.is_valid():
             services.subscription_request(
                 email=form.cleaned_data["email"],
                 preferences=form.preferences(),
                 request=request_info(request),
             )
-            return redirect("subscribers:check_inbox")
+            return to_check_inbox()
         status = 400
     else:
         form = SignupForm()
@@ -138,7 +152,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = selectors.subscriber_from_token(data) if data else None
     if subscriber is not None:
         services.confirmation_resend(subscriber=subscriber, request=request_info(request))
-    return redirect("subscribers:check_inbox")
+    return to_check_inbox()
 
 
 @require_POST
@@ -158,7 +172,7 @@ def link_request(request: HttpRequest) -> HttpResponse:
             )
         else:
             services.confirmation_resend(subscriber=subscriber, request=request_info(request))
-    return redirect("subscribers:check_inbox")
+    return to_check_inbox()
 
 
 # --- Preference centre ---------------------------------------------------------------------------
@@ -228,7 +242,7 @@ def manage_action(request: HttpRequest, subscriber: Subscriber, token: str, acti
         services.feedback_reset(subscriber=subscriber, request=info)
     elif action == "resubscribe":
         services.subscriber_resubscribe(subscriber=subscriber, request=info)
-        return redirect("subscribers:check_inbox")
+        return to_check_inbox()
     return redirect(f"{reverse('subscribers:manage', args=[token])}?done={action}")
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.core import mail
 from django.db import connection
 from django.test import Client
-from django.test.utils import CaptureQueriesContext
+from django.test.utils import CaptureQueriesContext, override_script_prefix
 
 from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
@@ -41,6 +41,21 @@ def test_each_form_has_its_own_fields_while_the_choices_are_shared(client) -> No
     html = client.get("/subscribe/").content.decode()
     assert "data-chosen" not in html  # nothing carried over from the forms above
     assert '<option value="Asia/Tokyo">Asia/Tokyo</option>' in html
+
+
+def test_served_under_a_path_prefix_a_sign_up_is_sent_on_under_it(post) -> None:
+    data = {
+        "email": "ada@example.org",
+        "topics": ["llm"],
+        "cadence": "daily",
+        "timezone": "UTC",
+        "send_hour": "7",
+    }
+    with override_script_prefix("/papers/"):  # as SCRIPT_NAME sets it behind a proxy
+        under_prefix = post("/subscribe/", data)
+    at_root = post("/subscribe/", {**data, "email": "bob@example.org"})
+    assert under_prefix["Location"] == "/papers/subscribe/check-your-inbox/"
+    assert at_root["Location"] == "/subscribe/check-your-inbox/"
 
 
 def test_the_home_page_embeds_the_form(client) -> None:
