@@ -15,6 +15,8 @@ from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
 
+import psutil
+
 ROOT = Path(__file__).resolve().parent.parent
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
@@ -83,6 +85,22 @@ def machine() -> str:
     except (OSError, ValueError, IndexError):
         pass
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
+
+
+def postgres_cpu_seconds() -> float:
+    """CPU seconds of every postgres process, and of the backends that have exited (the server's children)."""
+    total = 0.0
+    for proc in psutil.process_iter(["name", "cpu_times"]):
+        times = proc.info["cpu_times"]
+        if proc.info["name"] and proc.info["name"].startswith("postgres") and times:
+            total += times.user + times.system + times.children_user + times.children_system
+    return total
+
+
+def tree_cpu_seconds(pid: int) -> float:
+    """CPU seconds of a process and its living children (gunicorn's master and workers)."""
+    root = psutil.Process(pid)
+    return sum(sum(proc.cpu_times()[:2]) for proc in (root, *root.children(recursive=True)))
 
 
 class Web:

@@ -39,7 +39,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import psutil
-from common import ROOT, bench_env, machine, setup_django
+from common import ROOT, bench_env, machine, postgres_cpu_seconds, setup_django
 
 SAMPLES = ROOT / "var" / "bench" / "samples"
 ZONES = [
@@ -257,17 +257,7 @@ class PeakRss(threading.Thread):
         self.peaks: dict[str, float] = defaultdict(float)
         self.cpu: dict[str, float] = defaultdict(float)
         self.stop = threading.Event()
-        self._postgres_start = self._postgres_cpu()
-
-    @staticmethod
-    def _postgres_cpu() -> float:
-        """CPU seconds of every postgres process, and of the backends that have exited (the server's children)."""
-        total = 0.0
-        for proc in psutil.process_iter(["name", "cpu_times"]):
-            times = proc.info["cpu_times"]
-            if proc.info["name"] and proc.info["name"].startswith("postgres") and times:
-                total += times.user + times.system + times.children_user + times.children_system
-        return total
+        self._postgres_start = postgres_cpu_seconds()
 
     def run(self) -> None:
         while not self.stop.is_set():
@@ -286,7 +276,7 @@ class PeakRss(threading.Thread):
                 except psutil.Error:
                     pass
             time.sleep(0.2)
-        self.cpu["PostgreSQL (all backends)"] = self._postgres_cpu() - self._postgres_start
+        self.cpu["PostgreSQL (all backends)"] = postgres_cpu_seconds() - self._postgres_start
 
 
 def wait_ready(log: Path, process: subprocess.Popen, marker: bytes, timeout: float = 60) -> None:

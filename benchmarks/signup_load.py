@@ -9,7 +9,8 @@ sending thousands of sign-ups. Afterwards every accepted sign-up (a 302 to
 "check your inbox") must exist with its consent record and its owed
 confirmation email (beat's sweep sends those; no worker runs here).
 
-Prints p50 and p99 latency, requests/s, errors and lost sign-ups.
+Prints p50 and p99 latency, requests/s, the CPU each sign-up cost the web
+workers and PostgreSQL, errors and lost sign-ups.
 Targets: p99 < 100 ms, 0 errors, 0 lost.
 """
 
@@ -24,7 +25,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from common import ROOT, Web, machine, setup_django
+from common import ROOT, Web, machine, postgres_cpu_seconds, setup_django, tree_cpu_seconds
 
 LUA = r"""
 local counter = 0
@@ -99,6 +100,8 @@ def main() -> int:
         base = web.base
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(LUA)
+        # Where the two cores went: the web workers, and every PostgreSQL process (autovacuum included).
+        web_cpu, postgres_cpu = tree_cpu_seconds(web.process.pid), postgres_cpu_seconds()
         result = subprocess.run(
             [
                 "wrk",
@@ -120,6 +123,8 @@ def main() -> int:
             text=True,
             check=False,
         )
+        web_cpu = tree_cpu_seconds(web.process.pid) - web_cpu
+        postgres_cpu = postgres_cpu_seconds() - postgres_cpu
         Path(script.name).unlink()
         if result.returncode != 0:
             raise SystemExit(f"wrk failed:\n{result.stdout}\n{result.stderr}")
@@ -149,6 +154,10 @@ def main() -> int:
     print(f"requests             {requests:,}  ({requests / seconds:,.0f} requests/s)")
     print(
         f"latency              p50 {int(figures['P50_US']) / 1000:.1f} ms, p99 {int(figures['P99_US']) / 1000:.1f} ms   (target p99 < 100 ms)"
+    )
+    print(
+        f"CPU per request      gunicorn (Django and gunicorn) {web_cpu / requests * 1000:.2f} ms, "
+        f"PostgreSQL {postgres_cpu / requests * 1000:.2f} ms, on {os.cpu_count()} cores"
     )
     print(f"errors               {errors}   (target 0)")
     # wrk counts answers that arrived before its time was up; a few more were in flight then.
