@@ -27,6 +27,7 @@ from typing import Any
 from django.db.backends.postgresql import base, operations
 from django.db.backends.postgresql.psycopg_any import register_tzloader
 from django.db.backends.utils import CursorWrapper
+from django.utils.asyncio import async_unsafe
 from psycopg import errors
 from psycopg.pq import Format, TransactionStatus
 
@@ -54,6 +55,7 @@ class DatabaseOperations(operations.DatabaseOperations):
 class DatabaseWrapper(base.DatabaseWrapper):
     ops_class = DatabaseOperations
 
+    @async_unsafe
     def prepared_cursor(self) -> CursorWrapper:
         """A cursor, as ``cursor()`` gives, whose statements are prepared on the server once per connection.
 
