@@ -33,6 +33,18 @@ _ITEM_START, _ITEM_END = "<!--PM-ITEM-START-->", "<!--PM-ITEM-END-->"
 PERSONAL_PARTS = ("manage_url", "unsubscribe_url", "view_url", "feedback_base", "feed_url", "email")
 
 
+def ascii_html(html: str) -> str:
+    """Return ``html`` with each non-ASCII character written as a character reference (``&#183;``).
+
+    The digest's HTML is kept ASCII from its pieces up: every client reads the
+    references as the characters, the part goes out as 7bit, and an ASCII string
+    is serialised for the provider's JSON without the UTF-8 conversion a wider
+    one needs (about a fifth of the cost of writing a digest's JSON, measured).
+    Only for markup and text: references are not read inside <style> or <script>.
+    """
+    return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")
+
+
 class Parts:
     """A text with named slots, kept as literal pieces so that filling the slots is one join.
 
@@ -223,7 +235,9 @@ class DigestRenderer:
                 },
                 "position": self._markers["position"],
             }
-            document = _INLINER.inline(render_to_string("emails/digest/_item_document.html", context))
+            document = ascii_html(
+                _INLINER.inline(render_to_string("emails/digest/_item_document.html", context))
+            )
             html = document[
                 document.index(_ITEM_START) + len(_ITEM_START) : document.index(_ITEM_END)
             ].strip()
@@ -246,7 +260,7 @@ class DigestRenderer:
             if len(self._filled) >= self.FILLED_KEPT:
                 self._filled.clear()
             filled = self._filled[key] = (
-                html_block.partial({"why": html_escape(why)}),
+                html_block.partial({"why": ascii_html(html_escape(why))}),
                 text_block.partial({"why": why}),
             )
         return filled
@@ -267,7 +281,7 @@ class DigestRenderer:
                 "postal_address": settings.POSTAL_ADDRESS,
                 **{name: self._markers[name] for name in PERSONAL_PARTS},
             }
-            html = _INLINER.inline(render_to_string("emails/digest/body.html", context))
+            html = ascii_html(_INLINER.inline(render_to_string("emails/digest/body.html", context)))
             text = render_to_string("emails/digest/body.txt", context)
             # The items marker is an HTML comment: bare text inside a table would be moved out by the parser.
             html_head, html_tail = html.split(f"<!--{self._markers['items']}-->")
@@ -291,7 +305,7 @@ class DigestRenderer:
         (html_head, html_tail), (text_head, text_tail) = self._frame(edition)
         count = f"{len(picks)} paper{'s' if len(picks) != 1 else ''}"
         interests = interests_of(profile)
-        html_now = {"count": count, "interests": html_escape(interests)}
+        html_now = {"count": count, "interests": ascii_html(html_escape(interests))}
         text_now = {"count": count, "interests": interests}
         html, text = Parts([], []), Parts([], [])
         html.extend(html_head, html_now)
@@ -328,5 +342,5 @@ def render_digest(
 def personalise(content: DigestContent, personal: Personal) -> tuple[str, str, str]:
     """Return (subject, text, html) with this subscriber's parts filled in."""
     values = {part: getattr(personal, part) for part in PERSONAL_PARTS}
-    escaped = {part: html_escape(value) for part, value in values.items()}
+    escaped = {part: ascii_html(html_escape(value)) for part, value in values.items()}
     return content.subject, content.text.fill(values), content.html.fill(escaped)

@@ -7,6 +7,7 @@ import email
 import email.policy
 import re
 import smtplib
+from html import unescape
 from io import StringIO
 from xml.etree import ElementTree
 
@@ -77,14 +78,14 @@ def test_the_subject_has_the_date_and_the_top_title(reader) -> None:
 def test_both_parts_show_each_paper_with_its_why_line_and_links(reader) -> None:
     message = send()
     html = html_of(message)
-    for part in (message.body, html):
+    for part in (message.body, unescape(html)):  # the HTML as a reader sees it
         assert "Reasoning with verifiers" in part and "Parsing at scale" in part
-        assert 'matches "reasoning"' in part.replace("&quot;", '"')
+        assert 'matches "reasoning"' in part
         assert "142 upvotes on Hugging Face" in part
         assert "https://arxiv.org/abs/2611.00001" in part
         assert f"{SITE}/manage/" in part and f"{SITE}/unsubscribe/" in part and f"{SITE}/digest/" in part
         assert "papermail · 1 Example Street" in part
-    assert "José Ramírez, Yann LeCun" in html
+    assert "José Ramírez, Yann LeCun" in unescape(html)
     # Header, papers and footer, in that order, all inside the one sheet.
     assert (
         html.index('class="sheet"')
@@ -94,6 +95,21 @@ def test_both_parts_show_each_paper_with_its_why_line_and_links(reader) -> None:
     )
     assert 'style="' in html  # CSS inlined for Gmail and Outlook
     assert "prefers-color-scheme: dark" in html
+
+
+def test_the_html_part_is_ascii_and_reads_as_the_same_characters(llm, papers) -> None:
+    SubscriberFactory(email="ada@example.org", topics=[llm], keywords=["reasoning", "modèle"])
+    message = send()
+    html = html_of(message)
+    # Every other character is a character reference: from the template (the envelope, the middle
+    # dots), from papers (authors) and from the subscriber (a keyword in "why you receive this").
+    assert html.isascii()
+    assert "&#9993; papermail" in html and "Jos&#233; Ram&#237;rez" in html
+    shown = unescape(html)
+    assert "✉ papermail" in shown and "José Ramírez, Yann LeCun" in shown and '"modèle"' in shown
+    # The plain-text part keeps the characters themselves, and the message goes out as UTF-8.
+    assert "papermail · 1 Example Street" in message.body and '"modèle"' in message.body
+    assert 'charset="utf-8"' in message.message().as_string()
 
 
 def test_a_long_digest_stays_under_gmails_clipping_size(llm) -> None:

@@ -84,7 +84,7 @@ def test_it_sends_a_chunk_of_different_digests_in_one_call(postmark, llm, papers
     assert ada["From"] == "papermail <digest@papers.example.org>"
     assert ada["Subject"] == "Wed 25 Nov: Reasoning with verifiers (+2 more)"
     assert 'matches "reasoning" · cs.CL · 142 upvotes on Hugging Face' in ada["TextBody"]
-    assert "matches &quot;reasoning&quot; · cs.CL" in ada["HtmlBody"]
+    assert "matches &quot;reasoning&quot; &#183; cs.CL" in ada["HtmlBody"]
     assert "matches" not in bob["TextBody"]
     assert ada["Tag"] == "digest-daily"
     headers_of = {name: {h["Name"]: h["Value"] for h in m["Headers"]} for name, m in by_address.items()}
