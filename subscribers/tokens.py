@@ -7,8 +7,11 @@ token outlives neither an erasure nor a re-used row id.
 
 from __future__ import annotations
 
+import base64
 import hashlib
 import hmac
+import json
+import time
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -64,8 +67,25 @@ def _salt(purpose: Purpose) -> str:
 
 
 @lru_cache(maxsize=32)
-def _signer(purpose: Purpose, key: str) -> signing.TimestampSigner:
-    return signing.TimestampSigner(key=key, salt=_salt(purpose))
+def _signing_key(purpose: Purpose, secret: str) -> bytes:
+    """Return the HMAC key Django's signer derives from its salt and ``secret`` for every signature."""
+    return hashlib.sha256(f"{_salt(purpose)}signer".encode() + secret.encode()).digest()
+
+
+_stamp: tuple[int, bytes] = (0, b"")
+
+
+def _timestamp() -> bytes:
+    """Return the current second in base 62, as TimestampSigner writes it (kept for the second)."""
+    global _stamp
+    now = int(time.time())
+    if _stamp[0] != now:
+        _stamp = (now, signing.b62_encode(now).encode())
+    return _stamp[1]
+
+
+def _b64(data: bytes) -> bytes:
+    return base64.urlsafe_b64encode(data).rstrip(b"=")
 
 
 def make_token(
@@ -77,17 +97,22 @@ def make_token(
     delivery_id: int | None = None,
     tag: str = "",
 ) -> str:
-    """Return a URL-safe signed token for ``purpose``.
+    """Return a URL-safe signed token for ``purpose``: what Django's TimestampSigner.sign_object makes.
 
     ``tag`` is ``address_tag(email)`` when the caller signs several tokens for one address.
     Payloads are a few bytes, so they are never compressed (what signing.dumps would keep anyway).
+    The token is written here, not by the signer, because a dispatch signs four for every digest:
+    Django derives the HMAC key again and goes through its JSON and base64 helpers for each one,
+    10 µs a token against 4 µs. A test pins that both write the same token; signing.loads reads it.
     """
-    payload: dict[str, object] = {"s": subscriber_id, "a": tag or address_tag(email)}
+    fields = [f'"s":{int(subscriber_id)}', f'"a":{json.dumps(tag or address_tag(email))}']
     if consent_id is not None:
-        payload["c"] = consent_id
+        fields.append(f'"c":{int(consent_id)}')
     if delivery_id is not None:
-        payload["d"] = delivery_id
-    return _signer(purpose, settings.SECRET_KEY).sign_object(payload)
+        fields.append(f'"d":{int(delivery_id)}')
+    value = _b64(("{" + ",".join(fields) + "}").encode()) + b":" + _timestamp()
+    signature = hmac.digest(_signing_key(purpose, settings.SECRET_KEY), value, "sha256")
+    return (value + b":" + _b64(signature)).decode()
 
 
 def read_token(purpose: Purpose, token: str) -> TokenData:
