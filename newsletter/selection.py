@@ -137,6 +137,8 @@ class CandidatePool:
         }
         self.upvotes = {c.id: c.upvotes or 0 for c in self.by_id.values()}
         self._topic_entries: dict[TopicRule, list[tuple[int, float, tuple[tuple[str, str], ...]]]] = {}
+        self._topic_taken: dict[tuple[TopicRule, int], dict[int, tuple[tuple[str, str], ...]]] = {}
+        self._topics_relevance: dict[tuple[tuple[TopicRule, ...], int], dict[int, float]] = {}
         self.selections: dict[tuple[Profile, frozenset[int]], list[Pick]] = {}
 
     def phrase_hits(self, phrase: str) -> frozenset[int]:
@@ -226,6 +228,32 @@ class CandidatePool:
             self._topic_entries[topic] = entries
         return entries
 
+    def topic_taken(self, topic: TopicRule, depth: int) -> dict[int, tuple[tuple[str, str], ...]]:
+        """Return the papers a topic brings when nothing is vetoed, its best ``depth``: id -> reasons."""
+        key = (topic, depth)
+        taken = self._topic_taken.get(key)
+        if taken is None:
+            taken = {paper_id: notes for paper_id, _, notes in self.topic_entries(topic)[:depth]}
+            self._topic_taken[key] = taken
+        return taken
+
+    def topics_relevance(self, topics: tuple[TopicRule, ...], depth: int) -> dict[int, float]:
+        """Return what these topics add to each paper's relevance when nothing is vetoed (memoised).
+
+        Many subscribers share a set of topics and differ in keywords: the topics' sum is made once.
+        """
+        key = (topics, depth)
+        relevance = self._topics_relevance.get(key)
+        if relevance is None:
+            relevance = defaultdict(float)
+            for topic in topics:
+                for paper_id, weight, _ in self.topic_entries(topic)[:depth]:
+                    relevance[paper_id] += weight
+            if len(self._topics_relevance) >= self.SELECTIONS_KEPT:
+                self._topics_relevance.clear()
+            self._topics_relevance[key] = relevance = dict(relevance)
+        return relevance
+
     SELECTIONS_KEPT = 5000
 
     def selection_for(self, profile: Profile, exclude_ids: frozenset[int]) -> list[Pick]:
@@ -291,58 +319,68 @@ def select(
     vetoed: set[int] = set(exclude_ids)
     for phrase in profile.excluded:
         vetoed |= pool.phrase_hits(phrase)
-    # Reasons are noted as (kind, words) and turned into why-lines only for the papers chosen.
-    notes: dict[int, list[tuple[str, str]]] = defaultdict(list)
-    relevance: dict[int, float] = defaultdict(float)
+    # Each rule's papers are kept to say why a paper was chosen, for the few chosen only.
+    by_topic: list[dict[int, tuple[tuple[str, str], ...]]] = []
+    if vetoed:
+        relevance: dict[int, float] = defaultdict(float)
+        for topic in profile.topics:
+            taken: dict[int, tuple[tuple[str, str], ...]] = {}
+            for paper_id, weight, topic_notes in pool.topic_entries(topic):
+                if paper_id in vetoed:
+                    continue
+                relevance[paper_id] += weight
+                taken[paper_id] = topic_notes
+                if len(taken) == depth:
+                    break
+            by_topic.append(taken)
+    else:  # the common case: the topics' part is shared by everyone with these topics
+        relevance = defaultdict(float, pool.topics_relevance(profile.topics, depth))
+        by_topic = [pool.topic_taken(topic, depth) for topic in profile.topics]
 
+    followed: list[tuple[str, set[int]]] = []
     by_author: set[int] = set()
     for author in profile.authors:
-        for paper_id in _take(
-            pool.ranked(("author", name_key(author)), pool.author_hits(author)), vetoed, depth
-        ):
+        taken_ids = _take(pool.ranked(("author", name_key(author)), pool.author_hits(author)), vetoed, depth)
+        for paper_id in taken_ids:
             relevance[paper_id] += W_AUTHOR if paper_id not in by_author else W_EXTRA_KEYWORD
             by_author.add(paper_id)
-            notes[paper_id].append(("author", author))
+        followed.append((author, set(taken_ids)))
+    matched: list[tuple[str, set[int]]] = []
     by_keyword: set[int] = set()
     for keyword in profile.keywords:
-        for paper_id in _take(
+        taken_ids = _take(
             pool.ranked(("phrase", keyword.casefold()), pool.phrase_hits(keyword)), vetoed, depth
-        ):
+        )
+        for paper_id in taken_ids:
             relevance[paper_id] += W_KEYWORD if paper_id not in by_keyword else W_EXTRA_KEYWORD
             by_keyword.add(paper_id)
-            notes[paper_id].append(("keyword", keyword))
-    for topic in profile.topics:
-        taken = 0
-        for paper_id, weight, topic_notes in pool.topic_entries(topic):
-            if paper_id in vetoed:
-                continue
-            relevance[paper_id] += weight
-            notes[paper_id].extend(topic_notes)
-            taken += 1
-            if taken == depth:
-                break
+        matched.append((keyword, set(taken_ids)))
 
-    feedback_categories = dict(profile.feedback_categories)
-    feedback_authors = dict(profile.feedback_authors)
     upvotes = pool.upvotes
     merit = pool.merit
-    ranked: list[tuple[float, int, int, float, float]] = []  # (-score, -upvotes, id, score, liked)
-    for paper_id, base in relevance.items():
-        if paper_id in vetoed:
-            continue
-        liked = 0.0
-        if feedback_categories or feedback_authors:
+    ranked: list[tuple[float, int, int, float, float]]  # (-score, -upvotes, id, score, liked)
+    if not (profile.feedback_categories or profile.feedback_authors):
+        ranked = [
+            (-(score := base + merit[paper_id]), -upvotes[paper_id], paper_id, score, 0.0)
+            for paper_id, base in relevance.items()
+            if paper_id not in vetoed
+        ]
+    else:
+        feedback_categories = dict(profile.feedback_categories)
+        feedback_authors = dict(profile.feedback_authors)
+        ranked = []
+        for paper_id, base in relevance.items():
+            if paper_id in vetoed:
+                continue
             candidate = pool.by_id[paper_id]
-            if feedback_categories:
-                liked += W_FEEDBACK_CATEGORY * _clip(
-                    sum(feedback_categories.get(c, 0.0) for c in candidate.categories)
-                )
-            if feedback_authors:
-                liked += W_FEEDBACK_AUTHOR * _clip(
-                    sum(feedback_authors.get(k, 0.0) for k in candidate.author_keys)
-                )
-        score = base + merit[paper_id] + liked
-        ranked.append((-score, -upvotes[paper_id], paper_id, score, liked))
+            liked = W_FEEDBACK_CATEGORY * _clip(
+                sum(feedback_categories.get(c, 0.0) for c in candidate.categories)
+            )
+            liked += W_FEEDBACK_AUTHOR * _clip(
+                sum(feedback_authors.get(k, 0.0) for k in candidate.author_keys)
+            )
+            score = base + merit[paper_id] + liked
+            ranked.append((-score, -upvotes[paper_id], paper_id, score, liked))
 
     ranked.sort()
     chosen = _cap_by_category(ranked, pool, limit=profile.max_papers)
@@ -351,24 +389,32 @@ def select(
             paper_id=pid,
             position=n,
             score=round(score, 3),
-            why=_why_line(pool.by_id[pid], _reasons(notes[pid]), liked=liked),
+            why=_why_line(pool.by_id[pid], _reasons(pid, followed, matched, by_topic), liked=liked),
         )
         for n, (_, _, pid, score, liked) in enumerate(chosen, 1)
     ]
 
 
-def _reasons(notes: list[tuple[str, str]]) -> _Reasons:
-    why = _Reasons()
-    lists = {
-        "author": why.authors,
-        "keyword": why.keywords,
-        "category": why.categories,
-        "topic": why.topics,
-        "pinned": why.pinned_in,
-    }
-    for kind, words in notes:
-        if kind != "category" or words not in why.categories:
-            lists[kind].append(words)
+def _reasons(
+    paper_id: int,
+    followed: list[tuple[str, set[int]]],
+    matched: list[tuple[str, set[int]]],
+    by_topic: list[dict[int, tuple[tuple[str, str], ...]]],
+) -> _Reasons:
+    """Return the rules that brought ``paper_id``, in the profile's order (a category named once)."""
+    why = _Reasons(
+        authors=[author for author, ids in followed if paper_id in ids],
+        keywords=[keyword for keyword, ids in matched if paper_id in ids],
+    )
+    for taken in by_topic:
+        for kind, words in taken.get(paper_id, ()):
+            if kind == "topic":
+                why.topics.append(words)
+            elif kind == "category":
+                if words not in why.categories:
+                    why.categories.append(words)
+            else:
+                why.pinned_in.append(words)
     return why
 
 
