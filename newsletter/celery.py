@@ -9,6 +9,7 @@ from __future__ import annotations
 import os
 
 from celery import Celery
+from celery.signals import worker_init
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
 
@@ -33,6 +34,14 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+@worker_init.connect
+def tune_collector(**kwargs: object) -> None:
+    """Before a worker starts its pool (whose processes inherit it): see newsletter/collector.py."""
+    from newsletter import collector
+
+    collector.tune()
 
 
 def check_time_limits() -> None:

@@ -113,6 +113,11 @@ else:
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
+# --- Processes -----------------------------------------------------------------
+# How many net allocations of containers start a pass of the cyclic garbage collector in web and
+# Celery workers, and how many passes of one generation start one of the next (newsletter/collector.py).
+GC_THRESHOLDS = tuple(env.list("GC_THRESHOLDS", cast=int, default=[50_000, 10, 10]))
+
 # --- Cache (rate limits) ---------------------------------------------------
 REDIS_URL = env.str("REDIS_URL", default="")
 if REDIS_URL:
