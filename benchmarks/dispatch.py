@@ -381,6 +381,7 @@ def run_path(path: str, *, workers: int, chunk: int, subscribers: int) -> dict[s
         check=True,
     )
     dispatched = json.loads(dispatcher.stdout.strip().splitlines()[-1])
+    dispatched["seconds"] = time.perf_counter() - started  # its process's start included
     final = [Delivery.State.SENT, Delivery.State.FAILED, Delivery.State.SKIPPED, Delivery.State.SUPPRESSED]
     while True:
         done = Delivery.objects.filter(state__in=final).count()
@@ -478,7 +479,7 @@ def report(run: dict[str, object], profiles: int) -> None:
     print(f"wall time            {run['wall']:.1f} s")
     print(f"digests sent         {sent:,}  ({rate:,.0f} digests/s)   states: {run['states']}")
     print(
-        f"dispatcher           {run['dispatcher']['created']:,} deliveries, {run['dispatcher']['chunks']} chunks, {run['dispatcher']['queries']} queries, peak RSS {run['dispatcher']['peak_rss_mb']:.0f} MB"
+        f"dispatcher           {run['dispatcher']['created']:,} deliveries, {run['dispatcher']['chunks']} chunks, {run['dispatcher']['queries']} queries, {run['dispatcher']['seconds']:.1f} s, peak RSS {run['dispatcher']['peak_rss_mb']:.0f} MB"
     )
     for name, peak in sorted(run["rss"].items()):
         print(f"peak RSS             {name:<22}{peak:6.0f} MB")

@@ -18,7 +18,7 @@ import random
 import smtplib
 import time
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
@@ -73,66 +73,68 @@ def digests_dispatch(
 ) -> DispatchResult:
     """Create the deliveries due now and enqueue them in chunks; safe to run twice or concurrently.
 
-    The unique (subscriber, edition) constraint makes creating a delivery that
-    exists a no-op; pending rows not queued recently (a lost task, a broker
-    restart) are queued again; rows left in sending past their lease are
-    recovered first.
+    Rows left in sending past their lease are recovered first. Then pending rows
+    not queued lately (a lost task, a broker restart) are queued again, and each
+    time-zone group's deliveries are created and queued, each step in its own
+    transaction: the first chunks are on their way while later groups are still
+    being written (100,000 deliveries took the dispatcher 7 s, with every worker
+    waiting). The unique (subscriber, edition) constraint makes creating a
+    delivery that exists a no-op, and only the run that created a row queues it.
     """
     now = now or timezone.now()
     result = DispatchResult(recovered=deliveries_recover(now=now))
-    groups = selectors.due_groups(now=now, everyone=everyone, uncreated=False)
+    run = DispatchRun.objects.create(started_at=now)
+    chunker = _Chunker(result, enqueue=enqueue)
 
+    # A concurrent run waits for these rows and then finds them queued, so each is queued once.
     with transaction.atomic():
-        run = DispatchRun.objects.create(started_at=now)
-        editions: dict[tuple[str, dt.date], Edition] = {}  # time-zone groups share an edition
-        for cadence, local_date, subscribers in groups:
-            if not subscribers.exists():
-                continue
-            edition = editions.get((cadence, local_date))
-            if edition is None:
-                edition = editions[(cadence, local_date)] = _edition(cadence, local_date)
-            created = insert_from_select(
-                Delivery,
-                subscribers,
-                {
-                    "subscriber_id": F("pk"),
-                    "edition_id": Value(edition.pk),
-                    "created_at": Value(now),
-                    "queued_at": Value(now),
-                    "queued_by_id": Value(run.pk),
-                },
-            )
-            result.due += created
-            result.created += created
-
-        # New rows are queued as created; older pending rows not queued lately (a lost task) join them.
-        # Then read back every row this run queued: no id lists travel. A concurrent run waits for
-        # this one's rows and then finds them queued, so each is queued once.
         stale = now - dt.timedelta(seconds=settings.DIGEST_REQUEUE_SECONDS)
         Delivery.objects.filter(state=Delivery.State.PENDING, is_test=False).filter(
             Q(queued_at__isnull=True) | Q(queued_at__lt=stale)
         ).filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now)).update(queued_at=now, queued_by=run)
-        ready = list(
+        requeued = list(
             Delivery.objects.filter(state=Delivery.State.PENDING, is_test=False, queued_by=run)
             .order_by("edition_id", "pk")
             .values_list("pk", flat=True)
         )
-        size = settings.DIGEST_CHUNK_SIZE
-        result.chunks = [ready[i : i + size] for i in range(0, len(ready), size)]
-        result.enqueued = len(ready)
-        if enqueue:
-            from newsletter.tasks import send_chunk
+    chunker.add(requeued)
 
-            for chunk in result.chunks:
-                transaction.on_commit(lambda chunk=chunk: send_chunk.delay(chunk))
-        DispatchRun.objects.filter(pk=run.pk).update(
-            finished_at=timezone.now(),
-            due=result.due,
-            created=result.created,
-            recovered=result.recovered,
-            enqueued=result.enqueued,
-            chunks=len(result.chunks),
-        )
+    editions: dict[tuple[str, dt.date], Edition] = {}  # time-zone groups share an edition
+    try:
+        for cadence, local_date, subscribers in selectors.due_groups(
+            now=now, everyone=everyone, uncreated=False
+        ):
+            with transaction.atomic():
+                if not subscribers.exists():
+                    continue
+                edition = editions.get((cadence, local_date))
+                if edition is None:
+                    edition = editions[(cadence, local_date)] = _edition(cadence, local_date)
+                created = insert_from_select(
+                    Delivery,
+                    subscribers,
+                    {
+                        "subscriber_id": F("pk"),
+                        "edition_id": Value(edition.pk),
+                        "created_at": Value(now),
+                        "queued_at": Value(now),
+                        "queued_by_id": Value(run.pk),
+                    },
+                )
+            result.due += len(created)
+            result.created += len(created)
+            chunker.add(sorted(created))  # committed: their chunks can go
+    finally:
+        chunker.flush()  # what earlier groups committed goes out even when a later group failed
+
+    DispatchRun.objects.filter(pk=run.pk).update(
+        finished_at=timezone.now(),
+        due=result.due,
+        created=result.created,
+        recovered=result.recovered,
+        enqueued=result.enqueued,
+        chunks=len(result.chunks),
+    )
     if result.created >= ANALYZE_AFTER and connection.vendor == "postgresql":
         # A morning's dispatch can double the outbox: with statistics from before it, the planner
         # reads chunks' history by sequential scans (seen in the dispatch benchmark).
@@ -146,6 +148,41 @@ def digests_dispatch(
         len(result.chunks),
     )
     return result
+
+
+class _Chunker:
+    """Cuts the ids of committed, queued deliveries into chunks of DIGEST_CHUNK_SIZE and sends them.
+
+    A group's last few rows wait for the next group to fill their chunk. Their
+    rows are queued (queued_at) already: if the dispatcher process dies first,
+    a run DIGEST_REQUEUE_SECONDS later queues them again.
+    """
+
+    def __init__(self, result: DispatchResult, *, enqueue: bool) -> None:
+        self.result = result
+        self.enqueue = enqueue
+        self.size = settings.DIGEST_CHUNK_SIZE
+        self.waiting: list[int] = []
+
+    def add(self, ids: Iterable[int]) -> None:
+        self.waiting.extend(ids)
+        while len(self.waiting) >= self.size:
+            self._send(self.waiting[: self.size])
+            del self.waiting[: self.size]
+
+    def flush(self) -> None:
+        if self.waiting:
+            self._send(self.waiting)
+            self.waiting = []
+
+    def _send(self, chunk: list[int]) -> None:
+        self.result.chunks.append(chunk)
+        self.result.enqueued += len(chunk)
+        if self.enqueue:
+            from newsletter.tasks import send_chunk
+
+            # Now, or when a caller's transaction around the dispatcher commits.
+            transaction.on_commit(lambda: send_chunk.delay(chunk))
 
 
 ANALYZE_AFTER = 10_000  # deliveries created in one run

@@ -59,8 +59,8 @@ def copy_rows(model: type[models.Model], names: Sequence[str], rows: Iterable[Se
 
 def insert_from_select(
     model: type[models.Model], queryset: models.QuerySet, values: Mapping[str, Expression]
-) -> int:
-    """Insert a row of ``model`` for each row of ``queryset``, skipping conflicts; return how many were new.
+) -> list[int]:
+    """Insert a row of ``model`` for each row of ``queryset``, skipping conflicts; return the new rows' pks.
 
     ``values`` maps field names to expressions over the queryset's rows; the
     other non-null fields take their defaults. The rows never travel through
@@ -83,9 +83,13 @@ def insert_from_select(
         columns.append(connection.ops.quote_name(field.column))
     select, params = queryset.order_by().values(**selected).query.sql_with_params()
     table = connection.ops.quote_name(model._meta.db_table)
+    pk = connection.ops.quote_name(model._meta.pk.column)
     with connection.cursor() as cursor:
-        cursor.execute(f"INSERT INTO {table} ({', '.join(columns)}) {select} ON CONFLICT DO NOTHING", params)
-        return max(cursor.rowcount, 0)
+        cursor.execute(
+            f"INSERT INTO {table} ({', '.join(columns)}) {select} ON CONFLICT DO NOTHING RETURNING {pk}",
+            params,
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def update_each(queryset: models.QuerySet, field: str, values: Mapping[int, object], **common: object) -> int:

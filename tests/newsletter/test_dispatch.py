@@ -8,8 +8,9 @@ from types import SimpleNamespace
 import pytest
 import time_machine
 from django.core import mail
+from django.db import OperationalError
 
-from newsletter import selectors, services
+from newsletter import selectors, services, tasks
 from newsletter.models import Delivery, DeliveryItem
 from papers.models import Paper
 from subscribers.models import Subscriber, Suppression
@@ -203,6 +204,43 @@ def test_two_dispatchers_at_the_same_instant_create_and_queue_each_delivery_once
     assert Delivery.objects.count() == 30
     queued = [pk for result in results for chunk in result.chunks for pk in chunk]
     assert sorted(queued) == sorted(Delivery.objects.values_list("pk", flat=True))
+
+
+@pytest.mark.django_db(transaction=True)  # real commits: a chunk goes to the broker after its rows commit
+def test_each_time_zone_group_is_committed_and_its_chunks_sent_before_the_next_is_written(
+    llm, papers, monkeypatch, settings
+) -> None:
+    settings.DIGEST_CHUNK_SIZE = 2
+    # Due at 06:00 UTC: London at 06:00 and Paris at 07:00 are two groups, London's first.
+    for n in range(3):
+        SubscriberFactory(email=f"london{n}@example.org", topics=[llm], timezone="Europe/London", send_hour=6)
+        SubscriberFactory(email=f"paris{n}@example.org", topics=[llm], timezone="Europe/Paris", send_hour=7)
+    sent: list[list[int]] = []
+    monkeypatch.setattr(tasks.send_chunk, "delay", sent.append)
+    written = services.insert_from_select
+    sent_before_second_group: list[list[int]] = []
+
+    def database_lost_at_the_second_group(*args, **kwargs):
+        if Delivery.objects.exists():
+            sent_before_second_group.extend(sent)
+            raise OperationalError("server closed the connection unexpectedly")
+        return written(*args, **kwargs)
+
+    monkeypatch.setattr(services, "insert_from_select", database_lost_at_the_second_group)
+    with pytest.raises(OperationalError):
+        services.digests_dispatch(now=PARIS_SEVEN)
+    # London's digests were created, committed and handed to workers: the first chunk while
+    # Paris was still to be written, the odd one left over when writing Paris failed.
+    london = sorted(Delivery.objects.values_list("pk", flat=True))
+    assert len(london) == 3 and sent_before_second_group == [london[:2]] and sent == [london[:2], london[2:]]
+
+    monkeypatch.setattr(services, "insert_from_select", written)
+    sent.clear()
+    again = services.digests_dispatch(now=PARIS_SEVEN)
+    # The next run creates Paris's and queues only those: each delivery is queued once.
+    paris = sorted(Delivery.objects.filter(subscriber__timezone="Europe/Paris").values_list("pk", flat=True))
+    assert again.created == 3 and sorted(pk for chunk in sent for pk in chunk) == paris
+    assert [len(chunk) for chunk in sent] == [2, 1]
 
 
 # --- what goes in, and what does not -------------------------------------------------------------------
