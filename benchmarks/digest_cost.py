@@ -1,0 +1,115 @@
+"""What building each digest costs a send worker, in one process: no broker, no provider, no sink.
+
+    .venv/bin/python benchmarks/digest_cost.py                 # 20,000 digests, µs per digest by phase
+
+The machines are shared and their speed moves by a factor of two from one
+half hour to the next, so compare two versions of the code by instructions,
+which do not move (valgrind counts them; both runs as below, for each version):
+
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        .venv/bin/python benchmarks/digest_cost.py --digests 500 --keep
+    valgrind --tool=callgrind --callgrind-out-file=/dev/null \\
+        .venv/bin/python benchmarks/digest_cost.py --digests 2500 --keep
+
+The difference between the two "Collected" totals is 2,000 digests after the
+first chunk (which fills the worker's caches), divided by 2,000: instructions
+per digest.
+
+Creates the dispatch benchmark's world (benchmarks/dispatch.py: 500 papers,
+Zipf-distributed preferences) unless --keep finds it in place, creates the
+deliveries as the dispatcher does (nothing queued), and then, chunk by chunk,
+times what a worker does before the provider call: reading the chunk,
+planning, rendering, personalising, and writing the Postmark batch JSON. The
+garbage collector runs with the thresholds a worker sets (GC_THRESHOLDS), and
+its time is printed apart. Claiming, recording and sending are left out: they
+are the database's and the provider's, measured by dispatch.py.
+"""
+
+from __future__ import annotations
+
+import argparse
+import gc
+import os
+import time
+
+from common import machine, setup_django
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--subscribers", type=int, default=20_000)
+    parser.add_argument("--digests", type=int, default=20_000, help="How many of them to build.")
+    parser.add_argument("--keep", action="store_true", help="Reuse the world in place when it has enough.")
+    args = parser.parse_args()
+    os.environ.update(
+        {
+            "ANYMAIL_PROVIDER": "postmark",
+            "ANYMAIL_POSTMARK_SERVER_TOKEN": "digest-cost",
+            "ANYMAIL_POSTMARK_API_URL": "http://127.0.0.1:9/",  # never called
+        }
+    )
+    setup_django()
+    from dispatch import populate
+    from django.conf import settings
+    from django.core.mail import get_connection
+    from django.db import connection
+
+    from newsletter import selectors, services
+    from newsletter.models import Delivery
+    from subscribers.models import Subscriber
+
+    print(f"digest cost on {machine()}")
+    if not (args.keep and Subscriber.objects.count() >= args.digests):
+        populate(max(args.subscribers, args.digests))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "TRUNCATE newsletter_deliveryitem, newsletter_delivery, newsletter_dispatchrun CASCADE"
+        )
+    services.digests_dispatch(everyone=True, enqueue=False)
+    ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True)[: args.digests])
+    Delivery.objects.filter(pk__in=ids).update(state=Delivery.State.SENDING)
+
+    # As a worker sets them (newsletter/collector.py); code from before GC_THRESHOLDS keeps CPython's.
+    gc.set_threshold(*getattr(settings, "GC_THRESHOLDS", gc.get_threshold()))
+    collecting = {"seconds": 0.0, "started": 0.0}
+
+    def clock(phase: str, info: dict[str, int]) -> None:
+        if phase == "start":
+            collecting["started"] = time.perf_counter()
+        else:
+            collecting["seconds"] += time.perf_counter() - collecting["started"]
+
+    gc.callbacks.append(clock)
+    backend = get_connection()
+    spent = dict.fromkeys(("read", "plan", "render", "personalise", "provider JSON"), 0.0)
+    built = 0
+    size = 500
+    for start in range(0, len(ids), size):
+        moments = [time.process_time()]
+        deliveries = selectors.deliveries_for_chunk(ids[start : start + size])
+        moments.append(time.process_time())
+        plan = selectors.chunk_plan(deliveries=deliveries)
+        moments.append(time.process_time())
+        envelopes = services.build_messages(plan)
+        moments.append(time.process_time())
+        messages = [envelope.message() for envelope in envelopes]
+        moments.append(time.process_time())
+        for message in messages:
+            backend._prepare(message)
+        moments.append(time.process_time())
+        built += len(envelopes)
+        for phase, before, after in zip(spent, moments, moments[1:], strict=False):
+            spent[phase] += after - before
+    gc.callbacks.remove(clock)
+    total = sum(spent.values())
+    print(f"digests built        {built:,} (GC_THRESHOLDS {gc.get_threshold()})")
+    for phase, seconds in spent.items():
+        print(f"  {phase:19s}{seconds / built * 1e6:6.0f} µs a digest")
+    print(f"  {'all':19s}{total / built * 1e6:6.0f} µs a digest")
+    print(f"garbage collector    {collecting['seconds'] / built * 1e6:6.0f} µs a digest of those")
+
+
+if __name__ == "__main__":
+    main()
