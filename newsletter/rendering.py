@@ -77,6 +77,9 @@ class Parts:
         """Append ``other``, filling the slots named in ``now`` and keeping the rest as slots."""
         base = len(self.pieces)
         self.pieces.extend(other.pieces)
+        if not now:  # a paper's block: every slot stays one
+            self.slots.extend([(base + index, name) for index, name in other.slots])
+            return
         for index, name in other.slots:
             if name in now:
                 self.pieces[base + index] = now[name]

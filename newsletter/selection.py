@@ -123,6 +123,7 @@ class CandidatePool:
         self.by_id = {candidate.id: candidate for candidate in candidates}
         self._phrase_hits: dict[str, frozenset[int]] = {}
         self._author_hits: dict[str, frozenset[int]] = {}
+        self._by_author: dict[str, set[int]] | None = None  # author key -> papers, made when first asked
         self._ranked: dict[object, list[int]] = {}
         self._topics: dict[TopicRule, tuple[list[int], set[int], set[int]]] = {}
         self._by_category: dict[str, set[int]] = defaultdict(set)
@@ -161,7 +162,12 @@ class CandidatePool:
         key = name_key(author)
         hits = self._author_hits.get(key)
         if hits is None:
-            hits = frozenset(c.id for c in self.by_id.values() if key in c.author_keys)
+            if self._by_author is None:
+                self._by_author = defaultdict(set)
+                for candidate in self.by_id.values():
+                    for author_key in candidate.author_keys:
+                        self._by_author[author_key].add(candidate.id)
+            hits = frozenset(self._by_author.get(key, ()))
             self._author_hits[key] = hits
         return hits
 
