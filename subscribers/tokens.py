@@ -103,7 +103,7 @@ def make_token(
     Payloads are a few bytes, so they are never compressed (what signing.dumps would keep anyway).
     The token is written here, not by the signer, because a dispatch signs four for every digest:
     Django derives the HMAC key again and goes through its JSON and base64 helpers for each one,
-    10 µs a token against 4 µs. A test pins that both write the same token; signing.loads reads it.
+    10.5 µs a token against 5.6 µs. A test pins that both write the same token; signing.loads reads it.
     """
     fields = [f'"s":{int(subscriber_id)}', f'"a":{json.dumps(tag or address_tag(email))}']
     if consent_id is not None:
