@@ -138,8 +138,7 @@ class CandidatePool:
         }
         self.upvotes = {c.id: c.upvotes or 0 for c in self.by_id.values()}
         self._topic_entries: dict[TopicRule, list[tuple[int, float, tuple[tuple[str, str], ...]]]] = {}
-        self._topic_taken: dict[tuple[TopicRule, int], dict[int, tuple[tuple[str, str], ...]]] = {}
-        self._topics_relevance: dict[tuple[tuple[TopicRule, ...], int], dict[int, float]] = {}
+        self._topics_part: dict[tuple[tuple[TopicRule, ...], int], TopicsPart] = {}
         self.selections: dict[tuple[Profile, frozenset[int]], list[Pick]] = {}
 
     def phrase_hits(self, phrase: str) -> frozenset[int]:
@@ -234,31 +233,18 @@ class CandidatePool:
             self._topic_entries[topic] = entries
         return entries
 
-    def topic_taken(self, topic: TopicRule, depth: int) -> dict[int, tuple[tuple[str, str], ...]]:
-        """Return the papers a topic brings when nothing is vetoed, its best ``depth``: id -> reasons."""
-        key = (topic, depth)
-        taken = self._topic_taken.get(key)
-        if taken is None:
-            taken = {paper_id: notes for paper_id, _, notes in self.topic_entries(topic)[:depth]}
-            self._topic_taken[key] = taken
-        return taken
+    def topics_part(self, topics: tuple[TopicRule, ...], depth: int) -> TopicsPart:
+        """Return ``topics_part(topics, self, ...)`` with nothing vetoed, memoised.
 
-    def topics_relevance(self, topics: tuple[TopicRule, ...], depth: int) -> dict[int, float]:
-        """Return what these topics add to each paper's relevance when nothing is vetoed (memoised).
-
-        Many subscribers share a set of topics and differ in keywords: the topics' sum is made once.
+        Many subscribers share a set of topics and differ in keywords: their topics' part is made once.
         """
         key = (topics, depth)
-        relevance = self._topics_relevance.get(key)
-        if relevance is None:
-            relevance = defaultdict(float)
-            for topic in topics:
-                for paper_id, weight, _ in self.topic_entries(topic)[:depth]:
-                    relevance[paper_id] += weight
-            if len(self._topics_relevance) >= self.SELECTIONS_KEPT:
-                self._topics_relevance.clear()
-            self._topics_relevance[key] = relevance = dict(relevance)
-        return relevance
+        part = self._topics_part.get(key)
+        if part is None:
+            if len(self._topics_part) >= self.SELECTIONS_KEPT:
+                self._topics_part.clear()
+            part = self._topics_part[key] = topics_part(topics, self, vetoed=set(), depth=depth)
+        return part
 
     SELECTIONS_KEPT = 5000
 
@@ -313,6 +299,30 @@ def _take(order: list[int], exclude: frozenset[int] | set[int], depth: int) -> l
     return taken
 
 
+# What a profile's topics add to each paper's relevance, and for each topic the papers it brought
+# with their reasons (paper id -> (kind, words) notes).
+TopicsPart = tuple[dict[int, float], list[dict[int, tuple[tuple[str, str], ...]]]]
+
+
+def topics_part(
+    topics: tuple[TopicRule, ...], pool: CandidatePool, *, vetoed: set[int], depth: int
+) -> TopicsPart:
+    """Return the topics' part of a selection: each topic's best ``depth`` papers not vetoed."""
+    relevance: dict[int, float] = defaultdict(float)
+    by_topic: list[dict[int, tuple[tuple[str, str], ...]]] = []
+    for topic in topics:
+        taken: dict[int, tuple[tuple[str, str], ...]] = {}
+        for paper_id, weight, notes in pool.topic_entries(topic):
+            if paper_id in vetoed:
+                continue
+            relevance[paper_id] += weight
+            taken[paper_id] = notes
+            if len(taken) == depth:
+                break
+        by_topic.append(taken)
+    return dict(relevance), by_topic
+
+
 def select(
     profile: Profile, pool: CandidatePool, *, exclude_ids: frozenset[int] | set[int] = frozenset()
 ) -> list[Pick]:
@@ -326,22 +336,11 @@ def select(
     for phrase in profile.excluded:
         vetoed |= pool.phrase_hits(phrase)
     # Each rule's papers are kept to say why a paper was chosen, for the few chosen only.
-    by_topic: list[dict[int, tuple[tuple[str, str], ...]]] = []
     if vetoed:
-        relevance: dict[int, float] = defaultdict(float)
-        for topic in profile.topics:
-            taken: dict[int, tuple[tuple[str, str], ...]] = {}
-            for paper_id, weight, topic_notes in pool.topic_entries(topic):
-                if paper_id in vetoed:
-                    continue
-                relevance[paper_id] += weight
-                taken[paper_id] = topic_notes
-                if len(taken) == depth:
-                    break
-            by_topic.append(taken)
+        topics_relevance, by_topic = topics_part(profile.topics, pool, vetoed=vetoed, depth=depth)
     else:  # the common case: the topics' part is shared by everyone with these topics
-        relevance = defaultdict(float, pool.topics_relevance(profile.topics, depth))
-        by_topic = [pool.topic_taken(topic, depth) for topic in profile.topics]
+        topics_relevance, by_topic = pool.topics_part(profile.topics, depth)
+    relevance: dict[int, float] = defaultdict(float, topics_relevance)
 
     followed: list[tuple[str, set[int]]] = []
     by_author: set[int] = set()
