@@ -7,7 +7,6 @@ token outlives neither an erasure nor a re-used row id.
 
 from __future__ import annotations
 
-import base64
 import hashlib
 import hmac
 import json
@@ -84,10 +83,6 @@ def _timestamp() -> bytes:
     return _stamp[1]
 
 
-def _b64(data: bytes) -> bytes:
-    return base64.urlsafe_b64encode(data).rstrip(b"=")
-
-
 def make_token(
     purpose: Purpose,
     *,
@@ -110,9 +105,9 @@ def make_token(
         fields.append(f'"c":{int(consent_id)}')
     if delivery_id is not None:
         fields.append(f'"d":{int(delivery_id)}')
-    value = _b64(("{" + ",".join(fields) + "}").encode()) + b":" + _timestamp()
+    value = signing.b64_encode(("{" + ",".join(fields) + "}").encode()) + b":" + _timestamp()
     signature = hmac.digest(_signing_key(purpose, settings.SECRET_KEY), value, "sha256")
-    return (value + b":" + _b64(signature)).decode()
+    return (value + b":" + signing.b64_encode(signature)).decode()
 
 
 def read_token(purpose: Purpose, token: str) -> TokenData:
