@@ -103,6 +103,9 @@ def tree_cpu_seconds(pid: int) -> float:
     return sum(sum(proc.cpu_times()[:2]) for proc in (root, *root.children(recursive=True)))
 
 
+ACCESS_FORMAT = "%(m)s %(U)s %(s)s %(D)s"
+
+
 class Web:
     """gunicorn serving papermail with production settings, as in production, and a sign-up form's CSRF pair.
 
@@ -111,7 +114,7 @@ class Web:
     gunicorn reads the rest of its settings from gunicorn.conf.py.
     """
 
-    def __init__(self, *, workers: int, port: int, log: Path) -> None:
+    def __init__(self, *, workers: int, port: int, log: Path, access_log: Path | None = None) -> None:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         env = {
@@ -129,10 +132,15 @@ class Web:
             check=True,
         )
         log.parent.mkdir(parents=True, exist_ok=True)
+        # As the Procfile logs each request; here with the method, path, status and time in the server (µs).
+        logging = (
+            ("--access-logfile", str(access_log), "--access-logformat", ACCESS_FORMAT) if access_log else ()
+        )
         self.process = subprocess.Popen(
             [
                 *(sys.executable, "-m", "gunicorn", "newsletter.wsgi", "--bind", f"127.0.0.1:{port}"),
                 *("--workers", str(workers), "--worker-class", "sync", "--log-level", "warning"),
+                *logging,
             ],
             cwd=ROOT,
             env=env,
