@@ -43,7 +43,7 @@ bench: install bench-deps
 	$(BIN)/python benchmarks/dispatch.py --subscribers 100000 --paths api,smtp --workers 2
 	$(BIN)/python benchmarks/dispatch.py --subscribers 20000 --paths api --workers 1,2
 	$(BIN)/python benchmarks/signup_load.py
-	$(BIN)/python benchmarks/compare_django_newsletter.py --subscribers 5000
+	$(BIN)/python benchmarks/compare_django_newsletter.py --subscribers 100000 --their-subscribers 5000
 
 ## A quick run of the benchmarks, as CI does.
 bench-smoke: install bench-deps
