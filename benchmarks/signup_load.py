@@ -14,7 +14,10 @@ workers and PostgreSQL, errors and lost sign-ups. It also splits the latency:
 the time each sign-up spent in gunicorn (its access log, which the Procfile
 keeps too), and the rest, waiting for a free worker. With 50 clients in a
 closed loop that wait is set by throughput: the mean latency is 50 divided by
-the requests per second.
+the requests per second. And it samples what PostgreSQL's busy backends wait on: a
+sign-up's commit waits for the write-ahead log to reach the disk, and on
+these shared hosts a single flush sometimes takes hundreds of milliseconds,
+holding up every sign-up at once.
 Targets: p99 < 100 ms, 0 errors, 0 lost.
 """
 
@@ -27,6 +30,8 @@ import shutil
 import subprocess
 import sys
 import tempfile
+import threading
+import time
 from pathlib import Path
 
 from common import ROOT, Web, machine, postgres_cpu_seconds, setup_django, tree_cpu_seconds
@@ -73,6 +78,56 @@ done = function(summary, latency, requests)
   io.write(string.format("ERRORS %d\n", summary.errors.connect + summary.errors.read + summary.errors.write + summary.errors.status + summary.errors.timeout))
 end
 """
+
+
+class WalWatch(threading.Thread):
+    """Samples what the benchmark database's busy backends wait on, every 20 ms, while wrk runs.
+
+    A sign-up's commit waits until the write-ahead log is flushed to disk
+    (``IO/WALSync`` for the backend flushing, ``LWLock/WALWrite`` for those
+    queued behind it). One slow flush holds up every sign-up at once. A flush
+    seen in consecutive samples of the same backend is one flush, as long as
+    those samples span (to within 20 ms). The sampling costs PostgreSQL a
+    small query every 20 ms (about 1% of a core).
+    """
+
+    INTERVAL = 0.02
+
+    def __init__(self, url: str) -> None:
+        super().__init__(daemon=True)
+        self.url = url.replace("postgres://", "postgresql://", 1)
+        self.stop = threading.Event()
+        self.samples = 0
+        self.busy = 0  # backend samples in a statement
+        self.waiting = 0  # backend samples waiting for the WAL flush
+        self.flushes: list[float] = []  # seconds each slow-enough-to-see flush took
+
+    def run(self) -> None:
+        import psycopg
+
+        query = (
+            "SELECT pid, wait_event_type, wait_event FROM pg_stat_activity "
+            "WHERE datname = current_database() AND state = 'active' AND pid <> pg_backend_pid()"
+        )
+        flushing: dict[int, float] = {}  # pid -> when it was first seen flushing
+        with psycopg.connect(self.url, autocommit=True) as conn:
+            while not self.stop.is_set():
+                now = time.monotonic()
+                rows = conn.execute(query).fetchall()
+                self.samples += 1
+                self.busy += len(rows)
+                now_flushing = {pid for pid, kind, event in rows if (kind, event) == ("IO", "WALSync")}
+                self.waiting += sum(
+                    1
+                    for _pid, kind, event in rows
+                    if (kind, event) in {("IO", "WALSync"), ("LWLock", "WALWrite")}
+                )
+                for pid in list(flushing):
+                    if pid not in now_flushing:
+                        self.flushes.append(now - flushing.pop(pid))
+                for pid in now_flushing:
+                    flushing.setdefault(pid, now)
+                self.stop.wait(self.INTERVAL)
 
 
 def server_times(access_log: Path) -> list[float]:
@@ -125,6 +180,8 @@ def main() -> int:
         base = web.base
         with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
             script.write(LUA)
+        wal = WalWatch(os.environ["DATABASE_URL"])
+        wal.start()
         # Where the two cores went: the web workers, and every PostgreSQL process (autovacuum included).
         web_cpu, postgres_cpu = tree_cpu_seconds(web.process.pid), postgres_cpu_seconds()
         result = subprocess.run(
@@ -150,6 +207,8 @@ def main() -> int:
         )
         web_cpu = tree_cpu_seconds(web.process.pid) - web_cpu
         postgres_cpu = postgres_cpu_seconds() - postgres_cpu
+        wal.stop.set()
+        wal.join()
         Path(script.name).unlink()
         if result.returncode != 0:
             raise SystemExit(f"wrk failed:\n{result.stdout}\n{result.stderr}")
@@ -198,6 +257,12 @@ def main() -> int:
         f"waiting              mean latency = {args.connections} clients / {rate:,.0f} requests/s = "
         f"{args.connections / rate * 1000:.0f} ms (Little's law): a p99 under 100 ms needs well over "
         f"{args.connections * 10:,} requests/s"
+    )
+    slow = sorted((f for f in wal.flushes if f >= 0.05), reverse=True)
+    print(
+        f"WAL flushes          busy backends were waiting for the log flush in "
+        f"{wal.waiting / max(wal.busy, 1):.0%} of samples; {len(slow)} flushes took 50 ms or more"
+        + (f" (longest {slow[0] * 1000:.0f} ms), each holding up every sign-up" if slow else "")
     )
     print(f"errors               {errors}   (target 0)")
     # wrk counts answers that arrived before its time was up; a few more were in flight then.
