@@ -49,6 +49,7 @@ bench: install bench-deps
 bench-smoke: install bench-deps
 	$(BIN)/python benchmarks/ingest.py --entries 500 --smoke
 	$(BIN)/python benchmarks/dispatch.py --subscribers 500 --paths api,smtp --workers 2
+	$(BIN)/python benchmarks/signup_load.py --connections 10 --duration 3
 
 ## Fault trials: workers killed, duplicate scheduling, provider, Redis and PostgreSQL faults, feed faults.
 ## Restarts the local Redis and PostgreSQL (nothing else may be using them). FAULT_TRIALS=20 by default.
