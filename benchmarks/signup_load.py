@@ -234,7 +234,8 @@ def main() -> int:
     print(
         f"sign-up load on {machine()}: gunicorn x{args.web_workers} (sync, gunicorn.conf.py), PostgreSQL, Redis; wrk {args.connections} connections, {args.duration} s; rate limiter off for the run"
     )
-    print(f"requests             {requests:,}  ({requests / seconds:,.0f} requests/s)")
+    rate = requests / seconds
+    print(f"requests             {requests:,}  ({rate:,.0f} requests/s)")
     print(
         f"latency              p50 {int(figures['P50_US']) / 1000:.1f} ms, p99 {int(figures['P99_US']) / 1000:.1f} ms   (target p99 < 100 ms)"
     )
@@ -251,7 +252,6 @@ def main() -> int:
     # In a closed loop (each client sends again as soon as it is answered) the mean latency is the
     # number of clients over the throughput (Little's law); beyond the time in the server, it is waiting
     # for a free worker.
-    rate = requests / seconds
     print(
         f"waiting              mean latency = {args.connections} clients / {rate:,.0f} requests/s = "
         f"{args.connections / rate * 1000:.0f} ms (Little's law): a p99 under 100 ms needs well over "
