@@ -87,6 +87,51 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
 
 
+def _fixed_work() -> int:
+    """The same Python work every time: formatting and summing, as much of a web request is."""
+    total = 0
+    for i in range(750_000):
+        total += len(f"{i}:{i * 7 % 13}")
+    return total
+
+
+def host_now(flushes: int = 500) -> str:
+    """One line on how fast this shared host is right now, to read the figures printed beside it.
+
+    On the development hosts the same code's figures move by up to 2x from one
+    half hour to the next, and the disk sometimes takes hundreds of milliseconds
+    over a flush that usually takes a tenth of one. This times a fixed piece of
+    Python work (the best of three) and ``flushes`` 8 kB writes, each followed by
+    fdatasync as a commit is, in var/bench (on the database's disk when it is local). About half a second.
+    """
+    work = []
+    for _ in range(3):
+        started = time.perf_counter()
+        _fixed_work()
+        work.append(time.perf_counter() - started)
+    directory = ROOT / "var" / "bench"
+    directory.mkdir(parents=True, exist_ok=True)
+    probe = directory / "flush-probe"
+    block = os.urandom(8192)
+    times = []
+    fd = os.open(probe, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        for i in range(flushes):
+            started = time.perf_counter()
+            os.pwrite(fd, block, (i % 16) * len(block))
+            os.fdatasync(fd)
+            times.append(time.perf_counter() - started)
+    finally:
+        os.close(fd)
+        probe.unlink(missing_ok=True)
+    times.sort()
+    ms = [times[int(len(times) * rank)] * 1000 for rank in (0.5, 0.99)] + [times[-1] * 1000]
+    return (
+        f"host now: fixed Python work {min(work) * 1000:.0f} ms; "
+        f"{flushes} 8 kB writes + fdatasync p50 {ms[0]:.2f} ms, p99 {ms[1]:.2f} ms, longest {ms[2]:.1f} ms"
+    )
+
+
 def postgres_cpu_seconds() -> float:
     """CPU seconds of every postgres process, and of the backends that have exited (the server's children)."""
     total = 0.0

@@ -30,7 +30,7 @@ import sys
 import time
 from pathlib import Path
 
-from common import ROOT, machine, setup_django
+from common import ROOT, host_now, machine, setup_django
 
 WORK = ROOT / "var" / "bench"
 VENV = WORK / "dn-venv"
@@ -164,6 +164,7 @@ def main() -> int:
         f"side by side on {machine()}: papermail at {args.subscribers:,} and at {args.their_subscribers:,} "
         f"subscribers, django-newsletter at {args.their_subscribers:,}"
     )
+    print(host_now())
     ours: dict[tuple[str, int], float] = {}
     for count in dict.fromkeys((args.their_subscribers, args.subscribers)):
         profiles = dispatch.populate(count)

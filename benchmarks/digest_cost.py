@@ -32,7 +32,7 @@ import gc
 import os
 import time
 
-from common import machine, setup_django
+from common import host_now, machine, setup_django
 
 
 def main() -> None:
@@ -61,6 +61,7 @@ def main() -> None:
     from subscribers.models import Subscriber
 
     print(f"digest cost on {machine()}")
+    print(host_now())
     if not (args.keep and Subscriber.objects.count() >= args.digests):
         populate(max(args.subscribers, args.digests))
     with connection.cursor() as cursor:

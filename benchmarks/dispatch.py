@@ -39,7 +39,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import psutil
-from common import ROOT, bench_env, machine, postgres_cpu_seconds, setup_django
+from common import ROOT, bench_env, host_now, machine, postgres_cpu_seconds, setup_django
 
 SAMPLES = ROOT / "var" / "bench" / "samples"
 ZONES = [
@@ -509,6 +509,7 @@ def main() -> int:
     args = parser.parse_args()
     setup_django()
     print(f"dispatch benchmark on {machine()}")
+    print(host_now())
     profiles = populate(args.subscribers)
     results = []
     problems_seen = 0

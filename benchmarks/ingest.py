@@ -24,7 +24,7 @@ import sys
 import time
 from xml.sax.saxutils import escape
 
-from common import DEFAULT_DB, ROOT, ensure_database, machine
+from common import DEFAULT_DB, ROOT, ensure_database, host_now, machine
 
 WORDS = (
     "language model reasoning transformer attention diffusion retrieval agent policy reward vision "
@@ -126,6 +126,7 @@ def main() -> int:
     data = make_document(args.entries)
     print(f"ingest benchmark: {args.entries:,} arXiv RSS items, {len(data) / 1e6:.1f} MB")
     print(f"machine: {machine()}")
+    print(host_now())
     with connection.cursor() as cursor:
         cursor.execute("SHOW server_version")
         print(f"database: PostgreSQL {cursor.fetchone()[0]}")

@@ -35,7 +35,7 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT, Web, machine, postgres_cpu_seconds, setup_django, tree_cpu_seconds
+from common import ROOT, Web, host_now, machine, postgres_cpu_seconds, setup_django, tree_cpu_seconds
 
 LUA = r"""
 local counter = 0
@@ -166,6 +166,7 @@ def main() -> int:
     with connection.cursor() as cursor:
         for model in (Subscriber, ConsentRecord, LinkEmail, SubscriberEvent):
             cursor.execute(f"VACUUM ANALYZE {connection.ops.quote_name(model._meta.db_table)}")
+    host = host_now()  # before gunicorn starts: it times the host, not the run
     port = 18765
     access_log = ROOT / "var" / "bench" / "access.log"
     access_log.unlink(missing_ok=True)
@@ -234,6 +235,7 @@ def main() -> int:
     print(
         f"sign-up load on {machine()}: gunicorn x{args.web_workers} (sync, gunicorn.conf.py), PostgreSQL, Redis; wrk {args.connections} connections, {args.duration} s; rate limiter off for the run"
     )
+    print(host)
     rate = requests / seconds
     print(f"requests             {requests:,}  ({rate:,.0f} requests/s)")
     print(
