@@ -3,7 +3,10 @@
     .venv/bin/python benchmarks/signup_load.py [--connections 50] [--duration 30]
 
 50 concurrent clients POST the sign-up form for 30 s, each with a valid CSRF
-cookie and token and a distinct address. The rate limiter is switched off for
+cookie and token and a distinct address. Three seconds of sign-ups and an
+ANALYZE come first, unmeasured: autovacuum is off on the development
+machines, and from empty tables PostgreSQL would keep planning each commit's
+foreign-key checks as scans. The rate limiter is switched off for
 this run (RATE_LIMITS_ENABLED=0): otherwise it would, correctly, stop one IP
 sending thousands of sign-ups. Afterwards every accepted sign-up (a 302 to
 "check your inbox") must exist with its consent record and its owed
