@@ -100,7 +100,7 @@ def host_now(flushes: int = 500) -> str:
 
     On the development hosts the same code's figures move by up to 2x from one
     half hour to the next, and the disk sometimes takes hundreds of milliseconds
-    over a flush that usually takes a tenth of one. This times a fixed piece of
+    over a flush that usually takes a tenth of a millisecond. This times a fixed piece of
     Python work (the best of three) and ``flushes`` 8 kB writes, each followed by
     fdatasync as a commit is, in var/bench (on the database's disk when it is local). About half a second.
     """

@@ -33,7 +33,6 @@ import re
 import shutil
 import subprocess
 import sys
-import tempfile
 import threading
 import time
 from pathlib import Path
@@ -183,8 +182,8 @@ def main() -> int:
     port = 18765
     access_log = ROOT / "var" / "bench" / "access.log"
     access_log.unlink(missing_ok=True)
-    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
-        script.write(LUA)
+    script = ROOT / "var" / "bench" / "signup.lua"
+    script.write_text(LUA)
     web = Web(
         workers=args.web_workers,
         port=port,
@@ -194,7 +193,7 @@ def main() -> int:
 
     def wrk(prefix: str, seconds: int) -> str:
         command = ["wrk", "-t", "2", "-c", str(args.connections), "-d", f"{seconds}s", "--latency"]
-        command += ["-s", script.name, web.base, "--", web.token, web.cookie, prefix]
+        command += ["-s", str(script), web.base, "--", web.token, web.cookie, prefix]
         result = subprocess.run(command, capture_output=True, text=True, check=False)
         if result.returncode != 0:
             raise SystemExit(f"wrk failed:\n{result.stdout}\n{result.stderr}")
@@ -222,7 +221,6 @@ def main() -> int:
         wal.stop.set()
         wal.join()
     finally:
-        Path(script.name).unlink()
         web.close()
     figures = dict(re.findall(r"^([A-Z0-9_]+) (\d+)$", output, re.MULTILINE))
     accepted = int(figures["ACCEPTED"])
