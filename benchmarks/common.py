@@ -11,6 +11,7 @@ import subprocess
 import sys
 import time
 import urllib.request
+from collections.abc import Callable
 from http.cookiejar import CookieJar
 from pathlib import Path
 from urllib.parse import urlencode, urlsplit
@@ -87,6 +88,21 @@ def machine() -> str:
     return f"{cpu}, {os.cpu_count()} cores{memory}, Python {platform.python_version()}"
 
 
+def best_of(runs: int, action: Callable[[], object]) -> float:
+    """Seconds the fastest of ``runs`` calls of ``action`` took."""
+    best = float("inf")
+    for _ in range(runs):
+        start = time.perf_counter()
+        action()
+        best = min(best, time.perf_counter() - start)
+    return best
+
+
+def percentile(ordered: list[float], rank: float) -> float:
+    """The ``rank``-th percentile (0-100) of values sorted in ascending order."""
+    return ordered[min(len(ordered) - 1, int(len(ordered) * rank / 100))]
+
+
 def _fixed_work() -> int:
     """The same Python work every time: formatting and summing, as much of a web request is."""
     total = 0
@@ -104,11 +120,7 @@ def host_now(flushes: int = 500) -> str:
     Python work (the best of three) and ``flushes`` 8 kB writes, each followed by
     fdatasync as a commit is, in var/bench (on the database's disk when it is local). About half a second.
     """
-    work = []
-    for _ in range(3):
-        started = time.perf_counter()
-        _fixed_work()
-        work.append(time.perf_counter() - started)
+    work = best_of(3, _fixed_work)
     directory = ROOT / "var" / "bench"
     directory.mkdir(parents=True, exist_ok=True)
     probe = directory / "flush-probe"
@@ -124,11 +136,10 @@ def host_now(flushes: int = 500) -> str:
     finally:
         os.close(fd)
         probe.unlink(missing_ok=True)
-    times.sort()
-    ms = [times[int(len(times) * rank)] * 1000 for rank in (0.5, 0.99)] + [times[-1] * 1000]
+    times = [seconds * 1000 for seconds in sorted(times)]
     return (
-        f"host now: fixed Python work {min(work) * 1000:.0f} ms; "
-        f"{flushes} 8 kB writes + fdatasync p50 {ms[0]:.2f} ms, p99 {ms[1]:.2f} ms, longest {ms[2]:.1f} ms"
+        f"host now: fixed Python work {work * 1000:.0f} ms; {flushes} 8 kB writes + fdatasync "
+        f"p50 {percentile(times, 50):.2f} ms, p99 {percentile(times, 99):.2f} ms, longest {times[-1]:.1f} ms"
     )
 
 

@@ -24,7 +24,7 @@ import sys
 import time
 from xml.sax.saxutils import escape
 
-from common import DEFAULT_DB, ROOT, ensure_database, host_now, machine
+from common import DEFAULT_DB, ROOT, best_of, ensure_database, host_now, machine
 
 WORDS = (
     "language model reasoning transformer attention diffusion retrieval agent policy reward vision "
@@ -82,15 +82,6 @@ def make_document(entries: int, seed: int = 7) -> bytes:
         "<pubDate>Tue, 24 Nov 2026 00:00:00 -0500</pubDate>"
         "<skipDays><day>Saturday</day><day>Sunday</day></skipDays>" + "".join(items) + "</channel></rss>"
     ).encode()
-
-
-def best_of(runs: int, action) -> float:  # type: ignore[no-untyped-def]
-    best = float("inf")
-    for _ in range(runs):
-        start = time.perf_counter()
-        action()
-        best = min(best, time.perf_counter() - start)
-    return best
 
 
 def main() -> int:

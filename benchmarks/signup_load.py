@@ -37,7 +37,16 @@ import threading
 import time
 from pathlib import Path
 
-from common import ROOT, Web, host_now, machine, postgres_cpu_seconds, setup_django, tree_cpu_seconds
+from common import (
+    ROOT,
+    Web,
+    host_now,
+    machine,
+    percentile,
+    postgres_cpu_seconds,
+    setup_django,
+    tree_cpu_seconds,
+)
 
 LUA = r"""
 local counter = 0
@@ -144,10 +153,6 @@ def server_times(access_log: Path) -> list[float]:
         if len(fields) == 4 and fields[:2] == ["POST", "/subscribe/"] and fields[3].isdigit():
             times.append(int(fields[3]) / 1000)
     return sorted(times)
-
-
-def percentile(ordered: list[float], rank: float) -> float:
-    return ordered[min(len(ordered) - 1, int(len(ordered) * rank / 100))]
 
 
 def main() -> int:
