@@ -29,10 +29,11 @@ if REDIS_URL:
     from urllib.parse import urlsplit, urlunsplit
 
     _redis = urlsplit(REDIS_URL)
+    _cache_db = env.int("PAPERMAIL_TEST_CACHE_REDIS_DB", default=14)  # noqa: F405
     CACHES = {
         "default": {
             "BACKEND": "django.core.cache.backends.redis.RedisCache",
-            "LOCATION": urlunsplit((_redis.scheme, _redis.netloc, "/14", "", "")),
+            "LOCATION": urlunsplit((_redis.scheme, _redis.netloc, f"/{_cache_db}", "", "")),
         }
     }
 # Live-server threads must not keep connections open past the test database's life.

@@ -16,8 +16,9 @@ from django.conf import settings
 from django.db import connection
 
 ROOT = Path(__file__).resolve().parent.parent
-# Workers started by tests use their own Redis database so they never meet a developer's queue.
-TEST_REDIS_DB = 15
+# Workers started by tests use their own Redis database so they never meet a developer's queue
+# (PAPERMAIL_TEST_WORKER_REDIS_DB lets two suites run side by side on one Redis).
+TEST_REDIS_DB = int(os.environ.get("PAPERMAIL_TEST_WORKER_REDIS_DB", "15"))
 
 
 def worker_broker_url() -> str:
