@@ -8,8 +8,9 @@ import hmac
 import json
 
 import pytest
+from anymail.signals import AnymailTrackingEvent
 
-from newsletter import webhooks
+from newsletter import services, webhooks
 from newsletter.models import Delivery, TrackingEvent
 from subscribers.models import Subscriber, Suppression
 from subscribers.tokens import email_hash
@@ -350,3 +351,103 @@ def test_a_provider_can_check_the_url_before_its_signing_key_is_set(
     assert client.head("/anymail/mandrill/").status_code == 200
     assert client.post("/anymail/mandrill/", {"mandrill_events": "[]"}).status_code == 403
     assert client.get("/anymail/mandrill/").status_code == 403
+
+
+# --- Only real bounces count ---------------------------------------------------------------------------
+
+
+def test_deferrals_never_suppress(client, ada) -> None:
+    for event_id, kind in enumerate(["Transient", "DnsError", "Transient", "OpenRelayTest"]):
+        assert post(client, bounce(kind, event_id=event_id)).status_code == 200
+    ada.refresh_from_db()
+    assert ada.status == "active" and not Suppression.objects.exists()
+    assert set(TrackingEvent.objects.values_list("event_type", "bounce")) == {("deferred", "")}
+
+
+@pytest.mark.parametrize("kind", ["Blocked", "DMARCPolicy", "Unconfirmed", "ManuallyDeactivated"])
+def test_refusals_for_the_senders_policy_or_content_do_not_suppress(client, ada, kind) -> None:
+    post(client, bounce(kind, event_id=1))
+    post(client, bounce(kind, event_id=2))
+    ada.refresh_from_db()
+    assert ada.status == "active" and not Suppression.objects.exists()
+
+
+def test_an_address_the_provider_calls_invalid_is_suppressed(client, ada) -> None:
+    post(client, bounce("BadEmailAddress"))
+    ada.refresh_from_db()
+    assert (ada.status, ada.suppressed_reason) == ("suppressed", "hard_bounce")
+
+
+def event(
+    event_type: str, reject_reason: str | None = None, esp_event: object = None
+) -> AnymailTrackingEvent:
+    return AnymailTrackingEvent(
+        event_type=event_type, reject_reason=reject_reason, esp_event=esp_event, recipient="ada@example.org"
+    )
+
+
+@pytest.mark.parametrize(
+    ("tracking_event", "expected"),
+    [
+        (event("deferred"), ""),
+        (event("deferred", "timed_out"), ""),
+        (event("queued"), ""),
+        (event("delivered"), ""),
+        (event("complained", "spam"), ""),
+        (event("unsubscribed", "unsubscribed"), ""),
+        (event("failed"), ""),
+        (event("autoresponded"), ""),
+        (event("bounced", "bounced", {"RecordType": "Bounce", "Type": "HardBounce"}), "hard"),
+        (event("bounced", "bounced", {"RecordType": "Bounce", "Type": "SoftBounce"}), "soft"),
+        (event("bounced", "timed_out", {}), "soft"),
+        (event("bounced", "bounced", {"bounce": {"bounceType": "Permanent"}}), "hard"),  # Amazon SES
+        (event("bounced", "bounced", {"bounce": {"bounceType": "Transient"}}), "soft"),  # Amazon SES
+        (event("bounced", "bounced", {"event": "soft_bounce"}), "soft"),  # Brevo, Mandrill
+        (event("bounced", "bounced", {"event": "hard_bounce"}), "hard"),  # Brevo, Mandrill
+        (event("bounced", "bounced", {"data": {"type": "soft_bounced"}}), "soft"),  # MailerSend
+        (event("bounced", "bounced", {"event": "bounce", "hard_bounce": False}), "soft"),  # Mailjet
+        (event("bounced", "bounced", {"event": "bounce", "hard_bounce": True}), "hard"),  # Mailjet
+        (event("bounced", "other", {"RecordType": "Bounce", "Type": "VirusNotification"}), "soft"),
+        (event("bounced", "blocked", {}), ""),
+        (event("bounced", "spam", {}), ""),
+        (event("rejected", "invalid"), "hard"),
+        (event("rejected", "bounced"), "hard"),
+        (event("rejected", "timed_out"), "soft"),
+        (event("rejected", "blocked"), ""),
+        (event("rejected", "spam"), ""),
+        (event("rejected", "unsubscribed"), ""),
+        (event("rejected", "other"), ""),
+        (event("rejected"), ""),
+    ],
+)
+def test_only_a_refusal_of_the_address_is_a_bounce(tracking_event, expected) -> None:
+    assert services.bounce_class(tracking_event) == expected
+
+
+def test_deferrals_stored_as_soft_bounces_before_stop_counting(ada) -> None:
+    import importlib
+
+    from django.apps import apps
+
+    def stored(event_id: str, event_type: str, reject_reason: str, bounce: str) -> None:
+        TrackingEvent.objects.create(
+            provider="postmark",
+            event_id=event_id,
+            event_type=event_type,
+            reject_reason=reject_reason,
+            bounce=bounce,
+            recipient="ada@example.org",
+        )
+
+    stored("1", "deferred", "", "soft")
+    stored("2", "rejected", "blocked", "hard")
+    stored("3", "rejected", "invalid", "hard")
+    stored("4", "bounced", "bounced", "soft")
+    migration = importlib.import_module("newsletter.migrations.0008_deferrals_are_not_bounces")
+    migration.clear_non_bounces(apps, None)
+    assert dict(TrackingEvent.objects.values_list("event_id", "bounce")) == {
+        "1": "",
+        "2": "",
+        "3": "hard",
+        "4": "soft",
+    }
