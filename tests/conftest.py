@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -110,3 +110,33 @@ def roles() -> None:
     Group.objects.get_or_create(name="Admins")[0].permissions.set(
         permissions(migration.EDITOR_PERMISSIONS + migration.ADMIN_EXTRA_PERMISSIONS)
     )
+
+
+@pytest.fixture
+def webhook_provider() -> Iterator[Callable[[str], None]]:
+    """Mount the webhook URLs of an ANYMAIL_PROVIDER, as a server started with it would (URLs load once)."""
+    from django.test import override_settings
+
+    overrides: list[override_settings] = []
+
+    def mount(provider: str) -> None:
+        if overrides and provider == settings.ANYMAIL_PROVIDER:
+            return  # mounted already (Hypothesis runs a test's body many times)
+        override = override_settings(ANYMAIL_PROVIDER=provider)
+        override.enable()
+        overrides.append(override)
+        _reload_urls()
+
+    yield mount
+    for override in reversed(overrides):
+        override.disable()
+    _reload_urls()
+
+
+def _reload_urls() -> None:
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    importlib.reload(importlib.import_module(settings.ROOT_URLCONF))
+    clear_url_caches()

@@ -141,6 +141,61 @@ def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path: Pa
     assert "System check identified no issues" in result.stdout
 
 
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "SECRET_KEY": "q8Zr-3vN!pX2@tLm9#Wc7$yHb4%Kd6^Fs1&Gj5*Ue0(Ai)Ro_Tn+Ml=Vw",
+    "ALLOWED_HOSTS": "papers.example.org",
+    "SITE_URL": "https://papers.example.org",
+}
+
+
+def test_production_with_a_provider_and_no_webhook_secret_fails_the_deploy_check(tmp_path: Path) -> None:
+    env = {**PRODUCTION, "ANYMAIL_PROVIDER": "postmark", "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token"}
+    result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "papermail.E002" in result.stderr and "WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_with_an_empty_webhook_secret_fails_the_deploy_check(tmp_path: Path) -> None:
+    env = {
+        **PRODUCTION,
+        "ANYMAIL_PROVIDER": "postmark",
+        "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
+        "ANYMAIL_WEBHOOK_SECRET": "",
+    }
+    result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0 and "papermail.E002" in result.stderr
+
+
+def test_production_mailgun_needs_its_signing_key_not_a_webhook_secret(tmp_path: Path) -> None:
+    env = {
+        **PRODUCTION,
+        "ANYMAIL_PROVIDER": "mailgun",
+        "ANYMAIL_MAILGUN_API_KEY": "key-1",
+        "ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY": "",
+        "WEBHOOK_SECRET": "hook:s3cret",
+    }
+    result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "papermail.E002" in result.stderr and "ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY" in result.stderr
+    env["ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY"] = "signing-key"
+    del env["WEBHOOK_SECRET"]
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_without_webhooks_has_no_webhook_error(tmp_path: Path) -> None:
+    env = {**PRODUCTION, "EMAIL_URL": "smtp+tls://user:pass@smtp.example.org:587"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_in_development_a_provider_without_webhook_authentication_is_a_warning(tmp_path: Path) -> None:
+    env = {"ANYMAIL_PROVIDER": "postmark", "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token"}
+    result = manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0 and "papermail.W001" in result.stderr
+
+
 def test_anymail_provider_and_its_keys_come_from_the_environment(tmp_path: Path) -> None:
     env = {
         "ANYMAIL_PROVIDER": "mailgun",
