@@ -8,7 +8,7 @@ from typing import Any
 from django.db.models import QuerySet
 
 from subscribers.models import Feedback, Subscriber, Topic
-from subscribers.tokens import Purpose, TokenData, address_tag, read_token
+from subscribers.tokens import Purpose, TokenData, address_tag_matches, read_token
 
 
 def topics_offered() -> QuerySet[Topic]:
@@ -43,7 +43,7 @@ def forget_topic_choices(**_signal: object) -> None:
 def subscriber_from_token(data: TokenData) -> Subscriber | None:
     """Return the subscriber a verified token names, or None if it is gone (erased) or re-used."""
     subscriber = Subscriber.objects.filter(pk=data.subscriber_id).first()
-    if subscriber is None or address_tag(subscriber.email) != data.address_tag:
+    if subscriber is None or not address_tag_matches(subscriber.email, data.address_tag):
         return None
     return subscriber
 

@@ -15,6 +15,7 @@ from django.utils import timezone
 from papers.db import insert_new_with_children
 from papers.models import Paper
 from subscribers import links, ratelimit
+from subscribers.addresses import canonical_email
 from subscribers.models import (
     ConsentRecord,
     Feedback,
@@ -112,7 +113,7 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
     on the consent record). An active or paused subscriber gets a link to their
     preference centre instead. Emails per address are rate-limited.
     """
-    email = email.strip().lower()
+    email = canonical_email(email)
     may_email = _may_email(email)
     if connection.vendor == "postgresql" and _new_address_signup(email, preferences, request, may_email):
         return
@@ -435,7 +436,7 @@ def subscriber_reactivate(*, subscriber: Subscriber) -> bool:
 
 def subscriber_suppress(*, email: str, reason: str, detail: dict[str, Any] | None = None) -> bool:
     """Put an address on the suppression list and stop its mail; return whether it was new."""
-    email = email.strip().lower()
+    email = canonical_email(email)
     with transaction.atomic():
         _, created = Suppression.objects.get_or_create(
             email_hash=email_hash(email), defaults={"reason": reason}

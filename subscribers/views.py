@@ -17,6 +17,7 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from newsletter.decorators import never_cache
 from subscribers import links, ratelimit, selectors, services
+from subscribers.addresses import canonical_email
 from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
@@ -153,7 +154,7 @@ def link_request(request: HttpRequest) -> HttpResponse:
     form = ResendForm(request.POST)
     if not form.is_valid():
         return render(request, "subscribers/link_invalid.html", {"form": form}, status=400)
-    subscriber = Subscriber.objects.filter(email=form.cleaned_data["email"].strip().lower()).first()
+    subscriber = Subscriber.objects.filter(email=canonical_email(form.cleaned_data["email"])).first()
     if subscriber is not None:
         if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
             services.subscription_request(
