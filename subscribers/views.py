@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -23,18 +22,10 @@ from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's address: REMOTE_ADDR, or the proxy header named by CLIENT_IP_HEADER."""
-    raw = request.META.get(settings.CLIENT_IP_HEADER, "") or request.META.get("REMOTE_ADDR", "")
-    candidate = raw.split(",")[0].strip()  # X-Forwarded-For lists the client first
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
-
-
 def request_info(request: HttpRequest) -> services.RequestInfo:
-    return services.RequestInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    return services.RequestInfo(
+        ip=ratelimit.client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+    )
 
 
 def too_many(request: HttpRequest) -> HttpResponse:
@@ -50,7 +41,7 @@ def rate_limited(
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
             if request.method == "POST" and not ratelimit.hit(
-                scope, client_ip(request) or "unknown", getattr(settings, rate_setting)
+                scope, ratelimit.client_bucket(request), getattr(settings, rate_setting)
             ):
                 return too_many(request)
             return view(request, *args, **kwargs)
