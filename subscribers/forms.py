@@ -73,7 +73,9 @@ class KeyedTypedChoiceField(KeyedChoicesMixin, forms.TypedChoiceField):
 
 
 class KeyedMultipleChoiceField(KeyedChoicesMixin, forms.MultipleChoiceField):
-    pass
+    def to_python(self, value: Any) -> list[str]:
+        """Return each choice once, in the order first given: a choice sent twice is chosen once."""
+        return list(dict.fromkeys(super().to_python(value)))
 
 
 @cache
