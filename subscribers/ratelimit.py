@@ -11,6 +11,7 @@ from __future__ import annotations
 import hashlib
 import ipaddress
 import logging
+import math
 import time
 
 from django.conf import settings
@@ -75,6 +76,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
     count, _, unit = rate.partition("/")
     seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit.strip().lower()[:1]]
     return int(count), seconds
+
+
+def seconds_left(rate: str) -> int:
+    """Return the whole seconds until the current window of ``rate`` ends: the Retry-After of a 429."""
+    _limit, window = parse_rate(rate)
+    return max(1, math.ceil(window - time.time() % window))
 
 
 def hit(scope: str, key: str, rate: str) -> bool:
