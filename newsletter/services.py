@@ -35,6 +35,7 @@ from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, Trac
 from papers.db import copy_rows, insert_from_select, update_each
 from subscribers import links
 from subscribers import services as subscriber_services
+from subscribers.addresses import canonical_email
 from subscribers.models import Subscriber, Suppression
 from subscribers.tokens import email_hash
 
@@ -618,7 +619,7 @@ def tracking_event_record(*, event: AnymailTrackingEvent, provider: str) -> Trac
     proves the provider took it: the row is marked sent.
     """
     # Everything from the payload is cleaned before it reaches a query (PostgreSQL refuses NUL).
-    recipient = str(_storable(str(event.recipient or ""))).strip().lower()
+    recipient = canonical_email(str(_storable(str(event.recipient or ""))))
     event_id = str(_storable(str(event.event_id or ""))) or _synthetic_event_id(event, provider)
     metadata = event.metadata or {}
     delivery = None

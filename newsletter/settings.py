@@ -229,8 +229,18 @@ SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", default=SECRET_KEY)
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 RATE_SIGNUPS_PER_IP = env.str("RATE_SIGNUPS_PER_IP", default="20/h")
 RATE_LINK_EMAILS_PER_ADDRESS = env.str("RATE_LINK_EMAILS_PER_ADDRESS", default="3/h")
-# Behind a proxy, the META key holding the client address, e.g. HTTP_X_FORWARDED_FOR.
-CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
+# The client's address (rate limits, consent records) is REMOTE_ADDR unless reverse proxies stand in
+# front: TRUSTED_PROXY_COUNT of them, each appending the address it got the request from to the header
+# whose META key is CLIENT_IP_HEADER. The N-th address from the right is then the client's; those to
+# its left came with the request and anyone can forge them (subscribers.ratelimit.client_ip).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="HTTP_X_FORWARDED_FOR")
+# CLIENT_IP_HEADER alone once meant "trust this header": that setup is taken as one proxy, with a warning.
+TRUSTED_PROXY_COUNT_ASSUMED = (
+    "TRUSTED_PROXY_COUNT" not in os.environ
+    and CLIENT_IP_HEADER != "REMOTE_ADDR"
+    and "CLIENT_IP_HEADER" in os.environ
+)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if TRUSTED_PROXY_COUNT_ASSUMED else 0)
 POSTAL_ADDRESS = env.str("POSTAL_ADDRESS", default="papermail · 1 Example Street · 00000 Example City")
 
 # --- Feeds -------------------------------------------------------------------

@@ -9,7 +9,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.feedgenerator import Atom1Feed
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.http import require_http_methods, require_safe
 
 from newsletter import rendering
 from newsletter import selectors as digest_selectors
@@ -27,7 +27,7 @@ from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, read_token
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     papers = paper_selectors.papers_latest(limit=50)
     return render(request, "home.html", {"papers": papers, "signup_form": SignupForm()})
@@ -54,7 +54,7 @@ def _broker_ok() -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(checks.values())
@@ -83,7 +83,7 @@ def _delivery_from(token: str) -> Delivery | None:
 
 
 @never_cache
-@require_GET
+@require_safe
 def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
     """The digest exactly as it was mailed, with the papers it recorded."""
     delivery = _delivery_from(token)
@@ -96,7 +96,7 @@ def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) -> HttpResponse:
     """GET asks (mail scanners follow links); one tap on the button records the choice."""
     delivery = _delivery_from(token)
@@ -116,7 +116,8 @@ def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) ->
     return render(request, "newsletter/feedback.html", context)
 
 
-@require_GET
+@never_cache  # personal: no shared cache (nor any other) may keep it
+@require_safe
 def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
     """An Atom feed of the papers in this subscriber's recent digests, for feed readers."""
     try:

@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.validators import EmailValidator
 
+from subscribers.addresses import AddressError, checked_email
 from subscribers.models import Subscriber
 from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
 from subscribers.selectors import topic_choices
@@ -72,7 +73,9 @@ class KeyedTypedChoiceField(KeyedChoicesMixin, forms.TypedChoiceField):
 
 
 class KeyedMultipleChoiceField(KeyedChoicesMixin, forms.MultipleChoiceField):
-    pass
+    def to_python(self, value: Any) -> list[str]:
+        """Return each choice once, in the order first given: a choice sent twice is chosen once."""
+        return list(dict.fromkeys(super().to_python(value)))
 
 
 @cache
@@ -204,7 +207,10 @@ class SignupForm(PreferencesForm):
     def clean_email(self) -> str:
         value = self.cleaned_data["email"].strip()
         EmailValidator(message="Enter a valid email address, like name@example.org.")(value)
-        return value.lower()
+        try:
+            return checked_email(value)
+        except AddressError as error:
+            raise forms.ValidationError(str(error)) from None
 
     @property
     def is_bot(self) -> bool:

@@ -7,8 +7,8 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from subscribers.models import Feedback, Subscriber, Topic
-from subscribers.tokens import Purpose, TokenData, address_tag, read_token
+from subscribers.models import Feedback, Subscriber, Suppression, Topic
+from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
 
 
 def topics_offered() -> QuerySet[Topic]:
@@ -43,7 +43,7 @@ def forget_topic_choices(**_signal: object) -> None:
 def subscriber_from_token(data: TokenData) -> Subscriber | None:
     """Return the subscriber a verified token names, or None if it is gone (erased) or re-used."""
     subscriber = Subscriber.objects.filter(pk=data.subscriber_id).first()
-    if subscriber is None or address_tag(subscriber.email) != data.address_tag:
+    if subscriber is None or not address_tag_matches(subscriber.email, data.address_tag):
         return None
     return subscriber
 
@@ -54,6 +54,18 @@ def subscriber_for(purpose: Purpose, token: str) -> Subscriber | None:
     Raises TokenExpired or TokenInvalid; returns None when the subscriber is gone.
     """
     return subscriber_from_token(read_token(purpose, token))
+
+
+def address_blocked(*, email: str) -> bool:
+    """Return whether no email at all may go to ``email``: a bounce, a complaint or an admin suppressed it.
+
+    An erasure stops digests only: signing up again and confirming is how the person comes back.
+    """
+    return (
+        Suppression.objects.filter(email_hash=email_hash(email))
+        .exclude(reason=Suppression.Reason.ERASED)
+        .exists()
+    )
 
 
 def feedback_of(*, subscriber: Subscriber, limit: int = 50) -> list[Feedback]:

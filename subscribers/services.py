@@ -14,7 +14,8 @@ from django.utils import timezone
 
 from papers.db import insert_new_with_children
 from papers.models import Paper
-from subscribers import links, ratelimit
+from subscribers import links, ratelimit, selectors
+from subscribers.addresses import canonical_email
 from subscribers.models import (
     ConsentRecord,
     Feedback,
@@ -112,7 +113,7 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
     on the consent record). An active or paused subscriber gets a link to their
     preference centre instead. Emails per address are rate-limited.
     """
-    email = email.strip().lower()
+    email = canonical_email(email)
     may_email = _may_email(email)
     if connection.vendor == "postgresql" and _new_address_signup(email, preferences, request, may_email):
         return
@@ -191,9 +192,15 @@ def _owe_link_email(subscriber: Subscriber, kind: str, *, consent: ConsentRecord
 
 
 def _not_wanted(row: LinkEmail) -> str:
-    """Return why an owed link email should no longer go out, or "" (age is the sweep's to judge)."""
+    """Return why an owed link email should no longer go out, or "" (age is the sweep's to judge).
+
+    A suppressed address is checked here, when the email would go, not when it was asked for:
+    whoever signs it up sees the same page after the same work.
+    """
     if row.kind == LinkEmail.Kind.CONFIRMATION and (row.consent is None or row.consent.confirmed_at):
         return "already confirmed"
+    if selectors.address_blocked(email=row.subscriber.email):
+        return "the address is suppressed"
     return ""
 
 
@@ -435,7 +442,7 @@ def subscriber_reactivate(*, subscriber: Subscriber) -> bool:
 
 def subscriber_suppress(*, email: str, reason: str, detail: dict[str, Any] | None = None) -> bool:
     """Put an address on the suppression list and stop its mail; return whether it was new."""
-    email = email.strip().lower()
+    email = canonical_email(email)
     with transaction.atomic():
         _, created = Suppression.objects.get_or_create(
             email_hash=email_hash(email), defaults={"reason": reason}
@@ -460,10 +467,11 @@ def subscriber_erase(*, subscriber: Subscriber) -> None:
     """Delete everything stored about a subscriber, keeping only the keyed hash of the address.
 
     The hash, on the suppression list, is what stops the address being mailed
-    again by mistake; signing up again and confirming lifts it.
+    again by mistake; signing up again and confirming lifts it. A suppression
+    already there (a bounce, a complaint) keeps its reason: it still stops all mail.
     """
     with transaction.atomic():
-        Suppression.objects.update_or_create(
+        Suppression.objects.get_or_create(
             email_hash=email_hash(subscriber.email), defaults={"reason": Suppression.Reason.ERASED}
         )
         subscriber.delete()

@@ -8,7 +8,7 @@ from anymail.exceptions import AnymailAPIError
 from celery import shared_task
 
 from newsletter import emails
-from subscribers import services
+from subscribers import selectors, services
 from subscribers.models import ConsentRecord, Subscriber
 
 TRANSIENT = (
@@ -42,6 +42,8 @@ def send_confirmation_email(consent_id: int) -> bool:
     consent = ConsentRecord.objects.select_related("subscriber").filter(pk=consent_id).first()
     if consent is None or consent.confirmed_at is not None:
         return False
+    if selectors.address_blocked(email=consent.subscriber.email):
+        return False
     return emails.send_confirmation(subscriber=consent.subscriber, consent=consent)
 
 
@@ -55,6 +57,6 @@ def send_confirmation_email(consent_id: int) -> bool:
 def send_manage_link_email(subscriber_id: int) -> bool:
     """Send an already-subscribed person the link to their preference centre."""
     subscriber = Subscriber.objects.filter(pk=subscriber_id).first()
-    if subscriber is None:
+    if subscriber is None or selectors.address_blocked(email=subscriber.email):
         return False
     return emails.send_manage_link(subscriber=subscriber)

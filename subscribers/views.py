@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -17,27 +16,22 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from newsletter.decorators import never_cache
 from subscribers import links, ratelimit, selectors, services
+from subscribers.addresses import canonical_email
 from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's address: REMOTE_ADDR, or the proxy header named by CLIENT_IP_HEADER."""
-    raw = request.META.get(settings.CLIENT_IP_HEADER, "") or request.META.get("REMOTE_ADDR", "")
-    candidate = raw.split(",")[0].strip()  # X-Forwarded-For lists the client first
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
-
-
 def request_info(request: HttpRequest) -> services.RequestInfo:
-    return services.RequestInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    return services.RequestInfo(
+        ip=ratelimit.client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+    )
 
 
-def too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "subscribers/too_many.html", status=429)
+def too_many(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    response = render(request, "subscribers/too_many.html", status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def rate_limited(
@@ -48,10 +42,9 @@ def rate_limited(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            if request.method == "POST" and not ratelimit.hit(
-                scope, client_ip(request) or "unknown", getattr(settings, rate_setting)
-            ):
-                return too_many(request)
+            rate = getattr(settings, rate_setting)
+            if request.method == "POST" and not ratelimit.hit(scope, ratelimit.client_bucket(request), rate):
+                return too_many(request, retry_after=ratelimit.seconds_left(rate))
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -68,7 +61,7 @@ def to_check_inbox() -> HttpResponseRedirect:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("signup", "RATE_SIGNUPS_PER_IP")
 def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -104,7 +97,7 @@ def _invalid_link(request: HttpRequest, *, expired_token: str | None = None) -> 
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirm button (mail scanners follow links); only the POST confirms."""
     try:
@@ -116,7 +109,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = selectors.subscriber_from_token(data)
     if subscriber is None:
         return _invalid_link(request)
-    if request.method == "GET":
+    if request.method != "POST":
         return render(request, "subscribers/confirm.html", {"subscriber": subscriber})
     outcome = services.subscriber_confirm(
         subscriber=subscriber, consent_id=data.consent_id, request=request_info(request)
@@ -153,7 +146,7 @@ def link_request(request: HttpRequest) -> HttpResponse:
     form = ResendForm(request.POST)
     if not form.is_valid():
         return render(request, "subscribers/link_invalid.html", {"form": form}, status=400)
-    subscriber = Subscriber.objects.filter(email=form.cleaned_data["email"].strip().lower()).first()
+    subscriber = Subscriber.objects.filter(email=canonical_email(form.cleaned_data["email"])).first()
     if subscriber is not None:
         if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
             services.subscription_request(
@@ -189,7 +182,7 @@ def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]],
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @with_subscriber(Purpose.MANAGE)
 def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     status = 200
@@ -248,7 +241,7 @@ def export(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @with_subscriber(Purpose.MANAGE)
 def erase(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     if request.method == "POST" and request.POST.get("confirm") == "erase":
@@ -262,7 +255,7 @@ def erase(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpRespo
 
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirm button; a POST unsubscribes at once and answers 200, never a redirect.
 
@@ -275,7 +268,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
         subscriber = None
     if subscriber is None:
         return render(request, "subscribers/link_gone.html", status=404)
-    if request.method == "GET":
+    if request.method != "POST":
         return render(request, "subscribers/unsubscribe.html", {"subscriber": subscriber})
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"
     services.subscriber_unsubscribe(

@@ -109,7 +109,8 @@ def test_a_token_for_another_purpose_is_refused(client, signup, post) -> None:
 
 
 def test_confirming_lifts_a_suppression(signup, post) -> None:
-    Suppression.objects.create(email_hash=email_hash("ada@example.org"), reason="hard_bounce")
+    # Only an erasure can be lifted so: a bounced address is sent no confirmation (test_suppressed.py).
+    Suppression.objects.create(email_hash=email_hash("ada@example.org"), reason="erased")
     signup("ada@example.org")
     assert Suppression.objects.exists()
     post(link("confirm"))

@@ -121,11 +121,12 @@ def test_an_active_subscriber_is_sent_a_manage_link_not_a_confirmation(active, s
     assert list(active.topics.values_list("slug", flat=True)) == ["llm"]  # unchanged by a stranger's form
 
 
-def test_a_suppressed_address_must_confirm_afresh(signup) -> None:
-    Suppression.objects.create(email_hash=email_hash("bounced@example.org"), reason="hard_bounce")
-    signup("bounced@example.org")
+def test_an_erased_address_must_confirm_afresh(signup) -> None:
+    # A bounced or complained address is sent nothing at all (test_suppressed.py).
+    Suppression.objects.create(email_hash=email_hash("erased@example.org"), reason="erased")
+    signup("erased@example.org")
     assert mail.outbox[-1].subject == "Confirm your papermail subscription"
-    assert Subscriber.objects.get(email="bounced@example.org").status == Subscriber.Status.PENDING
+    assert Subscriber.objects.get(email="erased@example.org").status == Subscriber.Status.PENDING
 
 
 def test_it_requires_a_topic_a_keyword_or_an_author(signup) -> None:
