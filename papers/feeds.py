@@ -40,7 +40,16 @@ ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
 
 
 class FeedError(Exception):
-    """The document is not a usable feed; the message says why, for an operator."""
+    """The document is not a usable feed; the message says why, for an operator.
+
+    ``reason`` says why without quoting the document; the message adds the
+    document's own words (``detail``, such as an API's error text) where it has any.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
@@ -190,7 +199,7 @@ def _feedparser(data: bytes, expected: str) -> Any:
         document = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     except (UnicodeError, ValueError, LookupError) as error:
         # feedparser reads the XML declaration's encoding itself and raises on a garbled one.
-        raise FeedError(f"unreadable encoding declaration: {type(error).__name__}: {error}") from None
+        raise FeedError("unreadable encoding declaration", f"{type(error).__name__}: {error}") from None
     exception = document.get("bozo_exception")
     if document.get("bozo") and isinstance(exception, SAXException):
         raise FeedError(f"malformed XML: {_describe_sax_error(exception)}")
@@ -240,7 +249,7 @@ def _parse_arxiv_rss(data: bytes) -> ParsedFeed:
     title = collapse_whitespace(channel.get("title", ""))
     if title.startswith("Feed error"):
         detail = collapse_whitespace(html.unescape(channel.get("description", "")))
-        raise FeedError(f"arXiv answered with an error feed: {title}. {detail}".strip())
+        raise FeedError("arXiv answered with an error feed", f"{title}. {detail}".strip())
     parsed = ParsedFeed(format=ARXIV_RSS, title=title, announced_on=_rfc822_date(channel.get("published")))
     for position, item in enumerate(document.entries):
         try:
@@ -298,7 +307,7 @@ def _parse_arxiv_api(data: bytes) -> ParsedFeed:
     for entry in document.entries:
         if "/api/errors" in (entry.get("id") or ""):
             detail = collapse_whitespace(entry.get("summary", "")) or entry.get("id")
-            raise FeedError(f"arXiv API error: {detail}")
+            raise FeedError("arXiv API error", detail)
     total = document.feed.get("opensearch_totalresults")
     parsed = ParsedFeed(
         format=ARXIV_API,
@@ -359,7 +368,7 @@ def _parse_hf_json(data: bytes) -> ParsedFeed:
         raise FeedError(f"malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
     if isinstance(document, dict):
         if "error" in document:
-            raise FeedError(f"Hugging Face API error: {document['error']}")
+            raise FeedError("Hugging Face API error", str(document["error"]))
         raise FeedError("expected a JSON list of daily papers but got an object")
     if not isinstance(document, list):
         raise FeedError("expected a JSON list of daily papers")

@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from papers import feeds
+from papers import feeds, fetching
 
 
 class UnicodeJSONEncoder(json.JSONEncoder):
@@ -79,6 +80,13 @@ class Paper(models.Model):
         return self.abs_url or feeds.abs_url_for(self.arxiv_id)
 
 
+def validate_feed_url(value: str) -> None:
+    """Refuse a feed URL that is not http(s) or whose host is not a public address."""
+    problem = fetching.url_problem(value)
+    if problem:
+        raise ValidationError(f"Refused: {problem}.", code="feed_url")
+
+
 class Feed(models.Model):
     """A source of papers fetched on a schedule, with the outcome of its last run."""
 
@@ -97,7 +105,11 @@ class Feed(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500,
+        validators=[validate_feed_url],
+        help_text="An http(s) URL on a public host; addresses of this machine or its network are refused.",
+    )
     enabled = models.BooleanField(default=True)
 
     etag = models.CharField("ETag", max_length=255, blank=True)

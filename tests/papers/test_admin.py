@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import socket
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -67,3 +69,96 @@ def test_the_feed_page_shows_its_fetch_history(staff) -> None:
 
 def test_fetch_runs_are_read_only(staff) -> None:
     assert staff.get("/admin/papers/fetchrun/add/").status_code == 403
+
+
+# --- Feed URLs an editor may save ---------------------------------------------------------------
+
+
+@pytest.fixture
+def resolver(monkeypatch) -> dict[str, str]:
+    """Names the fake resolver knows; any other name does not resolve (there is no internet)."""
+    names: dict[str, str] = {}
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        if host in names:
+            return real_getaddrinfo(names[host], port, *args, **kwargs)
+        try:
+            return real_getaddrinfo(host, port, *args, flags=socket.AI_NUMERICHOST)
+        except socket.gaierror:
+            if host == "localhost":
+                return real_getaddrinfo(host, port, *args, **kwargs)
+            raise
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    return names
+
+
+def add_feed(client, url: str):  # type: ignore[no-untyped-def]
+    return client.post(
+        "/admin/papers/feed/add/",
+        {
+            "slug": "internal",
+            "name": "Internal",
+            "kind": Feed.Kind.HF_JSON,
+            "url": url,
+            "enabled": "on",
+            "runs-TOTAL_FORMS": "0",
+            "runs-INITIAL_FORMS": "0",
+            "runs-MIN_NUM_FORMS": "0",
+            "runs-MAX_NUM_FORMS": "0",
+        },
+    )
+
+
+@pytest.mark.parametrize(
+    ("url", "message"),
+    [
+        (
+            "http://127.0.0.1:8799/internal.json",
+            "127.0.0.1 is a loopback address; only public addresses are fetched",
+        ),
+        ("http://localhost:8799/internal.json", "a loopback address; only public addresses are fetched"),
+        (
+            "http://[::ffff:10.0.0.1]/feed",
+            "::ffff:10.0.0.1 is a private address; only public addresses are fetched",
+        ),
+        (
+            "http://metadata.google.internal/computeMetadata/v1/",
+            "metadata.google.internal resolves to 169.254.169.254, a cloud metadata address; "
+            "only public addresses are fetched",
+        ),
+        ("ftp://ftp.example.org/feed.xml", "Refused: only http and https URLs are fetched."),
+    ],
+)
+def test_an_editor_cannot_save_a_feed_that_is_not_on_a_public_http_address(
+    staff, settings, resolver, url: str, message: str
+) -> None:
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = False
+    resolver["metadata.google.internal"] = "169.254.169.254"
+    response = add_feed(staff, url)
+    assert response.status_code == 200
+    assert message in response.content.decode()
+    assert not Feed.objects.filter(slug="internal").exists()
+
+
+def test_an_editor_can_save_a_feed_on_a_public_host(staff, settings, resolver) -> None:
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = False
+    resolver["feeds.example.org"] = "151.101.1.1"
+    response = add_feed(staff, "https://feeds.example.org/daily.json")
+    assert response.status_code == 302
+    assert Feed.objects.get(slug="internal").url == "https://feeds.example.org/daily.json"
+
+
+def test_a_feed_whose_host_does_not_resolve_yet_can_be_saved(staff, settings, resolver) -> None:
+    # DNS can fail for a moment; the fetch checks the address again and says so if it fails.
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = False
+    response = add_feed(staff, "https://not-yet.example.org/daily.json")
+    assert response.status_code == 302
+
+
+def test_a_local_feed_can_be_saved_when_private_addresses_are_allowed(staff, settings) -> None:
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = True
+    response = add_feed(staff, "http://127.0.0.1:8799/feed.json")
+    assert response.status_code == 302
+
