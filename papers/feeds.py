@@ -25,6 +25,8 @@ from typing import Any
 from xml.sax import SAXException
 
 import feedparser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 from papers.names import collapse_whitespace, split_authors, tex_to_unicode
 
@@ -33,6 +35,10 @@ ARXIV_API = "arxiv-api"
 HF_JSON = "hf-json"
 HF_RSS = "hf-rss"
 FORMATS = (ARXIV_RSS, ARXIV_API, HF_JSON, HF_RSS)
+
+# Links end up in href attributes of emails and pages: only these schemes are kept.
+WEB_URL = URLValidator(schemes=["http", "https"])
+URL_MAX_LENGTH = 500  # the catalogue's URL columns
 
 # Announce types in arXiv's RSS; only the first two put a paper in the day's news.
 NEW_ANNOUNCE_TYPES = frozenset({"new", "cross"})
@@ -54,7 +60,11 @@ class FeedError(Exception):
 
 @dataclass(frozen=True)
 class PaperEntry:
-    """One paper as one source describes it. Empty strings and None mean "not said"."""
+    """One paper as one source describes it. Empty strings and None mean "not said".
+
+    The URL fields hold http(s) URLs only: a link a feed supplies goes through
+    :func:`web_url`, and the ones built here come from a validated arXiv id.
+    """
 
     arxiv_id: str
     version: int | None = None
@@ -132,6 +142,20 @@ def split_arxiv_id(text: str) -> tuple[str, int | None]:
         raise ValueError(f"no arXiv identifier in {text!r}")
     version = match.group("version")
     return match.group("id"), int(version) if version else None
+
+
+def web_url(value: Any) -> str:
+    """Return ``value`` stripped if it is an http(s) URL that fits the catalogue, else ""."""
+    if not isinstance(value, str):
+        return ""
+    url = value.strip()
+    if not url or len(url) > URL_MAX_LENGTH:
+        return ""
+    try:
+        WEB_URL(url)
+    except ValidationError:
+        return ""
+    return url
 
 
 def abs_url_for(arxiv_id: str) -> str:
@@ -334,7 +358,7 @@ def _arxiv_api_entry(entry: Any) -> PaperEntry:
     pdf_url = ""
     for link in entry.get("links") or []:
         if link.get("title") == "pdf" or link.get("type") == "application/pdf":
-            pdf_url = link.get("href", "").replace("http://", "https://", 1)
+            pdf_url = web_url(link.get("href")).replace("http://", "https://", 1)
     authors = tuple(
         tex_to_unicode(author.get("name", "")) for author in entry.get("authors") or [] if author.get("name")
     )
@@ -454,13 +478,13 @@ def _hf_json_entry(item: Any) -> PaperEntry:
         abs_url=abs_url_for(arxiv_id),
         pdf_url=pdf_url_for(arxiv_id),
         hf_url=hf_url_for(arxiv_id),
-        code_url=_text(paper.get("githubRepo")),
-        project_url=_text(paper.get("projectPage")),
+        code_url=web_url(paper.get("githubRepo")),
+        project_url=web_url(paper.get("projectPage")),
         upvotes=_int_or_none(paper.get("upvotes")),
         hf_comments=_int_or_none(item.get("numComments")),
         ai_summary=_text(paper.get("ai_summary")),
         ai_keywords=tuple(_text(k) for k in keywords if isinstance(k, str) and k.strip()),
-        thumbnail_url=_text(item.get("thumbnail")),
+        thumbnail_url=web_url(item.get("thumbnail")),
         organization=org_name,
         github_stars=_int_or_none(paper.get("githubStars")),
     )
@@ -517,5 +541,5 @@ def _hf_rss_entry(item: Any, daily_on: dt.date | None) -> PaperEntry:
         pdf_url=pdf_url_for(arxiv_id),
         hf_url=hf_url_for(arxiv_id),
         upvotes=_int_or_none(fields.get("upvotes")),
-        thumbnail_url=html.unescape(image.group("src")) if image else "",
+        thumbnail_url=web_url(html.unescape(image.group("src"))) if image else "",
     )

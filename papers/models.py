@@ -41,17 +41,18 @@ class Paper(models.Model):
         help_text="The day the paper was first announced as new (arXiv listing or HF daily list).",
     )
 
-    abs_url = models.URLField("abstract page", max_length=500, blank=True)
-    pdf_url = models.URLField("PDF", max_length=500, blank=True)
-    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True)
-    code_url = models.URLField("code repository", max_length=500, blank=True)
-    project_url = models.URLField("project page", max_length=500, blank=True)
+    # Links are written into hrefs of emails and pages: http(s) only (feeds.web_url at ingest).
+    abs_url = models.URLField("abstract page", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    pdf_url = models.URLField("PDF", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    code_url = models.URLField("code repository", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    project_url = models.URLField("project page", max_length=500, blank=True, validators=[feeds.WEB_URL])
 
     upvotes = models.IntegerField(null=True, blank=True, help_text="Hugging Face upvotes.")
     hf_comments = models.IntegerField("HF comments", null=True, blank=True)
     ai_summary = models.TextField("AI summary", blank=True)
     ai_keywords = models.JSONField("AI keywords", default=list, blank=True, encoder=UnicodeJSONEncoder)
-    thumbnail_url = models.URLField(max_length=500, blank=True)
+    thumbnail_url = models.URLField(max_length=500, blank=True, validators=[feeds.WEB_URL])
     organization = models.CharField(max_length=200, blank=True)
     github_stars = models.IntegerField(null=True, blank=True)
     hf_daily_on = models.DateField("on HF daily list", null=True, blank=True)

@@ -6,9 +6,10 @@ import socket
 
 import pytest
 from django.contrib.auth import get_user_model
+from django.core.exceptions import ValidationError
 
 from papers import tasks
-from papers.models import Feed, FetchRun
+from papers.models import Feed, FetchRun, Paper
 from tests.factories import FeedFactory, PaperFactory
 
 pytestmark = pytest.mark.django_db
@@ -162,3 +163,38 @@ def test_a_local_feed_can_be_saved_when_private_addresses_are_allowed(staff, set
     response = add_feed(staff, "http://127.0.0.1:8799/feed.json")
     assert response.status_code == 302
 
+
+# --- Paper links an editor may save ------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "url",
+    ["javascript:alert(1)", "data:text/html,<script>alert(1)</script>", "ftp://files.example.org/code.tar"],
+)
+@pytest.mark.parametrize(
+    "field", ["abs_url", "pdf_url", "hf_url", "code_url", "project_url", "thumbnail_url"]
+)
+def test_a_paper_link_must_be_http_or_https(field: str, url: str) -> None:
+    paper = PaperFactory.build(**{field: url})
+    with pytest.raises(ValidationError) as caught:
+        paper.full_clean()
+    assert field in caught.value.message_dict
+
+
+def test_an_editor_cannot_save_an_ftp_code_link_in_the_admin(staff) -> None:
+    paper = PaperFactory(code_url="https://github.com/lab/code")
+    form = staff.get(f"/admin/papers/paper/{paper.pk}/change/").context["adminform"].form
+    data = {name: value for name, value in form.initial.items() if value is not None}
+    data.update(
+        author_names='["A B"]',
+        categories='["cs.CL"]',
+        ai_keywords="[]",
+        sources="[]",
+        code_url="ftp://files.example.org/code.tar",
+    )
+    response = staff.post(f"/admin/papers/paper/{paper.pk}/change/", data)
+    assert response.status_code == 200
+    assert list(response.context["adminform"].form.errors) == ["code_url"]
+    paper.refresh_from_db()
+    assert paper.code_url == "https://github.com/lab/code"
+    assert Paper.objects.filter(code_url__startswith="ftp:").count() == 0
