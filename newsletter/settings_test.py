@@ -19,8 +19,6 @@ FEED_RETRY_BACKOFF = 0.05
 FEED_CONNECT_TIMEOUT = 2.0
 FEED_READ_TIMEOUT = 2.0
 FEED_TOTAL_TIMEOUT = 5.0
-# Test feeds are served from 127.0.0.1; the tests of the address check turn this off.
-FEED_ALLOW_PRIVATE_ADDRESSES = True
 # Tasks run in-process when their transaction commits; tests that need a real
 # worker start one (tests/workers.py) and say so.
 CELERY_TASK_ALWAYS_EAGER = True

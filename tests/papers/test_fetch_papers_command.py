@@ -12,7 +12,7 @@ from tests.conftest import DEMO, SAMPLES
 from tests.factories import FeedFactory
 from tests.httpserver import Reply
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_feeds")]
 
 
 def run(*args: str) -> str:

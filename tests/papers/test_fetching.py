@@ -12,11 +12,13 @@ from collections.abc import Iterator
 import pytest
 
 from papers import fetching, services
+from papers.checks import check_feed_addresses
 from papers.models import Feed, FetchRun, Paper
 from tests.factories import FeedFactory
 from tests.httpserver import FeedServer, Reply
+from tests.test_settings import show
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_feeds")]
 
 RSS = {"Content-Type": "application/rss+xml; charset=utf-8"}
 JSON = {"Content-Type": "application/json"}
@@ -242,8 +244,23 @@ def test_hugging_face_backfill_asks_for_the_day(feed_server, sample) -> None:
 
 
 @pytest.fixture
-def public_only(settings) -> None:
+def public_only(settings, local_feeds) -> None:
     settings.FEED_ALLOW_PRIVATE_ADDRESSES = False
+
+
+def test_feeds_are_fetched_from_public_addresses_only_unless_a_setting_says_otherwise(tmp_path) -> None:
+    assert show("settings.FEED_ALLOW_PRIVATE_ADDRESSES", {}, tmp_path) == "False"
+    assert (
+        show("settings.FEED_ALLOW_PRIVATE_ADDRESSES", {"FEED_ALLOW_PRIVATE_ADDRESSES": "1"}, tmp_path)
+        == "True"
+    )
+
+
+def test_the_deploy_check_warns_when_private_addresses_are_allowed(settings) -> None:
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = True
+    assert [message.id for message in check_feed_addresses()] == ["papers.W001"]
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = False
+    assert check_feed_addresses() == []
 
 
 @pytest.fixture
