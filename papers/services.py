@@ -297,7 +297,7 @@ def document_ingest(
         if quote_document:
             return _finish(run, status=FetchRun.Status.ERROR, error=str(error))
         if error.detail:
-            logger.warning("%s is not a usable feed: %s", source, error)
+            logger.warning("%s is not a usable feed: %s: %.300s", source, error.reason, error.detail)
         return _finish(run, status=FetchRun.Status.ERROR, error=error.reason)
     except Exception as error:
         logger.exception("ingest of %s failed", source)
