@@ -7,9 +7,11 @@ from __future__ import annotations
 
 import ipaddress
 import socket
+import ssl
 from collections.abc import Iterator
 
 import pytest
+import trustme
 
 from papers import fetching, services
 from papers.checks import check_feed_addresses
@@ -335,6 +337,31 @@ def test_it_connects_to_the_address_it_checked(outside_server, public_only, samp
     run = services.feed_fetch(feed=rss_feed(f"http://feeds.example.org:{port}/rss/cs.CL"))
     assert run.status == FetchRun.Status.OK, run.error
     assert lookups == ["feeds.example.org"]
+    assert outside_server.requests["/rss/cs.CL"][0]["Host"] == f"feeds.example.org:{port}"
+
+
+def test_https_goes_to_the_checked_address_with_the_hosts_name_for_sni_and_certificate(
+    outside_server, public_only, sample, monkeypatch, tmp_path
+) -> None:
+    ca = trustme.CA()
+    context = ssl.create_default_context(ssl.Purpose.CLIENT_AUTH)
+    ca.issue_cert("feeds.example.org").configure_cert(context)
+    server_names: list[str | None] = []
+    context.sni_callback = lambda sock, name, ctx: server_names.append(name)
+    outside_server.httpd.socket = context.wrap_socket(outside_server.httpd.socket, server_side=True)
+    ca.cert_pem.write_to_path(str(tmp_path / "ca.pem"))
+    monkeypatch.setenv("REQUESTS_CA_BUNDLE", str(tmp_path / "ca.pem"))
+    real_getaddrinfo = socket.getaddrinfo
+
+    def getaddrinfo(host, port, *args, **kwargs):  # type: ignore[no-untyped-def]
+        return real_getaddrinfo("127.0.0.2" if host == "feeds.example.org" else host, port, *args, **kwargs)
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+    outside_server.script("/rss/cs.CL", Reply(body=sample("arxiv_rss_empty.xml"), headers=RSS))
+    port = outside_server.httpd.server_address[1]
+    run = services.feed_fetch(feed=rss_feed(f"https://feeds.example.org:{port}/rss/cs.CL"))
+    assert run.status == FetchRun.Status.OK, run.error
+    assert server_names == ["feeds.example.org"]
     assert outside_server.requests["/rss/cs.CL"][0]["Host"] == f"feeds.example.org:{port}"
 
 
