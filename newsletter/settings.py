@@ -254,6 +254,9 @@ FEED_TOTAL_TIMEOUT = env.float("FEED_TOTAL_TIMEOUT", default=120.0)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=20 * 1024 * 1024)
 FEED_RETRIES = env.int("FEED_RETRIES", default=3)
 FEED_RETRY_BACKOFF = env.float("FEED_RETRY_BACKOFF", default=2.0)
+# Feeds are fetched from public addresses only (editors type their URLs). Turn this on
+# only to fetch from this machine or its network, e.g. a local test server.
+FEED_ALLOW_PRIVATE_ADDRESSES = env.bool("FEED_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"

@@ -57,6 +57,12 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 @pytest.fixture
+def local_feeds(settings) -> None:  # type: ignore[no-untyped-def]
+    """Let feeds be fetched from the local feed server (127.0.0.1), as production never does."""
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = True
+
+
+@pytest.fixture
 def sample() -> SampleReader:
     return SampleReader()
 
