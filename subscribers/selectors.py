@@ -73,6 +73,7 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
         "created_at": when(subscriber.created_at),
         "confirmed_at": when(subscriber.confirmed_at),
         "unsubscribed_at": when(subscriber.unsubscribed_at),
+        "suppressed_reason": subscriber.suppressed_reason,
         "preferences": {
             "topics": [{"slug": t.slug, "name": t.name} for t in subscriber.topics.order_by("position")],
             "keywords": subscriber.keywords,
@@ -82,6 +83,7 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             "timezone": subscriber.timezone,
             "send_hour": subscriber.send_hour,
             "send_weekday": subscriber.get_send_weekday_display(),
+            "max_papers": subscriber.max_papers,
         },
         "consent_records": [
             {

@@ -7,7 +7,9 @@ import json
 import pytest
 from django.core import mail
 
+from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
+from subscribers.services import Preferences
 from subscribers.tokens import Purpose, email_hash, make_token
 from tests.subscribers.conftest import link
 
@@ -169,3 +171,18 @@ def test_the_manage_link_from_a_later_email_works(client, signup, active) -> Non
     signup("ada@example.org")
     response = client.get(link("manage"))
     assert response.status_code == 200 and "Your papermail preferences" in response.content.decode()
+
+
+def test_it_exports_every_preference_the_subscriber_set(post, active) -> None:
+    post(manage_path(active), prefs(cadence="weekly", send_weekday="4", max_papers="20", keywords="a, -b"))
+    data = json.loads(post(manage_path(active) + "export/").content)
+    assert set(data["preferences"]) == set(Preferences.__dataclass_fields__)
+    assert data["preferences"]["max_papers"] == 20
+    assert (data["preferences"]["cadence"], data["preferences"]["send_weekday"]) == ("weekly", "Friday")
+    assert (data["preferences"]["keywords"], data["preferences"]["excluded_keywords"]) == (["a"], ["b"])
+
+
+def test_it_exports_why_an_address_is_no_longer_mailed(post, active) -> None:
+    services.subscriber_suppress(email=active.email, reason=Suppression.Reason.HARD_BOUNCE)
+    data = json.loads(post(manage_path(active) + "export/").content)
+    assert (data["status"], data["suppressed_reason"]) == ("suppressed", "hard_bounce")
