@@ -108,6 +108,7 @@ def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) ->
         "paper": item.paper,
         "value": value,
         "direction": direction,
+        "effect": rendering.feedback_effect(item.paper, more=value == Feedback.Value.MORE),
         "manage_url": links.manage_url(delivery.subscriber),
     }
     if request.method == "POST":
