@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import re
 
 import pytest
 from django.core import mail
@@ -186,3 +187,32 @@ def test_it_exports_why_an_address_is_no_longer_mailed(post, active) -> None:
     services.subscriber_suppress(email=active.email, reason=Suppression.Reason.HARD_BOUNCE)
     data = json.loads(post(manage_path(active) + "export/").content)
     assert (data["status"], data["suppressed_reason"]) == ("suppressed", "hard_bounce")
+
+
+def _weekday_field(html: str) -> str:
+    """Return the opening tag of the element that holds the weekday field."""
+    [tag] = re.findall(r'<div [^>]*data-only-for-cadence="weekly"[^>]*>(?=\s*<label for="id_send_weekday")', html)
+    return tag
+
+
+def test_it_hides_the_weekday_from_daily_readers(client, active) -> None:
+    assert " hidden" in _weekday_field(client.get(manage_path(active)).content.decode())
+
+
+def test_it_shows_the_weekday_to_weekly_readers(client, active) -> None:
+    Subscriber.objects.filter(pk=active.pk).update(cadence="weekly")
+    assert " hidden" not in _weekday_field(client.get(manage_path(active)).content.decode())
+
+
+def test_switching_to_weekly_without_scripts_keeps_the_weekday_and_then_shows_it(client, post, active) -> None:
+    Subscriber.objects.filter(pk=active.pk).update(send_weekday=3)
+    response = post(manage_path(active), prefs(cadence="weekly", send_weekday="3"))
+    active.refresh_from_db()
+    assert (active.cadence, active.send_weekday) == ("weekly", 3)
+    html = client.get(response["Location"]).content.decode()
+    assert " hidden" not in _weekday_field(html) and '<option value="3" selected>Thursday</option>' in html
+
+
+def test_the_pages_load_the_script_that_shows_the_weekday_for_weekly(client, active) -> None:
+    for html in (client.get(manage_path(active)).content.decode(), client.get("/subscribe/").content.decode()):
+        assert 'src="/static/js/cadence.js"' in html and "<script>" not in html

@@ -322,3 +322,10 @@ def test_pages_carry_a_content_security_policy(client) -> None:
 def test_both_parts_of_the_confirmation_carry_the_same_link(signup) -> None:
     signup()
     assert len(set(links_in(mail.outbox[0]))) == 1
+
+
+def test_a_weekly_reader_chooses_the_day_at_sign_up(signup, post) -> None:
+    signup("ada@example.org", cadence="weekly", send_weekday="4")
+    post(link("confirm"))
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.cadence, subscriber.send_weekday) == ("weekly", 4)
