@@ -205,7 +205,16 @@ class SignupForm(PreferencesForm):
     """The public sign-up form (``/subscribe/`` and the home page)."""
 
     single_line_fields = ("email", *PreferencesForm.single_line_fields)
-    field_order = ["email", "topics", "keywords", "authors", "cadence", "timezone", "send_hour", "send_weekday"]
+    field_order = [
+        "email",
+        "topics",
+        "keywords",
+        "authors",
+        "cadence",
+        "timezone",
+        "send_hour",
+        "send_weekday",
+    ]
 
     email = forms.CharField(
         max_length=254,

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
 from subscribers.models import Feedback, Subscriber, Topic
 from subscribers.tokens import Purpose, TokenData, address_tag, read_token
@@ -54,6 +59,59 @@ def subscriber_for(purpose: Purpose, token: str) -> Subscriber | None:
     Raises TokenExpired or TokenInvalid; returns None when the subscriber is gone.
     """
     return subscriber_from_token(read_token(purpose, token))
+
+
+@dataclass(frozen=True)
+class NextDigest:
+    """When a subscriber's next digest is due, in their own time zone."""
+
+    at: dt.datetime  # in the subscriber's zone
+    zone: str
+    under_way: bool  # the delivery time passed a little while ago: the next dispatch run sends it
+
+    @property
+    def day(self) -> str:
+        return f"{self.at:%A} {self.at.day} {self.at:%B}"
+
+    @property
+    def time(self) -> str:
+        return f"{self.at:%H:%M}"
+
+    @property
+    def weekday(self) -> str:
+        return f"{self.at:%A}"
+
+
+def next_digest(*, subscriber: Subscriber, now: dt.datetime | None = None) -> NextDigest | None:
+    """Return when an active subscriber's next digest is due; None for anyone else.
+
+    Reckoned as the dispatcher does (``newsletter.selectors.due_groups``): a
+    digest is due at the subscriber's hour in their zone, on their weekday if
+    weekly, or later that day within DIGEST_CATCHUP_HOURS if no digest of that
+    day was made yet. A digest with no new papers is not sent.
+    """
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        return None
+    try:
+        zone = ZoneInfo(subscriber.timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = (now or timezone.now()).astimezone(zone)
+    for offset in range(8):
+        day = local.date() + dt.timedelta(days=offset)
+        if subscriber.cadence == Subscriber.Cadence.WEEKLY and day.weekday() != subscriber.send_weekday:
+            continue
+        at = dt.datetime.combine(day, dt.time(subscriber.send_hour), tzinfo=zone)
+        if at > local:
+            return NextDigest(at=at, zone=zone.key, under_way=False)
+        if (
+            local.hour < subscriber.send_hour + settings.DIGEST_CATCHUP_HOURS
+            and not subscriber.deliveries.filter(
+                edition__date=day, edition__cadence=subscriber.cadence
+            ).exists()
+        ):
+            return NextDigest(at=at, zone=zone.key, under_way=True)
+    return None
 
 
 def feedback_of(*, subscriber: Subscriber, limit: int = 50) -> list[Feedback]:

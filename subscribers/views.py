@@ -124,6 +124,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     context = {
         "subscriber": outcome.subscriber,
         "already": outcome.already_confirmed,
+        "next_digest": selectors.next_digest(subscriber=outcome.subscriber),
         "manage_url": links.manage_path(outcome.subscriber),
     }
     return render(request, "subscribers/confirmed.html", context)

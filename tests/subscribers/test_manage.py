@@ -191,7 +191,9 @@ def test_it_exports_why_an_address_is_no_longer_mailed(post, active) -> None:
 
 def _weekday_field(html: str) -> str:
     """Return the opening tag of the element that holds the weekday field."""
-    [tag] = re.findall(r'<div [^>]*data-only-for-cadence="weekly"[^>]*>(?=\s*<label for="id_send_weekday")', html)
+    [tag] = re.findall(
+        r'<div [^>]*data-only-for-cadence="weekly"[^>]*>(?=\s*<label for="id_send_weekday")', html
+    )
     return tag
 
 
@@ -204,7 +206,9 @@ def test_it_shows_the_weekday_to_weekly_readers(client, active) -> None:
     assert " hidden" not in _weekday_field(client.get(manage_path(active)).content.decode())
 
 
-def test_switching_to_weekly_without_scripts_keeps_the_weekday_and_then_shows_it(client, post, active) -> None:
+def test_switching_to_weekly_without_scripts_keeps_the_weekday_and_then_shows_it(
+    client, post, active
+) -> None:
     Subscriber.objects.filter(pk=active.pk).update(send_weekday=3)
     response = post(manage_path(active), prefs(cadence="weekly", send_weekday="3"))
     active.refresh_from_db()
@@ -214,5 +218,8 @@ def test_switching_to_weekly_without_scripts_keeps_the_weekday_and_then_shows_it
 
 
 def test_the_pages_load_the_script_that_shows_the_weekday_for_weekly(client, active) -> None:
-    for html in (client.get(manage_path(active)).content.decode(), client.get("/subscribe/").content.decode()):
+    for html in (
+        client.get(manage_path(active)).content.decode(),
+        client.get("/subscribe/").content.decode(),
+    ):
         assert 'src="/static/js/cadence.js"' in html and "<script>" not in html
