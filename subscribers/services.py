@@ -413,7 +413,13 @@ def subscriber_unsubscribe(*, subscriber: Subscriber, request: RequestInfo, via:
 
 
 def subscriber_resubscribe(*, subscriber: Subscriber, request: RequestInfo) -> bool:
-    """Ask an unsubscribed person to confirm again (consent withdrawn must be given afresh)."""
+    """Ask an unsubscribed person to confirm again (consent withdrawn must be given afresh).
+
+    Someone who never confirmed is sent their latest sign-up's link again: their
+    stored preferences are not theirs yet, only the sign-up's.
+    """
+    if subscriber.status == Subscriber.Status.PENDING:
+        return confirmation_resend(subscriber=subscriber, request=request)
     preferences = Preferences.of(subscriber)
     subscription_request(email=subscriber.email, preferences=preferences, request=request)
     return True

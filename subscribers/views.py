@@ -210,6 +210,7 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         "token": token,
         "done": request.GET.get("done", ""),
         "feedback": selectors.feedback_of(subscriber=subscriber),
+        "next_digest": selectors.next_digest(subscriber=subscriber),
         "feed_url": links.feed_url(subscriber),
     }
     return render(request, "subscribers/manage.html", context, status=status)

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 import re
 
 import pytest
+import time_machine
 from django.core import mail
 
 from subscribers import services
@@ -223,3 +225,56 @@ def test_the_pages_load_the_script_that_shows_the_weekday_for_weekly(client, act
         client.get("/subscribe/").content.decode(),
     ):
         assert 'src="/static/js/cadence.js"' in html and "<script>" not in html
+
+
+def _subscription_section(client, subscriber: Subscriber) -> str:
+    """Return the words of the page's "Your subscription" part (up to the next heading)."""
+    html = client.get(manage_path(subscriber)).content.decode()
+    start = html.index(">Your subscription</h2>")
+    return " ".join(html[start : html.index("<h2", start)].split())
+
+
+def test_it_tells_an_unsubscribed_reader_so_and_offers_to_subscribe_again(client, post, active) -> None:
+    post(manage_path(active) + "unsubscribe/")
+    section = _subscription_section(client, active)
+    assert "You are unsubscribed" in section
+    assert f'action="{manage_path(active)}resubscribe/"' in section and "Subscribe again" in section
+
+
+def test_it_tells_an_active_reader_what_comes_and_when(client, active) -> None:
+    with time_machine.travel(dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC), tick=False):
+        section = _subscription_section(client, active)
+    assert "You receive a daily digest at 07:00 (Europe/Paris time)" in section
+    assert "Your next digest is due on Wednesday 4 November at 07:00" in section
+    assert "Pause digests" in section and "Unsubscribe" in section
+
+
+def test_it_tells_a_paused_reader_that_digests_are_paused(client, post, active) -> None:
+    post(manage_path(active) + "pause/")
+    section = _subscription_section(client, active)
+    assert "Your digests are paused" in section and "Resume digests" in section
+
+
+def test_it_tells_a_suppressed_reader_why_nothing_is_sent(client, active) -> None:
+    services.subscriber_suppress(email=active.email, reason=Suppression.Reason.HARD_BOUNCE)
+    section = _subscription_section(client, active)
+    assert "We stopped mailing this address" in section and "bounced" in section
+    assert "Subscribe again" in section
+
+
+def test_it_tells_a_pending_reader_to_confirm(client, signup) -> None:
+    signup()
+    section = _subscription_section(client, Subscriber.objects.get())
+    assert "waiting for you to confirm" in section and "Send the confirmation link again" in section
+
+
+def test_a_pending_reader_asking_again_gets_the_link_of_their_own_sign_up(client, signup, post) -> None:
+    signup(keywords="reasoning")
+    pending = Subscriber.objects.get()
+    mail.outbox.clear()
+    post(manage_path(pending) + "resubscribe/")
+    assert [m.subject for m in mail.outbox] == ["Confirm your papermail subscription"]
+    post(link("confirm"))
+    pending.refresh_from_db()
+    assert pending.status == Subscriber.Status.ACTIVE and pending.keywords == ["reasoning"]
+    assert ConsentRecord.objects.count() == 1
