@@ -335,6 +335,25 @@ def confirmation_resend(*, subscriber: Subscriber, request: RequestInfo) -> bool
     return True
 
 
+def link_request(*, email: str, request: RequestInfo) -> None:
+    """Mail a fresh link to a known address (the caller answers the same whatever happens here).
+
+    A subscribed or unsubscribed reader gets a preference-centre link, someone
+    who has not confirmed their latest sign-up gets its confirmation link
+    again; an unknown address gets nothing. Emails per address are rate-limited.
+    """
+    subscriber = Subscriber.objects.filter(email=email.strip().lower()).first()
+    if subscriber is None:
+        return
+    if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        if confirmation_resend(subscriber=subscriber, request=request):
+            return
+        if subscriber.status != Subscriber.Status.UNSUBSCRIBED:
+            return
+    if _may_email(subscriber.email):
+        _owe_link_email(subscriber, LinkEmail.Kind.MANAGE_LINK)
+
+
 # --- Preference centre -------------------------------------------------------------------------
 
 

@@ -147,24 +147,23 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
     return to_check_inbox()
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 @rate_limited("resend", "RATE_SIGNUPS_PER_IP")
 def link_request(request: HttpRequest) -> HttpResponse:
     """Ask for a new link by address; the answer is the same whether or not it is known."""
+    if request.method == "GET":
+        return render(request, "subscribers/new_link.html", {"form": ResendForm()})
     form = ResendForm(request.POST)
     if not form.is_valid():
-        return render(request, "subscribers/link_invalid.html", {"form": form}, status=400)
-    subscriber = Subscriber.objects.filter(email=form.cleaned_data["email"].strip().lower()).first()
-    if subscriber is not None:
-        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
-            services.subscription_request(
-                email=subscriber.email,
-                preferences=services.Preferences.of(subscriber),
-                request=request_info(request),
-            )
-        else:
-            services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+        return render(request, "subscribers/new_link.html", {"form": form}, status=400)
+    services.link_request(email=form.cleaned_data["email"], request=request_info(request))
     return to_check_inbox()
+
+
+def link_gone(request: HttpRequest) -> HttpResponse:
+    """The page for a link that names nobody: it offers to email a new one."""
+    return render(request, "subscribers/link_gone.html", {"form": ResendForm()}, status=404)
 
 
 # --- Preference centre ---------------------------------------------------------------------------
@@ -181,7 +180,7 @@ def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]],
             except (TokenExpired, TokenInvalid):
                 subscriber = None
             if subscriber is None:
-                return render(request, "subscribers/link_gone.html", status=404)
+                return link_gone(request)
             return view(request, subscriber, token, *args, **kwargs)
 
         return wrapped
@@ -276,7 +275,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except (TokenExpired, TokenInvalid):
         subscriber = None
     if subscriber is None:
-        return render(request, "subscribers/link_gone.html", status=404)
+        return link_gone(request)
     if request.method == "GET":
         return render(request, "subscribers/unsubscribe.html", {"subscriber": subscriber})
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"

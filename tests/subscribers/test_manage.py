@@ -227,18 +227,19 @@ def test_the_pages_load_the_script_that_shows_the_weekday_for_weekly(client, act
         assert 'src="/static/js/cadence.js"' in html and "<script>" not in html
 
 
-def _subscription_section(client, subscriber: Subscriber) -> str:
+def _subscription_section(client, subscriber: Subscriber, url: str = "") -> str:
     """Return the words of the page's "Your subscription" part (up to the next heading)."""
-    html = client.get(manage_path(subscriber)).content.decode()
+    html = client.get(url or manage_path(subscriber)).content.decode()
     start = html.index(">Your subscription</h2>")
     return " ".join(html[start : html.index("<h2", start)].split())
 
 
 def test_it_tells_an_unsubscribed_reader_so_and_offers_to_subscribe_again(client, post, active) -> None:
-    post(manage_path(active) + "unsubscribe/")
-    section = _subscription_section(client, active)
+    url = manage_path(active)
+    post(url + "unsubscribe/")
+    section = _subscription_section(client, active, url)
     assert "You are unsubscribed" in section
-    assert f'action="{manage_path(active)}resubscribe/"' in section and "Subscribe again" in section
+    assert f'action="{url}resubscribe/"' in section and "Subscribe again" in section
 
 
 def test_it_tells_an_active_reader_what_comes_and_when(client, active) -> None:
