@@ -197,7 +197,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
             timezone=data["timezone"],
             send_hour=data["send_hour"],
             send_weekday=data["send_weekday"],
-            max_papers=data.get("max_papers", 10),
+            max_papers=data.get("max_papers"),  # not on the sign-up form: what is stored stays
         )
 
 

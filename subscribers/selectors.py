@@ -12,7 +12,8 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from subscribers.models import Feedback, Subscriber, Topic
+from subscribers.models import ConsentRecord, Feedback, Subscriber, Topic
+from subscribers.services import Preferences
 from subscribers.tokens import Purpose, TokenData, address_tag, read_token
 
 
@@ -112,6 +113,78 @@ def next_digest(*, subscriber: Subscriber, now: dt.datetime | None = None) -> Ne
         ):
             return NextDigest(at=at, zone=zone.key, under_way=True)
     return None
+
+
+def preferences_summary(preferences: Preferences, *, spell_out: bool = True) -> list[tuple[str, str]]:
+    """Return (label, value) lines that say what ``preferences`` ask for, as a person would read them.
+
+    Without ``spell_out`` the words anyone can type (keywords, authors) are
+    counted, not quoted: that is how an email shows a sign-up a stranger may
+    have filled in, so nobody can make papermail mail their text to someone.
+    """
+    names = dict(Topic.objects.filter(slug__in=preferences.topics).values_list("slug", "name"))
+    when = f"at {preferences.send_hour:02d}:00 ({preferences.timezone} time)"
+    if preferences.cadence == Subscriber.Cadence.WEEKLY:
+        delivery = f"Weekly, on {Subscriber.Weekday(preferences.send_weekday).label} {when}"
+    else:
+        delivery = f"Daily, {when}"
+    lines = [("Topics", ", ".join(names[slug] for slug in preferences.topics if slug in names) or "none")]
+    if spell_out:
+        lines.append(("Keywords", ", ".join(preferences.keywords) or "none"))
+        if preferences.excluded_keywords:
+            lines.append(("Excluding", ", ".join(preferences.excluded_keywords)))
+        lines.append(("Authors", ", ".join(preferences.authors) or "none"))
+    else:
+        keywords = _count(len(preferences.keywords), "keyword")
+        if preferences.excluded_keywords:
+            keywords += f", {_count(len(preferences.excluded_keywords), 'excluded keyword')}"
+        lines.append(("Keywords", keywords))
+        lines.append(("Authors", _count(len(preferences.authors), "author")))
+    lines.append(("Delivery", delivery))
+    if preferences.max_papers is not None:
+        lines.append(("At most", f"{preferences.max_papers} papers"))
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return "none" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class SignupChoices:
+    """What confirming one sign-up would do, in words: for its email and its confirmation page."""
+
+    requested: list[tuple[str, str]]
+    requested_counted: list[tuple[str, str]]  # keywords and authors counted, for the email
+    current: list[tuple[str, str]]  # the choices in force; empty unless the address is subscribed
+    subscribed: bool  # active or paused: confirming changes the choices of a running subscription
+    paused: bool  # confirming also resumes the digests
+    changes: bool  # confirming would change anything at all
+    superseded: bool  # a newer sign-up was confirmed: this one would change nothing
+
+
+def signup_choices(*, subscriber: Subscriber, consent: ConsentRecord) -> SignupChoices:
+    """Return what confirming ``consent`` would do to ``subscriber``."""
+    subscribed = subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED)
+    paused = subscriber.status == Subscriber.Status.PAUSED
+    current = Preferences.of(subscriber)
+    requested = Preferences.requested(subscriber, consent)
+    return SignupChoices(
+        requested=preferences_summary(requested),
+        requested_counted=preferences_summary(requested, spell_out=False),
+        current=preferences_summary(current) if subscribed else [],
+        subscribed=subscribed,
+        paused=paused,
+        changes=not subscribed or paused or requested != current,
+        superseded=consent.superseded(),
+    )
+
+
+def consent_for(*, subscriber: Subscriber, consent_id: int | None) -> ConsentRecord | None:
+    """Return the sign-up a confirmation link names (its latest sign-up, for a link that names none)."""
+    if consent_id is not None:
+        return subscriber.consents.filter(pk=consent_id).first()
+    return subscriber.consents.order_by("-submitted_at").first()
 
 
 def feedback_of(*, subscriber: Subscriber, limit: int = 50) -> list[Feedback]:

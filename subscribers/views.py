@@ -117,13 +117,21 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber is None:
         return _invalid_link(request)
     if request.method == "GET":
-        return render(request, "subscribers/confirm.html", {"subscriber": subscriber})
+        consent = selectors.consent_for(subscriber=subscriber, consent_id=data.consent_id)
+        context = {
+            "subscriber": subscriber,
+            "choices": selectors.signup_choices(subscriber=subscriber, consent=consent) if consent else None,
+            "manage_url": links.manage_path(subscriber),
+        }
+        return render(request, "subscribers/confirm.html", context)
     outcome = services.subscriber_confirm(
         subscriber=subscriber, consent_id=data.consent_id, request=request_info(request)
     )
     context = {
         "subscriber": outcome.subscriber,
         "already": outcome.already_confirmed,
+        "superseded": outcome.superseded,
+        "was_subscribed": outcome.was_subscribed,
         "next_digest": selectors.next_digest(subscriber=outcome.subscriber),
         "manage_url": links.manage_path(outcome.subscriber),
     }
@@ -133,7 +141,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @rate_limited("resend", "RATE_SIGNUPS_PER_IP")
 def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
-    """Send a new confirmation link to the owner of an expired one."""
+    """Send the owner of an expired confirmation link a new one (or, if subscribed since, a manage link)."""
     try:
         read_token(Purpose.CONFIRM, token)
         data = None
@@ -143,7 +151,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     subscriber = selectors.subscriber_from_token(data) if data else None
     if subscriber is not None:
-        services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+        services.subscriber_new_link(subscriber=subscriber, request=request_info(request))
     return to_check_inbox()
 
 
