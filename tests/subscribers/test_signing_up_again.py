@@ -78,8 +78,10 @@ def test_confirming_applies_the_new_choices_and_keeps_what_the_form_does_not_ask
     assert "Apply these choices" in html and "Robotics" in html
     active.refresh_from_db()
     assert topics_of(active) == ["llm"]  # opening the link changes nothing
-    done = " ".join(post(link("confirm")).content.decode().split())
-    assert "Your new choices are saved" in done and "Your next digest is due on" in done
+    with time_machine.travel(dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC), tick=False):
+        done = " ".join(post(link("confirm")).content.decode().split())
+    assert "Your new choices are saved" in done
+    assert "Your next digest is due on Wednesday 4 November at 09:00 (Europe/Paris time)" in done
     active.refresh_from_db()
     assert (topics_of(active), active.send_hour, active.max_papers) == (["robotics"], 9, 20)
     assert active.status == Subscriber.Status.ACTIVE
