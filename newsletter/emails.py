@@ -19,6 +19,7 @@ from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
 
 from subscribers import links
+from subscribers import selectors as subscriber_selectors
 from subscribers.models import ConsentRecord, Subscriber
 
 
@@ -36,18 +37,36 @@ def make_message(
 
 
 def send_confirmation(*, subscriber: Subscriber, consent: ConsentRecord) -> bool:
-    """Send the double opt-in email for ``consent``; return whether it was sent."""
+    """Send the email that asks to confirm ``consent``, listing its choices; return whether it was sent.
+
+    A subscribed address is asked to confirm the new choices instead (its
+    current ones shown beside them); one whose choices they already are is only
+    sent its preference-centre link.
+    """
+    choices = subscriber_selectors.signup_choices(subscriber=subscriber, consent=consent)
+    if choices.subscribed and not choices.changes:
+        return send_manage_link(subscriber=subscriber, same_choices=True)
     context = {
         "confirm_url": links.confirm_url(subscriber, consent.pk),
         "valid_days": settings.CONFIRMATION_TOKEN_MAX_AGE // 86400,
-        "preferences": consent.requested_preferences,
+        "choices": choices,
     }
-    return make_message("confirm", context, to=subscriber.email).send() == 1
+    if choices.subscribed:
+        context["manage_url"] = links.manage_url(subscriber)
+    name = "confirm_change" if choices.subscribed else "confirm"
+    return make_message(name, context, to=subscriber.email).send() == 1
 
 
-def send_manage_link(*, subscriber: Subscriber) -> bool:
-    """Send a subscribed person the link to their preference centre; return whether it was sent."""
-    context = {"manage_url": links.manage_url(subscriber), "subscriber": subscriber}
+def send_manage_link(*, subscriber: Subscriber, same_choices: bool = False) -> bool:
+    """Send a subscribed person the link to their preference centre; return whether it was sent.
+
+    ``same_choices``: the email answers a sign-up that asked for the choices the subscriber has.
+    """
+    context = {
+        "manage_url": links.manage_url(subscriber),
+        "subscriber": subscriber,
+        "same_choices": same_choices,
+    }
     return make_message("manage_link", context, to=subscriber.email).send() == 1
 
 

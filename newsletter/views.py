@@ -23,6 +23,7 @@ from subscribers import services as subscriber_services
 from subscribers.forms import SignupForm
 from subscribers.models import Feedback
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, read_token
+from subscribers.views import link_gone
 
 logger = logging.getLogger(__name__)
 
@@ -88,7 +89,7 @@ def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
     """The digest exactly as it was mailed, with the papers it recorded."""
     delivery = _delivery_from(token)
     if delivery is None or not delivery.items.exists():
-        return render(request, "subscribers/link_gone.html", status=404)
+        return link_gone(request)
     html = digest_selectors.delivery_html(delivery=delivery)
     response = HttpResponse(html)
     response["X-Robots-Tag"] = "noindex"
@@ -102,12 +103,13 @@ def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) ->
     delivery = _delivery_from(token)
     item = delivery.items.select_related("paper").filter(paper_id=paper_id).first() if delivery else None
     if item is None:
-        return render(request, "subscribers/link_gone.html", status=404)
+        return link_gone(request)
     value = Feedback.Value.MORE if direction == "more" else Feedback.Value.LESS
     context = {
         "paper": item.paper,
         "value": value,
         "direction": direction,
+        "effect": rendering.feedback_effect(item.paper, more=value == Feedback.Value.MORE),
         "manage_url": links.manage_url(delivery.subscriber),
     }
     if request.method == "POST":

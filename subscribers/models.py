@@ -114,6 +114,12 @@ class ConsentRecord(models.Model):
         state = "confirmed" if self.confirmed_at else "unconfirmed"
         return f"{self.form_id}/{self.wording_version} at {self.submitted_at:%Y-%m-%d %H:%M} ({state})"
 
+    def superseded(self) -> bool:
+        """Return whether a sign-up made after this one was confirmed: then the newer choices stand."""
+        return ConsentRecord.objects.filter(
+            subscriber_id=self.subscriber_id, pk__gt=self.pk, confirmed_at__isnull=False
+        ).exists()
+
 
 class SubscriberEvent(models.Model):
     """The subscriber's history, one row per thing that happened to the subscription."""

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -25,6 +25,7 @@ from subscribers.models import (
     Suppression,
     Topic,
 )
+from subscribers.preferences import Preferences
 from subscribers.tokens import email_hash
 
 logger = logging.getLogger(__name__)
@@ -37,44 +38,6 @@ CONSENT_WORDING = (
     "cadence I chose. I can change my preferences, pause or unsubscribe at any time with one "
     "click from any email."
 )
-
-
-@dataclass
-class Preferences:
-    """What a subscriber asked to receive."""
-
-    topics: list[str] = field(default_factory=list)  # topic slugs
-    keywords: list[str] = field(default_factory=list)
-    excluded_keywords: list[str] = field(default_factory=list)
-    authors: list[str] = field(default_factory=list)
-    cadence: str = Subscriber.Cadence.DAILY
-    timezone: str = "UTC"
-    send_hour: int = 7
-    send_weekday: int = Subscriber.Weekday.MONDAY
-    max_papers: int = 10
-
-    def as_dict(self) -> dict[str, Any]:
-        # Strings, numbers and lists of strings: copying the lists copies it all (asdict() walks each value).
-        return {name: list(value) if isinstance(value, list) else value for name, value in vars(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Preferences:
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
-
-    @classmethod
-    def of(cls, subscriber: Subscriber) -> Preferences:
-        return cls(
-            topics=sorted(topic.slug for topic in subscriber.topics.all()),
-            keywords=list(subscriber.keywords),
-            excluded_keywords=list(subscriber.excluded_keywords),
-            authors=list(subscriber.authors),
-            cadence=subscriber.cadence,
-            timezone=subscriber.timezone,
-            send_hour=subscriber.send_hour,
-            send_weekday=subscriber.send_weekday,
-            max_papers=subscriber.max_papers,
-        )
 
 
 @dataclass(frozen=True)
@@ -97,7 +60,8 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
     subscriber.timezone = preferences.timezone
     subscriber.send_hour = preferences.send_hour
     subscriber.send_weekday = preferences.send_weekday
-    subscriber.max_papers = preferences.max_papers
+    if preferences.max_papers is not None:
+        subscriber.max_papers = preferences.max_papers
     subscriber.save()
     subscriber.topics.set(Topic.objects.filter(slug__in=preferences.topics, active=True))
 
@@ -108,10 +72,12 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
 def subscription_request(*, email: str, preferences: Preferences, request: RequestInfo) -> None:
     """Handle a sign-up; the caller shows the same page whatever happens here.
 
-    A new, pending, unsubscribed or suppressed address gets a confirmation email
-    and nothing changes until it is confirmed (the requested preferences wait
-    on the consent record). An active or paused subscriber gets a link to their
-    preference centre instead. Emails per address are rate-limited.
+    Nothing changes until the address's owner confirms: the requested
+    preferences wait on the consent record, and its confirmation link applies
+    them (``subscriber_confirm``). A new, pending, unsubscribed or suppressed
+    address is asked to confirm its subscription; an active or paused one is
+    asked to confirm the new choices (or, when they are its choices already,
+    sent its preference-centre link). Emails per address are rate-limited.
     """
     email = canonical_email(email)
     may_email = _may_email(email)
@@ -119,10 +85,6 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
         return
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
-        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
-            if may_email:
-                _owe_link_email(subscriber, LinkEmail.Kind.MANAGE_LINK)
-            return
         consent = ConsentRecord.objects.create(subscriber=subscriber, **_consent_fields(preferences, request))
         _event(
             subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
@@ -197,8 +159,11 @@ def _not_wanted(row: LinkEmail) -> str:
     A suppressed address is checked here, when the email would go, not when it was asked for:
     whoever signs it up sees the same page after the same work.
     """
-    if row.kind == LinkEmail.Kind.CONFIRMATION and (row.consent is None or row.consent.confirmed_at):
-        return "already confirmed"
+    if row.kind == LinkEmail.Kind.CONFIRMATION:
+        if row.consent is None or row.consent.confirmed_at:
+            return "already confirmed"
+        if row.consent.superseded():
+            return "a newer sign-up was confirmed"
     if selectors.address_blocked(email=row.subscriber.email):
         return "the address is suppressed"
     return ""
@@ -292,16 +257,20 @@ def _send_claimed(link_email_id: int) -> bool:
 class ConfirmOutcome:
     subscriber: Subscriber
     already_confirmed: bool
+    superseded: bool = False  # a newer sign-up was confirmed first: this one changed nothing
+    was_subscribed: bool = False  # the address was active or paused: the sign-up changed its choices
 
 
 def subscriber_confirm(
     *, subscriber: Subscriber, consent_id: int | None, request: RequestInfo
 ) -> ConfirmOutcome:
-    """Confirm a subscription from its confirmation link (a POST); idempotent.
+    """Confirm a subscription, or an active subscriber's new choices, from its link (a POST); idempotent.
 
-    Applies the preferences asked for on that sign-up, records when and from
-    where it was confirmed, and lifts a suppression: confirming afresh is how a
-    bounced or erased address comes back.
+    Applies the preferences asked for on that sign-up (keeping those its form
+    did not ask), records when and from where it was confirmed, and lifts a
+    suppression: confirming afresh is how a bounced or erased address comes
+    back. A sign-up older than one already confirmed changes nothing: the
+    newest choices confirmed stand, whatever order the links are opened in.
     """
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -310,13 +279,16 @@ def subscriber_confirm(
             consent = subscriber.consents.order_by("-submitted_at").first()
         if consent is not None and consent.confirmed_at is not None:
             return ConfirmOutcome(subscriber, already_confirmed=True)
+        if consent is not None and consent.superseded():
+            return ConfirmOutcome(subscriber, already_confirmed=False, superseded=True)
+        was_subscribed = subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED)
         now = timezone.now()
         if consent is not None:
             consent.confirmed_at = now
             consent.confirmed_ip = request.ip
             consent.confirmed_user_agent = request.user_agent[:400]
             consent.save(update_fields=["confirmed_at", "confirmed_ip", "confirmed_user_agent"])
-            _apply_preferences(subscriber, Preferences.from_dict(consent.requested_preferences))
+            _apply_preferences(subscriber, Preferences.requested(subscriber, consent))
         Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
         subscriber.status = Subscriber.Status.ACTIVE
         subscriber.confirmed_at = now
@@ -326,19 +298,46 @@ def subscriber_confirm(
         _event(
             subscriber, SubscriberEvent.Kind.CONFIRMED, ip=request.ip, consent=consent.pk if consent else None
         )
-    return ConfirmOutcome(subscriber, already_confirmed=False)
+    return ConfirmOutcome(subscriber, already_confirmed=False, was_subscribed=was_subscribed)
 
 
 def confirmation_resend(*, subscriber: Subscriber, request: RequestInfo) -> bool:
-    """Send a fresh confirmation link for the latest sign-up; return whether one was sent."""
+    """Send a fresh confirmation link for the latest sign-up, unless it was confirmed; return whether sent."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
             return False
-        consent = subscriber.consents.filter(confirmed_at__isnull=True).order_by("-submitted_at").first()
-        if consent is None or not _may_email(subscriber.email):
+        consent = subscriber.consents.order_by("-pk").first()
+        if consent is None or consent.confirmed_at is not None or not _may_email(subscriber.email):
             return False
         _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
+    return True
+
+
+def link_request(*, email: str, request: RequestInfo) -> None:
+    """Mail a fresh link to a known address (the caller answers the same whatever happens here).
+
+    An unknown address gets nothing; a known one, what ``subscriber_new_link`` sends.
+    """
+    subscriber = Subscriber.objects.filter(email=email.strip().lower()).first()
+    if subscriber is not None:
+        subscriber_new_link(subscriber=subscriber, request=request)
+
+
+def subscriber_new_link(*, subscriber: Subscriber, request: RequestInfo) -> bool:
+    """Mail the subscriber the link they need now; return whether one was queued (rate-limited per address).
+
+    Someone who has not confirmed their latest sign-up gets its confirmation
+    link again; a subscribed or unsubscribed reader, their preference-centre link.
+    """
+    if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        if confirmation_resend(subscriber=subscriber, request=request):
+            return True
+        if subscriber.status != Subscriber.Status.UNSUBSCRIBED:
+            return False
+    if not _may_email(subscriber.email):
+        return False
+    _owe_link_email(subscriber, LinkEmail.Kind.MANAGE_LINK)
     return True
 
 
@@ -420,7 +419,15 @@ def subscriber_unsubscribe(*, subscriber: Subscriber, request: RequestInfo, via:
 
 
 def subscriber_resubscribe(*, subscriber: Subscriber, request: RequestInfo) -> bool:
-    """Ask an unsubscribed person to confirm again (consent withdrawn must be given afresh)."""
+    """Ask an unsubscribed person to confirm again (consent withdrawn must be given afresh).
+
+    Someone who never confirmed is sent their latest sign-up's link again: their
+    stored preferences are not theirs yet, only the sign-up's.
+    """
+    if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        return False
+    if subscriber.status == Subscriber.Status.PENDING:
+        return confirmation_resend(subscriber=subscriber, request=request)
     preferences = Preferences.of(subscriber)
     subscription_request(email=subscriber.email, preferences=preferences, request=request)
     return True

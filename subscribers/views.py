@@ -16,7 +16,6 @@ from django.views.decorators.http import require_http_methods, require_POST
 
 from newsletter.decorators import never_cache
 from subscribers import links, ratelimit, selectors, services
-from subscribers.addresses import canonical_email
 from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
@@ -110,13 +109,22 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     if subscriber is None:
         return _invalid_link(request)
     if request.method != "POST":
-        return render(request, "subscribers/confirm.html", {"subscriber": subscriber})
+        consent = selectors.consent_for(subscriber=subscriber, consent_id=data.consent_id)
+        context = {
+            "subscriber": subscriber,
+            "choices": selectors.signup_choices(subscriber=subscriber, consent=consent) if consent else None,
+            "manage_url": links.manage_path(subscriber),
+        }
+        return render(request, "subscribers/confirm.html", context)
     outcome = services.subscriber_confirm(
         subscriber=subscriber, consent_id=data.consent_id, request=request_info(request)
     )
     context = {
         "subscriber": outcome.subscriber,
         "already": outcome.already_confirmed,
+        "superseded": outcome.superseded,
+        "was_subscribed": outcome.was_subscribed,
+        "next_digest": selectors.next_digest(subscriber=outcome.subscriber),
         "manage_url": links.manage_path(outcome.subscriber),
     }
     return render(request, "subscribers/confirmed.html", context)
@@ -125,7 +133,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @rate_limited("resend", "RATE_SIGNUPS_PER_IP")
 def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
-    """Send a new confirmation link to the owner of an expired one."""
+    """Send the owner of an expired confirmation link a new one (or, if subscribed since, a manage link)."""
     try:
         read_token(Purpose.CONFIRM, token)
         data = None
@@ -135,28 +143,27 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     subscriber = selectors.subscriber_from_token(data) if data else None
     if subscriber is not None:
-        services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+        services.subscriber_new_link(subscriber=subscriber, request=request_info(request))
     return to_check_inbox()
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 @rate_limited("resend", "RATE_SIGNUPS_PER_IP")
 def link_request(request: HttpRequest) -> HttpResponse:
     """Ask for a new link by address; the answer is the same whether or not it is known."""
+    if request.method == "GET":
+        return render(request, "subscribers/new_link.html", {"form": ResendForm()})
     form = ResendForm(request.POST)
     if not form.is_valid():
-        return render(request, "subscribers/link_invalid.html", {"form": form}, status=400)
-    subscriber = Subscriber.objects.filter(email=canonical_email(form.cleaned_data["email"])).first()
-    if subscriber is not None:
-        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
-            services.subscription_request(
-                email=subscriber.email,
-                preferences=services.Preferences.of(subscriber),
-                request=request_info(request),
-            )
-        else:
-            services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+        return render(request, "subscribers/new_link.html", {"form": form}, status=400)
+    services.link_request(email=form.cleaned_data["email"], request=request_info(request))
     return to_check_inbox()
+
+
+def link_gone(request: HttpRequest) -> HttpResponse:
+    """The page for a link that names nobody: it offers to email a new one."""
+    return render(request, "subscribers/link_gone.html", {"form": ResendForm()}, status=404)
 
 
 # --- Preference centre ---------------------------------------------------------------------------
@@ -173,7 +180,7 @@ def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]],
             except (TokenExpired, TokenInvalid):
                 subscriber = None
             if subscriber is None:
-                return render(request, "subscribers/link_gone.html", status=404)
+                return link_gone(request)
             return view(request, subscriber, token, *args, **kwargs)
 
         return wrapped
@@ -202,6 +209,7 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         "token": token,
         "done": request.GET.get("done", ""),
         "feedback": selectors.feedback_of(subscriber=subscriber),
+        "next_digest": selectors.next_digest(subscriber=subscriber),
         "feed_url": links.feed_url(subscriber),
     }
     return render(request, "subscribers/manage.html", context, status=status)
@@ -267,7 +275,7 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except (TokenExpired, TokenInvalid):
         subscriber = None
     if subscriber is None:
-        return render(request, "subscribers/link_gone.html", status=404)
+        return link_gone(request)
     if request.method != "POST":
         return render(request, "subscribers/unsubscribe.html", {"subscriber": subscriber})
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"

@@ -399,3 +399,38 @@ def test_a_server_offering_pipelining_gets_each_digest_in_two_writes(
     assert sum(1 for w in writes if w.endswith(b"\r\n.\r\n")) == 3
     assert sorted(m["To"] for m in sink.messages) == ["ada@example.org", "bob@example.org", "cy@example.org"]
     assert mail_backends.SMTPBackend().connection_class.__mro__[1] is mail_backends._DigestSMTP
+
+
+def _feedback_page(client, message: mail.EmailMessage, direction: str = "more", **paper_fields) -> str:
+    paper = Delivery.objects.get().items.get(paper__arxiv_id="2611.00002").paper
+    type(paper).objects.filter(pk=paper.pk).update(**paper_fields)
+    page = client.get(f"{path_of(message, 'digest')}feedback/{paper.pk}/{direction}/")
+    assert page.status_code == 200
+    return " ".join(unescape(page.content.decode()).split())
+
+
+def test_it_names_the_categories_and_authors_feedback_will_weigh(client, reader) -> None:
+    html = _feedback_page(
+        client, send(), categories=["cs.CL", "cs.AI"], author_names=["Ada Lovelace", "Alan Turing"]
+    )
+    assert (
+        "Your future digests will favour papers in cs.CL or cs.AI and papers by Ada Lovelace or Alan Turing."
+        in html
+    )
+
+
+def test_it_leaves_out_the_authors_when_a_paper_has_none(client, reader) -> None:
+    html = _feedback_page(client, send(), "less", categories=["cs.CL"], author_names=[])
+    assert "Your future digests will play down papers in cs.CL." in html
+    assert "author" not in html
+
+
+def test_it_says_so_when_feedback_has_nothing_to_weigh(client, reader) -> None:
+    html = _feedback_page(client, send(), categories=[], author_names=[])
+    assert "lists no categories or authors" in html and "these authors" not in html
+
+
+def test_it_shortens_a_long_author_list(client, reader) -> None:
+    names = [f"Author {n}" for n in range(1, 9)]
+    html = _feedback_page(client, send(), categories=["cs.CL"], author_names=names)
+    assert "papers by Author 1, Author 2, Author 3 or any of 5 other authors." in html

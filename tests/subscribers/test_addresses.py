@@ -47,7 +47,10 @@ def test_it_hashes_both_forms_of_an_address_alike() -> None:
     assert email_hash(IDN) == email_hash(PUNYCODE) == email_hash("User@BÜCHER.de")
 
 
-def test_a_bounce_for_either_form_suppresses_the_one_subscriber(client, settings, signup, post) -> None:
+def test_a_bounce_for_either_form_suppresses_the_one_subscriber(
+    client, settings, signup, post, webhook_provider
+) -> None:
+    webhook_provider("postmark")
     signup(IDN)
     post(link("confirm"))
     settings.ANYMAIL = {**settings.ANYMAIL, "WEBHOOK_SECRET": "hook:s3cret-value"}

@@ -172,11 +172,13 @@ def test_a_confirmation_owed_after_the_person_confirmed_is_dropped(client, post)
     assert len(mail.outbox) == 1
 
 
-def test_an_active_subscriber_signing_up_again_is_owed_a_manage_link(active, client) -> None:
-    client.post("/subscribe/", {"email": "ada@example.org", **SIGNUP})
-    owed = LinkEmail.objects.get(kind=LinkEmail.Kind.MANAGE_LINK)
+def test_an_active_subscriber_signing_up_again_is_owed_a_confirmation_of_the_new_choices(
+    active, client
+) -> None:
+    client.post("/subscribe/", {"email": "ada@example.org", **SIGNUP, "topics": ["robotics"]})
+    owed = LinkEmail.objects.get(kind=LinkEmail.Kind.CONFIRMATION, state=LinkEmail.State.OWED)
+    assert owed.consent.requested_preferences["topics"] == ["robotics"]
     assert services.link_emails_sweep() == 1
     owed.refresh_from_db()
     assert owed.state == LinkEmail.State.SENT
-    assert link("manage").startswith("/manage/")
-    assert SubscriberEvent.objects.filter(kind=SubscriberEvent.Kind.MANAGE_LINK_SENT).count() == 1
+    assert link("confirm").startswith("/confirm/") and link("manage").startswith("/manage/")
