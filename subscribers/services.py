@@ -319,7 +319,7 @@ def link_request(*, email: str, request: RequestInfo) -> None:
 
     An unknown address gets nothing; a known one, what ``subscriber_new_link`` sends.
     """
-    subscriber = Subscriber.objects.filter(email=email.strip().lower()).first()
+    subscriber = Subscriber.objects.filter(email=canonical_email(email)).first()
     if subscriber is not None:
         subscriber_new_link(subscriber=subscriber, request=request)
 
