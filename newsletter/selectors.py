@@ -506,7 +506,10 @@ class Preview:
 
 
 def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
-    """Return the digest ``subscriber`` would get at ``now``, without recording or sending anything."""
+    """Return the digest ``subscriber`` would get at ``now``, without recording or sending anything.
+
+    Its links are placeholders (services.placeholder_parts): a preview is for editors' eyes.
+    """
     from newsletter import rendering, services
 
     local_date = _local(now, subscriber.timezone).date()
@@ -528,7 +531,7 @@ def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
             edition=edition, picks=planned.picks, papers=plan.papers, profile=plan.profiles[subscriber.pk]
         )
         preview.subject, preview.text, preview.html = rendering.personalise(
-            content, services.personal_parts(draft)
+            content, services.placeholder_parts(subscriber)
         )
     return preview
 

@@ -5,6 +5,8 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import io
+import re
+from html import unescape
 
 import pytest
 import time_machine
@@ -17,6 +19,7 @@ from newsletter.models import Delivery, Edition, TopicPin
 from papers.models import Feed, Paper
 from subscribers.models import Feedback, Subscriber, Suppression
 from subscribers.services import link_emails_sweep
+from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, read_token
 from tests.factories import FeedFactory, SubscriberFactory
 from tests.newsletter.conftest import PARIS_SEVEN
 
@@ -217,6 +220,64 @@ def test_send_a_test_digest_to_me(editor, papers, llm) -> None:
     assert message.to == ["editors@papers.example.org"] and message.subject.startswith("[TEST] Wed 25 Nov:")
     assert message.tags == ["digest-test"]
     assert not Delivery.objects.exists()
+
+
+def signed_tokens_in(text: str) -> list[tuple[str, str]]:
+    """Return (purpose, token) for every string in ``text`` that is a valid token of any purpose."""
+    found = []
+    for candidate in set(re.findall(r"[A-Za-z0-9_\-:.]{10,400}", text)):
+        for purpose in Purpose:
+            try:
+                read_token(purpose, candidate)
+            except TokenInvalid:
+                continue
+            except TokenExpired:
+                pass
+            found.append((purpose.value, candidate))
+    return found
+
+
+def test_it_previews_a_digest_with_placeholder_links_only(editor, papers, llm) -> None:
+    reader = SubscriberFactory(email="ada@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        html = editor.get(f"/admin/subscribers/subscriber/{reader.pk}/preview/").content.decode()
+    assert "Reasoning with verifiers" in html
+    assert signed_tokens_in(html) == []
+    assert signed_tokens_in(unescape(unescape(html))) == []  # the iframe's srcdoc is escaped twice
+    assert "/preview-link/manage/" in html and "/preview-link/unsubscribe/" in html
+
+
+def test_it_sandboxes_the_preview_iframe(editor, papers, llm) -> None:
+    reader = SubscriberFactory(email="ada@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        html = editor.get(f"/admin/subscribers/subscriber/{reader.pk}/preview/").content.decode()
+    [iframe] = re.findall(r"<iframe[^>]*>", html)
+    assert re.search(r'\ssandbox(="")?[\s>]', iframe)
+    assert "allow-scripts" not in iframe and "allow-same-origin" not in iframe
+
+
+def test_it_sends_a_test_digest_with_placeholder_links_only(editor, papers, llm) -> None:
+    reader = SubscriberFactory(email="ada@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        editor.post(f"/admin/subscribers/subscriber/{reader.pk}/preview/send-test/")
+    [message] = mail.outbox
+    raw = message.message().as_string()
+    [(html, _mime)] = message.alternatives
+    for text in (raw, message.body, html, *map(str, message.extra_headers.values())):
+        assert signed_tokens_in(text) == []
+    assert message.extra_headers["List-Unsubscribe"].startswith("<https://papers.example.org/preview-link/")
+    assert "/preview-link/manage/" in message.body
+
+
+def test_a_placeholder_link_says_what_it_stands_for_and_changes_nothing(client, papers, llm) -> None:
+    reader = SubscriberFactory(email="ada@example.org", topics=[llm])
+    page = client.get("/preview-link/unsubscribe/")
+    assert page.status_code == 200 and "placeholder" in page.content.decode()
+    one_click = client.post("/preview-link/unsubscribe/", {"List-Unsubscribe": "One-Click"})
+    assert one_click.status_code == 200
+    assert client.get("/preview-link/feedback/12/more/").status_code == 200
+    reader.refresh_from_db()
+    assert reader.status == "active"
 
 
 # --- editions and deliveries -------------------------------------------------------------------------------
