@@ -1,4 +1,4 @@
-"""Admin for editions, the delivery outbox and provider events."""
+"""Admin for editions, the delivery outbox, provider events, and beat's schedules (changed by Admins only)."""
 
 from __future__ import annotations
 
@@ -7,6 +7,8 @@ from django.db.models import Count, Q, QuerySet
 from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
+from django_celery_beat.admin import PeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
 from newsletter import services
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin, TrackingEvent
@@ -145,3 +147,31 @@ class TopicPinAdmin(admin.ModelAdmin):
     list_display = ("paper", "topic", "created_at")
     list_filter = ("topic",)
     autocomplete_fields = ("paper",)
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class GuardedPeriodicTaskAdmin(PeriodicTaskAdmin):
+    """django-celery-beat's admin, whose actions (enable, disable, toggle, run now) need change permission.
+
+    Its actions ask for no permission, so anyone who may view the schedules could stop the
+    confirmation sweep or run any task at once.
+    """
+
+    @admin.action(description="Enable selected tasks", permissions=["change"])
+    def enable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().enable_tasks(request, queryset)
+
+    @admin.action(description="Disable selected tasks", permissions=["change"])
+    def disable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().disable_tasks(request, queryset)
+
+    @admin.action(description="Toggle activity of selected tasks", permissions=["change"])
+    def toggle_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().toggle_tasks(request, queryset)
+
+    @admin.action(description="Run selected tasks", permissions=["change"])
+    def run_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().run_tasks(request, queryset)

@@ -13,6 +13,7 @@ import time_machine
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.test import Client
+from django_celery_beat.models import PeriodicTask
 
 from newsletter import services
 from newsletter.models import Delivery, Edition, TopicPin
@@ -141,6 +142,50 @@ def test_editors_can_fetch_feeds_now(editor, monkeypatch, django_capture_on_comm
 def test_beat_schedules_are_in_the_admin(editor) -> None:
     html = editor.get("/admin/django_celery_beat/periodictask/").content.decode()
     assert "Fetch arXiv listings" in html and "Dispatch digests" in html
+
+
+def test_it_shows_editors_schedules_read_only(editor) -> None:
+    task = PeriodicTask.objects.get(name="Send owed link emails")
+    page = editor.get(f"/admin/django_celery_beat/periodictask/{task.pk}/change/")
+    assert page.status_code == 200 and 'name="_save"' not in page.content.decode()
+    response = editor.post(
+        f"/admin/django_celery_beat/periodictask/{task.pk}/change/",
+        {
+            "name": task.name,
+            "regtask": "subscribers.tasks.send_confirmation_email",
+            "task": "subscribers.tasks.send_confirmation_email",
+            "interval": task.interval_id,
+            "args": "[1, 1]",
+            "kwargs": "{}",
+            "enabled": "",
+        },
+    )
+    assert response.status_code == 403
+    task.refresh_from_db()
+    assert task.enabled and task.task == "subscribers.tasks.send_owed_link_emails" and task.args == "[]"
+
+
+@pytest.mark.parametrize("action", ["disable_tasks", "toggle_tasks", "enable_tasks", "run_tasks"])
+def test_it_refuses_editors_the_schedule_actions(editor, monkeypatch, action) -> None:
+    from celery.app.task import Task
+
+    ran: list[object] = []
+    monkeypatch.setattr(Task, "apply_async", lambda self, *args, **kwargs: ran.append(self.name))
+    PeriodicTask.objects.filter(name="Fetch arXiv listings").update(enabled=False)
+    before = dict(PeriodicTask.objects.values_list("name", "enabled"))
+    page = editor.get("/admin/django_celery_beat/periodictask/").content.decode()
+    assert f'value="{action}"' not in page
+    act(editor, "/admin/django_celery_beat/periodictask/", action, PeriodicTask.objects.all())
+    assert dict(PeriodicTask.objects.values_list("name", "enabled")) == before
+    assert ran == []
+
+
+def test_admins_change_schedules(admin_user) -> None:
+    task = PeriodicTask.objects.get(name="Send owed link emails")
+    page = act(admin_user, "/admin/django_celery_beat/periodictask/", "disable_tasks", [task])
+    assert "1 task was successfully disabled" in page.content.decode()
+    task.refresh_from_db()
+    assert not task.enabled
 
 
 # --- subscribers -----------------------------------------------------------------------------------------
