@@ -56,3 +56,22 @@ def test_an_editor_features_a_paper_and_previews_a_digest(roles, browser_page, l
     expect(page.get_by_text('matches "backtracking" · cs.CL · featured by the editors').first).to_be_visible()
     shot(page, "12-admin-preview")
     assert console_errors == []
+
+
+def test_a_locked_out_editor_is_told_when_to_try_again(roles, browser_page, live_server) -> None:
+    page, console_errors = browser_page
+    User.objects.create_user("edith", "edith@papers.example.org", "correct horse battery", is_staff=True)
+    page.goto(live_server.url + "/admin/login/")
+    for _ in range(5):
+        page.get_by_label("Username").fill("edith")
+        page.get_by_label("Password").fill("wrong guess")
+        page.get_by_role("button", name="Log in").click()
+    lockout = "Too many failed sign-ins for this account. Try again in 15 minutes."
+    expect(page.get_by_text(lockout)).to_be_visible()
+    shot(page, "13-admin-locked-out")
+    page.get_by_role("link", name="Back to the sign-in page").click()
+    page.get_by_label("Username").fill("edith")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    expect(page.get_by_role("heading", name="Too many failed sign-ins")).to_be_visible()
+    assert all("429" in error for error in console_errors)  # Chromium reports the status, nothing else

@@ -10,6 +10,7 @@ from html import unescape
 
 import pytest
 import time_machine
+from axes.models import AccessAttempt
 from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.test import Client
@@ -390,6 +391,92 @@ def test_the_dashboard_shows_todays_figures_with_links(editor, llm, papers) -> N
     assert "1 feeds in error" in html and "?last_status__exact=error" in html
     assert "Last dispatch" in html and "1 due, 1 created" in html
     assert "?status__exact=pending" in html
+
+
+# --- signing in ------------------------------------------------------------------------------------------
+
+
+@pytest.fixture
+def edith() -> User:
+    user = User.objects.create_user("edith", "edith@papers.example.org", "correct horse", is_staff=True)
+    user.groups.add(Group.objects.get(name="Editors"))
+    return user
+
+
+def sign_in(password: str, *, ip: str = "203.0.113.5", **extra):  # type: ignore[no-untyped-def]
+    """Post the admin login form as a fresh browser from ``ip``; return the response."""
+    client = Client(REMOTE_ADDR=ip, **extra)
+    response = client.post("/admin/login/", {"username": "edith", "password": password, "next": "/admin/"})
+    response.signed_in = "_auth_user_id" in client.session
+    return response
+
+
+def test_it_signs_editors_in_with_the_right_password(edith) -> None:
+    response = sign_in("correct horse")
+    assert response.status_code == 302 and response.signed_in
+
+
+def test_it_locks_out_a_username_from_an_address_after_five_failures(edith) -> None:
+    for _ in range(4):
+        assert sign_in("wrong").status_code == 200
+    assert sign_in("wrong").status_code == 429
+    response = sign_in("correct horse")
+    assert response.status_code == 429 and not response.signed_in
+    html = response.content.decode()
+    assert "Too many failed sign-ins" in html and "15 minutes" in html
+    assert response["Retry-After"] == "900"
+
+
+def test_it_still_signs_the_same_username_in_from_another_address(edith) -> None:
+    for _ in range(5):
+        sign_in("wrong", ip="203.0.113.5")
+    assert sign_in("correct horse", ip="198.51.100.20").signed_in
+
+
+def test_it_locks_out_a_username_after_twenty_failures_from_any_addresses(edith) -> None:
+    for n in range(20):
+        sign_in("wrong", ip=f"198.51.100.{n + 1}")
+    response = sign_in("correct horse", ip="192.0.2.77")
+    assert response.status_code == 429 and not response.signed_in
+
+
+def test_it_lets_a_locked_out_username_in_after_the_cool_off(edith) -> None:
+    start = dt.datetime(2026, 11, 25, 9, 0, tzinfo=dt.UTC)
+    with time_machine.travel(start, tick=False):
+        for _ in range(5):
+            sign_in("wrong")
+        assert not sign_in("correct horse").signed_in
+    with time_machine.travel(start + dt.timedelta(minutes=16), tick=False):
+        assert sign_in("correct horse").signed_in
+
+
+def test_it_counts_failures_by_the_client_address_the_site_is_set_to_trust(edith, settings) -> None:
+    settings.CLIENT_IP_HEADER = "HTTP_X_FORWARDED_FOR"
+    for _ in range(5):
+        sign_in("wrong", ip="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5")
+    assert not sign_in("correct horse", ip="10.0.0.1", HTTP_X_FORWARDED_FOR="203.0.113.5").signed_in
+    assert sign_in("correct horse", ip="10.0.0.1", HTTP_X_FORWARDED_FOR="198.51.100.20").signed_in
+
+
+def test_admins_lift_a_lockout(admin_user, edith) -> None:
+    for _ in range(5):
+        sign_in("wrong")
+    page = admin_user.get("/admin/axes/accessattempt/").content.decode()
+    assert "edith" in page and "Locked Out" in page
+    act(admin_user, "/admin/axes/accessattempt/", "delete_selected", AccessAttempt.objects.all(), post="yes")
+    assert sign_in("correct horse").signed_in
+
+
+def test_editors_cannot_lift_a_lockout(editor, edith) -> None:
+    for _ in range(5):
+        sign_in("wrong")
+    assert editor.get("/admin/axes/accessattempt/").status_code == 403
+
+
+def test_the_test_client_can_still_log_in(client, edith) -> None:
+    assert client.login(username="edith", password="correct horse")
+    assert client.get("/admin/").status_code == 200
+    assert not Client().login(username="edith", password="wrong")
 
 
 # --- permissions --------------------------------------------------------------------------------------------
