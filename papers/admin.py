@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -14,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from newsletter.models import TopicPin
 from papers import tasks
+from papers.forms import CategoryListField, TextListField, TextListsMixin
 from papers.models import Feed, FetchRun, Paper
 from subscribers.models import Topic
 
@@ -71,7 +74,15 @@ class PinForm(forms.Form):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(TextListsMixin, admin.ModelAdmin):
+    text_lists = {
+        # Names may hold commas ("Smith, Jr., John"): one per line.
+        "author_names": partial(
+            TextListField, one_per_line=True, max_item_length=300, help_text="Authors in order, one per line."
+        ),
+        "categories": CategoryListField,
+        "ai_keywords": TextListField,
+    }
     list_display = (
         "title_short",
         "arxiv_id",

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from functools import partial
 
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied
@@ -15,12 +16,25 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_POST
 
+from papers.forms import CategoryListField, TextListField, TextListsMixin
 from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.preferences import MAX_AUTHOR_LENGTH, MAX_AUTHORS, MAX_KEYWORD_LENGTH, MAX_KEYWORDS
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(TextListsMixin, admin.ModelAdmin):
+    text_lists = {
+        "categories": CategoryListField,
+        "include_keywords": partial(
+            TextListField,
+            help_text="A paper matching any of these matches. Separate with commas or new lines.",
+        ),
+        "exclude_keywords": partial(
+            TextListField,
+            help_text="A paper matching any of these never matches. Separate with commas or new lines.",
+        ),
+    }
     list_display = ("name", "slug", "category_list", "subscriber_count", "position", "active")
     list_editable = ("position", "active")
     search_fields = ("name", "slug", "description")
@@ -97,7 +111,15 @@ class LinkEmailInline(ReadOnlyInline):
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
+    # The preference centre's limits.
+    text_lists = {
+        "keywords": partial(TextListField, max_items=MAX_KEYWORDS, max_item_length=MAX_KEYWORD_LENGTH),
+        "excluded_keywords": partial(
+            TextListField, max_items=MAX_KEYWORDS, max_item_length=MAX_KEYWORD_LENGTH
+        ),
+        "authors": partial(TextListField, max_items=MAX_AUTHORS, max_item_length=MAX_AUTHOR_LENGTH),
+    }
     list_display = (
         "email",
         "status",

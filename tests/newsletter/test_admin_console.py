@@ -122,6 +122,91 @@ def test_the_topic_page_previews_what_it_matches_now(editor, papers, llm) -> Non
     assert "Robot hands" not in html
 
 
+def topic_form(topic, **changes) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    """The topic's change form as the browser would post it, with ``changes``."""
+    return {
+        "name": topic.name,
+        "slug": topic.slug,
+        "description": topic.description,
+        "categories": ", ".join(topic.categories),
+        "include_keywords": ", ".join(topic.include_keywords),
+        "exclude_keywords": ", ".join(topic.exclude_keywords),
+        "position": str(topic.position),
+        "active": "on",
+        **changes,
+    }
+
+
+def test_it_edits_topic_lists_as_text(editor, llm) -> None:
+    page = editor.get(f"/admin/subscribers/topic/{llm.pk}/change/").content.decode()
+    assert re.search(r'<textarea name="categories"[^>]*>\s*cs.CL</textarea>', page)
+    assert "&quot;cs.CL&quot;" not in page  # not JSON
+    response = editor.post(
+        f"/admin/subscribers/topic/{llm.pk}/change/",
+        topic_form(
+            llm,
+            categories="cs.CV, cs.CL\ncs.cl",
+            include_keywords="language model\r\n  large   language model, LLM",
+            exclude_keywords="",
+        ),
+    )
+    assert response.status_code == 302
+    llm.refresh_from_db()
+    assert llm.categories == ["cs.CV", "cs.CL"]
+    assert llm.include_keywords == ["language model", "large language model", "LLM"]
+    assert llm.exclude_keywords == []
+
+
+@pytest.mark.parametrize("typed", ["cs CV", "computer vision", "cs", "cs.CL; cs.CV", '["cs.CL"]'])
+def test_it_refuses_topic_categories_that_are_not_arxiv_categories(editor, llm, typed) -> None:
+    response = editor.post(f"/admin/subscribers/topic/{llm.pk}/change/", topic_form(llm, categories=typed))
+    assert response.status_code == 200
+    assert "is not an arXiv category" in response.content.decode()
+    llm.refresh_from_db()
+    assert llm.categories == ["cs.CL"]
+
+
+def test_it_keeps_arxiv_categories_of_every_shape(editor, llm) -> None:
+    typed = "astro-ph.GA, cond-mat.mes-hall, hep-th, physics.comp-ph, q-bio.NC, math.ap"
+    editor.post(f"/admin/subscribers/topic/{llm.pk}/change/", topic_form(llm, categories=typed))
+    llm.refresh_from_db()
+    assert llm.categories == [
+        "astro-ph.GA",
+        "cond-mat.mes-hall",
+        "hep-th",
+        "physics.comp-ph",
+        "q-bio.NC",
+        "math.AP",
+    ]
+
+
+def test_admins_edit_a_subscribers_keywords_and_authors_as_text(admin_user, llm) -> None:
+    reader = SubscriberFactory(email="ada@example.org", topics=[llm], authors=["Yann LeCun"])
+    page = admin_user.get(f"/admin/subscribers/subscriber/{reader.pk}/change/").content.decode()
+    assert re.search(r'<textarea name="authors"[^>]*>\s*Yann LeCun</textarea>', page)
+    form = {
+        "topics": [llm.pk],
+        "keywords": "reasoning, state space model",
+        "excluded_keywords": "robotics",
+        "authors": "Yann LeCun, José Ramírez",
+        "cadence": "daily",
+        "timezone": "Europe/Paris",
+        "send_hour": "7",
+        "max_papers": "10",
+        "send_weekday": "0",
+        **{
+            f"{prefix}-{key}": value
+            for prefix in ("consents", "link_emails", "events")
+            for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
+        },
+    }
+    response = admin_user.post(f"/admin/subscribers/subscriber/{reader.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    reader.refresh_from_db()
+    assert reader.keywords == ["reasoning", "state space model"] and reader.excluded_keywords == ["robotics"]
+    assert reader.authors == ["Yann LeCun", "José Ramírez"]
+
+
 def test_the_topic_list_counts_subscribers(editor, llm) -> None:
     SubscriberFactory(topics=[llm])
     SubscriberFactory(topics=[llm])

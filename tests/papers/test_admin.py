@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import pytest
 from django.contrib.auth import get_user_model
 
@@ -67,3 +69,30 @@ def test_the_feed_page_shows_its_fetch_history(staff) -> None:
 
 def test_fetch_runs_are_read_only(staff) -> None:
     assert staff.get("/admin/papers/fetchrun/add/").status_code == 403
+
+
+def test_it_edits_a_papers_authors_one_per_line_and_categories_as_text(staff) -> None:
+    paper = PaperFactory(
+        author_names=["Smith, Jr., John", "Bo Li"], categories=["cs.CL"], primary_category="cs.CL"
+    )
+    page = staff.get(f"/admin/papers/paper/{paper.pk}/change/").content.decode()
+    assert re.search(r'<textarea name="author_names"[^>]*>\s*Smith, Jr., John\nBo Li</textarea>', page)
+    form = {
+        "arxiv_id": paper.arxiv_id,
+        "version": "1",
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "author_names": "Smith, Jr., John\r\nBo Li\r\nAnn Lee",
+        "primary_category": "cs.CL",
+        "categories": "cs.CL, cs.LG",
+        "ai_keywords": "",
+        "first_seen_at_0": "2026-11-24",
+        "first_seen_at_1": "10:00:00",
+        "last_seen_at_0": "2026-11-24",
+        "last_seen_at_1": "10:00:00",
+    }
+    response = staff.post(f"/admin/papers/paper/{paper.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    paper.refresh_from_db()
+    assert paper.author_names == ["Smith, Jr., John", "Bo Li", "Ann Lee"]
+    assert paper.categories == ["cs.CL", "cs.LG"]
