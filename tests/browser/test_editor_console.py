@@ -75,3 +75,36 @@ def test_a_locked_out_editor_is_told_when_to_try_again(roles, browser_page, live
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_role("heading", name="Too many failed sign-ins")).to_be_visible()
     assert all("429" in error for error in console_errors)  # Chromium reports the status, nothing else
+
+
+def test_the_topic_preview_follows_what_the_editor_types(roles, browser_page, live_server) -> None:
+    page, console_errors = browser_page
+    editor = User.objects.create_user(
+        "edith", "edith@papers.example.org", "correct horse battery", is_staff=True
+    )
+    editor.groups.add(Group.objects.get(name="Editors"))
+    topic = TopicFactory(slug="t-llm", name="Language models", categories=["cs.CL"])
+    today = dt.date.today()
+    PaperFactory(title="Parsing at scale", categories=["cs.CL"], primary_category="cs.CL", announced_on=today)
+    PaperFactory(title="Robot hands", categories=["cs.RO"], primary_category="cs.RO", announced_on=today)
+    page.goto(live_server.url + f"/admin/login/?next=/admin/subscribers/topic/{topic.pk}/change/")
+    page.get_by_label("Username").fill("edith")
+    page.get_by_label("Password").fill("correct horse battery")
+    page.get_by_role("button", name="Log in").click()
+    preview = page.locator(".pm-topic-preview")
+    expect(preview.get_by_text("Parsing at scale")).to_be_visible()
+    categories = page.locator("textarea[name=categories]")
+    expect(categories).to_have_value("cs.CL")
+
+    categories.fill("cs.RO, cs.CV")
+    expect(preview.get_by_text("Robot hands")).to_be_visible()
+    expect(preview.get_by_text("Parsing at scale")).to_have_count(0)
+    expect(preview.get_by_text("not saved yet")).to_be_visible()
+    shot(page, "14-admin-topic-preview")
+
+    categories.fill("cs RO")
+    page.get_by_role("button", name="Preview without saving").click()
+    expect(preview.get_by_text("is not an arXiv category")).to_be_visible()
+    topic.refresh_from_db()
+    assert topic.categories == ["cs.CL"]  # nothing saved
+    assert all("400" in error for error in console_errors)

@@ -122,6 +122,44 @@ def test_the_topic_page_previews_what_it_matches_now(editor, papers, llm) -> Non
     assert "Robot hands" not in html
 
 
+def test_it_previews_a_topic_as_typed_without_saving(editor, papers, llm) -> None:
+    response = editor.get(
+        "/admin/subscribers/topic/preview/",
+        {"topic": llm.pk, "categories": "cs.ro, cs.CV", "include_keywords": "", "exclude_keywords": "vision"},
+    )
+    html = response.content.decode()
+    assert response.status_code == 200
+    assert "1 of the papers announced on 2026-11-24" in html and "Robot hands" in html
+    assert "Vision transformers" not in html and "Reasoning with verifiers" not in html
+    assert "not saved" in html
+    llm.refresh_from_db()
+    assert llm.categories == ["cs.CL"]
+
+
+def test_it_previews_a_new_topic_before_it_is_saved(editor, papers) -> None:
+    response = editor.get("/admin/subscribers/topic/preview/", {"include_keywords": "tokenizers"})
+    html = response.content.decode()
+    assert "Tokenizers revisited" in html and "Parsing at scale" not in html
+
+
+def test_it_says_what_is_wrong_with_a_typed_category_in_the_preview(editor, papers, llm) -> None:
+    response = editor.get("/admin/subscribers/topic/preview/", {"topic": llm.pk, "categories": "cs CV"})
+    assert response.status_code == 400
+    assert "is not an arXiv category" in response.content.decode()
+
+
+def test_the_topic_page_carries_the_preview_script_and_address(editor, llm) -> None:
+    html = editor.get(f"/admin/subscribers/topic/{llm.pk}/change/").content.decode()
+    assert "/static/js/topic_preview.js" in html
+    assert f'data-preview-url="/admin/subscribers/topic/preview/?topic={llm.pk}"' in html
+
+
+def test_staff_without_topic_access_cannot_preview_topics(client, papers) -> None:
+    user = User.objects.create_user("clerk", "clerk@example.org", "pw", is_staff=True)
+    client.force_login(user)
+    assert client.get("/admin/subscribers/topic/preview/", {"categories": "cs.CL"}).status_code == 403
+
+
 def topic_form(topic, **changes) -> dict[str, str]:  # type: ignore[no-untyped-def]
     """The topic's change form as the browser would post it, with ``changes``."""
     return {
