@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from newsletter import services
+from newsletter import selectors, services
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin, TrackingEvent
 
 
@@ -27,6 +27,20 @@ class EditionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("date", "cadence", "due", "sent", "failed", "skipped", "suppressed", "bounced")
     list_filter = ("cadence",)
     date_hierarchy = "date"
+    fields = ("date", "cadence", "created_at")
+    change_form_template = "admin/newsletter/edition/change_form.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        edition = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if edition is not None:
+            context["summary"] = selectors.edition_summary(edition=edition)
+            context["deliveries_url"] = (
+                reverse("admin:newsletter_delivery_changelist") + f"?edition__id__exact={edition.pk}"
+            )
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Edition]:
         state = lambda value: Count("deliveries", filter=Q(deliveries__state=value))  # noqa: E731

@@ -83,15 +83,14 @@ class PaperAdmin(TextListsMixin, admin.ModelAdmin):
         "categories": CategoryListField,
         "ai_keywords": TextListField,
     }
+    # Short columns that stay on one line, so the title gets the width (admin.css).
     list_display = (
         "title_short",
         "arxiv_id",
-        "primary_category",
-        "announced_on",
+        "category",
+        "announced",
         "upvotes",
         "source_list",
-        "featured",
-        "hidden",
     )
     list_filter = (SourceFilter, CategoryFilter, "announced_on", "featured", "hidden", HasCodeFilter)
     search_fields = ("arxiv_id", "title", "abstract", "author_names")
@@ -186,11 +185,25 @@ class PaperAdmin(TextListsMixin, admin.ModelAdmin):
 
     @admin.display(description="title", ordering="title")
     def title_short(self, paper: Paper) -> str:
-        return paper.title if len(paper.title) <= 90 else paper.title[:87] + "..."
+        title = paper.title if len(paper.title) <= 90 else paper.title[:87] + "..."
+        flags = [name for name, on in (("featured", paper.featured), ("hidden", paper.hidden)) if on]
+        return format_html(
+            "{}{}", title, format_html_join("", ' <span class="pm-flag">{}</span>', ((f,) for f in flags))
+        )
+
+    @admin.display(description="category", ordering="primary_category")
+    def category(self, paper: Paper) -> str:
+        return paper.primary_category
+
+    @admin.display(description="announced", ordering="announced_on")
+    def announced(self, paper: Paper) -> str:
+        return paper.announced_on.isoformat() if paper.announced_on else "—"
 
     @admin.display(description="sources")
     def source_list(self, paper: Paper) -> str:
-        return ", ".join(paper.sources)
+        """The feeds it was seen in, briefly: arXiv, HF."""
+        short = {"arxiv": "arXiv", "hf": "HF"}
+        return ", ".join(dict.fromkeys(short.get(s.split("-")[0], s) for s in paper.sources))
 
 
 class FetchRunInline(admin.TabularInline):

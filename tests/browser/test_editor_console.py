@@ -40,8 +40,21 @@ def test_an_editor_features_a_paper_and_previews_a_digest(roles, browser_page, l
     page.get_by_role("button", name="Log in").click()
     expect(page.get_by_text("Needs attention")).to_be_visible()
     shot(page, "10-admin-dashboard")
+    # The cards sit side by side, using the page's width (not Django's 600px index column).
+    cards = [page.locator(".pm-card").nth(n).bounding_box() for n in range(3)]
+    assert cards[0]["y"] == cards[1]["y"] == cards[2]["y"]
+    assert cards[0]["x"] < cards[1]["x"] < cards[2]["x"]
+    assert page.locator(".pm-dashboard").bounding_box()["width"] > 700
 
+    long_title = "A long title about verifier-guided backtracking for large language models, and more"
+    PaperFactory(title=long_title, categories=["cs.CL"], announced_on=today, sources=["arxiv-rss", "hf-json"])
     page.goto(live_server.url + "/admin/papers/paper/")
+    # Titles get the room: a long title takes at most three lines, and no column is cut off.
+    title_link = page.locator(".field-title_short a", has_text=long_title)
+    assert title_link.evaluate("link => link.getClientRects().length") <= 3  # line boxes of the title
+    assert page.locator("#result_list").evaluate(
+        "table => table.scrollWidth <= table.parentElement.clientWidth"
+    )
     page.locator(f"input[name=_selected_action][value='{paper.pk}']").check()
     page.locator("select[name=action]").select_option("feature")
     page.get_by_role("button", name="Go").click()

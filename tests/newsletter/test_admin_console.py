@@ -17,7 +17,7 @@ from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
 from newsletter import services
-from newsletter.models import Delivery, Edition, TopicPin
+from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
 from papers.models import Feed, Paper
 from subscribers.models import Feedback, Subscriber, Suppression
 from subscribers.services import link_emails_sweep
@@ -473,6 +473,26 @@ def test_editions_show_counts_by_outcome(editor, llm) -> None:
         assert f'<td class="field-{field}"><a href=' in html and f">{count}</a></td>" in html
 
 
+def test_the_edition_page_shows_what_it_holds(editor, papers, llm) -> None:
+    rows = _deliveries(llm)
+    Delivery.objects.filter(pk=rows[3].pk).update(skip_reason="no new papers matched your preferences")
+    Delivery.objects.filter(pk=rows[0].pk).update(bounced_at=PARIS_SEVEN)
+    for row in rows[:2]:
+        DeliveryItem.objects.create(delivery=row, paper=papers[0], position=1, score=2.0, why="cs.CL")
+    DeliveryItem.objects.create(delivery=rows[1], paper=papers[1], position=2, score=1.0, why="cs.CL")
+    edition = rows[0].edition
+    html = editor.get(f"/admin/newsletter/edition/{edition.pk}/change/").content.decode()
+    assert "5 deliveries" in html and "1 bounced" in html
+    assert re.search(
+        rf'edition__id__exact={edition.pk}&amp;state__exact=sent">sent</a></td><td class="pm-num">2<', html
+    )
+    assert re.search(r'state__exact=failed">failed</a></td><td class="pm-num">1<', html)
+    assert "no new papers matched your preferences" in html
+    assert "boom" in html
+    assert re.search(r'Reasoning with verifiers</a></td><td class="pm-num">2<', html)
+    assert re.search(r'Parsing at scale</a></td><td class="pm-num">1<', html)
+
+
 def test_deliveries_filter_by_state_and_error(editor, llm) -> None:
     _deliveries(llm)
     html = editor.get("/admin/newsletter/delivery/", {"has_error": "yes"}).content.decode()
@@ -514,6 +534,25 @@ def test_the_dashboard_shows_todays_figures_with_links(editor, llm, papers) -> N
     assert "1 feeds in error" in html and "?last_status__exact=error" in html
     assert "Last dispatch" in html and "1 due, 1 created" in html
     assert "?status__exact=pending" in html
+
+
+def test_the_dashboard_counts_papers_announced_today_not_loaded_today(editor) -> None:
+    from tests.factories import PaperFactory
+
+    today, yesterday_evening = dt.date(2026, 11, 25), dt.datetime(2026, 11, 24, 20, 0, tzinfo=dt.UTC)
+    PaperFactory.create_batch(2, announced_on=today, first_seen_at=yesterday_evening)
+    PaperFactory(announced_on=dt.date(2026, 11, 20), first_seen_at=PARIS_SEVEN - dt.timedelta(hours=1))
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        html = editor.get("/admin/").content.decode()
+    assert re.search(r'<p class="pm-big">\s*2\s*</p>', html)
+    assert "announced today" in html
+
+
+def test_the_dashboard_names_the_latest_announcement_when_none_was_today(editor, papers) -> None:
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        html = editor.get("/admin/").content.decode()
+    assert re.search(r'<p class="pm-big">\s*0\s*</p>', html)
+    assert "5 announced on Tue 24 Nov" in html
 
 
 # --- signing in ------------------------------------------------------------------------------------------

@@ -96,3 +96,12 @@ def test_it_edits_a_papers_authors_one_per_line_and_categories_as_text(staff) ->
     paper.refresh_from_db()
     assert paper.author_names == ["Smith, Jr., John", "Bo Li", "Ann Lee"]
     assert paper.categories == ["cs.CL", "cs.LG"]
+
+
+def test_the_paper_list_keeps_its_short_columns_short(staff) -> None:
+    sources = ["arxiv-rss", "arxiv-api", "hf-json"]
+    PaperFactory(title="Seen twice", sources=sources, featured=True, hidden=True)
+    html = staff.get("/admin/papers/paper/").content.decode()
+    assert 'Seen twice <span class="pm-flag">featured</span> <span class="pm-flag">hidden</span>' in html
+    assert '<td class="field-source_list">arXiv, HF</td>' in html
+    assert "/static/css/admin.css" in html
