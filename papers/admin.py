@@ -95,8 +95,9 @@ class PaperAdmin(TextListsMixin, admin.ModelAdmin):
     list_filter = (SourceFilter, CategoryFilter, "announced_on", "featured", "hidden", HasCodeFilter)
     search_fields = ("arxiv_id", "title", "abstract", "author_names")
     date_hierarchy = "announced_on"
+    exclude = ("sources",)  # shown as seen_in
     readonly_fields = (
-        "sources",
+        "seen_in",
         "first_seen_at",
         "last_seen_at",
         "pinned_in",
@@ -198,6 +199,11 @@ class PaperAdmin(TextListsMixin, admin.ModelAdmin):
     @admin.display(description="announced", ordering="announced_on")
     def announced(self, paper: Paper) -> str:
         return paper.announced_on.isoformat() if paper.announced_on else "—"
+
+    @admin.display(description="seen in")
+    def seen_in(self, paper: Paper) -> str:
+        """The feed formats it was seen in, by name."""
+        return ", ".join(Feed.Kind(s).label if s in Feed.Kind.values else s for s in paper.sources) or "—"
 
     @admin.display(description="sources")
     def source_list(self, paper: Paper) -> str:

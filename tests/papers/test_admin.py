@@ -105,3 +105,9 @@ def test_the_paper_list_keeps_its_short_columns_short(staff) -> None:
     assert 'Seen twice <span class="pm-flag">featured</span> <span class="pm-flag">hidden</span>' in html
     assert '<td class="field-source_list">arXiv, HF</td>' in html
     assert "/static/css/admin.css" in html
+
+
+def test_the_paper_page_names_the_feeds_it_was_seen_in(staff) -> None:
+    paper = PaperFactory(sources=["arxiv-rss", "hf-json"])
+    html = staff.get(f"/admin/papers/paper/{paper.pk}/change/").content.decode()
+    assert "arXiv RSS, Hugging Face daily papers (JSON)" in html and "[&quot;arxiv-rss" not in html
