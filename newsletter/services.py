@@ -28,6 +28,7 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import IntegrityError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import F, Q, Value
+from django.urls import reverse
 from django.utils import timezone
 
 from newsletter import emails, rendering, selectors
@@ -263,6 +264,23 @@ def personal_parts(delivery: Delivery) -> rendering.Personal:
         view_url=links.absolute(f"/digest/{signed.delivery_token}/"),
         feedback_base=links.absolute(f"/digest/{signed.delivery_token}/feedback/"),
         feed_url=signed.feed_url,
+        email=subscriber.email,
+    )
+
+
+def placeholder_parts(subscriber: Subscriber) -> rendering.Personal:
+    """Return inert stand-ins for a subscriber's links, for previews and test sends.
+
+    Editors preview digests; a subscriber's signed links (manage opens their data, export and
+    erasure) must never reach them. Each stand-in opens a page that says what it stands for.
+    """
+    base = links.absolute(reverse("preview_link", kwargs={"link": ""}))
+    return rendering.Personal(
+        manage_url=f"{base}manage/",
+        unsubscribe_url=f"{base}unsubscribe/",
+        view_url=f"{base}view/",
+        feedback_base=f"{base}feedback/",
+        feed_url=f"{base}feed/",
         email=subscriber.email,
     )
 
@@ -522,7 +540,10 @@ def _release(delivery_ids: list[int], *, error: Exception, now: dt.datetime) -> 
 
 
 def digest_test_send(*, subscriber: Subscriber, to: str) -> bool:
-    """Send ``subscriber``'s digest as it would be now to ``to``, marked [TEST]; record nothing."""
+    """Send ``subscriber``'s digest as it would be now to ``to``, marked [TEST]; record nothing.
+
+    Its links and List-Unsubscribe header are placeholders, never the subscriber's own.
+    """
     preview = selectors.digest_preview(subscriber=subscriber, now=timezone.now())
     if not preview.html:
         return False
@@ -531,7 +552,9 @@ def digest_test_send(*, subscriber: Subscriber, to: str) -> bool:
         subject=preview.subject,
         text=preview.text,
         html=preview.html,
-        unsubscribe_headers=subscriber_services.unsubscribe_headers(subscriber=subscriber),
+        unsubscribe_headers=subscriber_services.unsubscribe_headers(
+            subscriber=subscriber, url=placeholder_parts(subscriber).unsubscribe_url
+        ),
         delivery_id=0,
         edition="test",
         test=True,

@@ -9,6 +9,7 @@ production mode and refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -52,6 +53,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "anymail",
+    "axes",
     "papers",
     "subscribers",
     "newsletter",
@@ -67,6 +69,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsletter.urls"
@@ -242,6 +246,30 @@ TRUSTED_PROXY_COUNT_ASSUMED = (
 )
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if TRUSTED_PROXY_COUNT_ASSUMED else 0)
 POSTAL_ADDRESS = env.str("POSTAL_ADDRESS", default="papermail · 1 Example Street · 00000 Example City")
+
+# --- Admin sign-in -------------------------------------------------------------------
+# django-axes counts failed sign-ins; its backend, first, refuses a locked-out one before
+# any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "newsletter.admin_login.LoginThrottle"
+# Failures of one username from one client address before that pair is locked out, and of one
+# username from all addresses together before the username is (0: no such limit). Both lift after
+# the cool-off, counted from the latest failure.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+ADMIN_LOGIN_USERNAME_FAILURE_LIMIT = env.int("ADMIN_LOGIN_USERNAME_FAILURE_LIMIT", default=20)
+AXES_LOCKOUT_PARAMETERS: list[str | list[str]] = [["username", "ip_address"]]
+if ADMIN_LOGIN_USERNAME_FAILURE_LIMIT > 0:
+    AXES_LOCKOUT_PARAMETERS.append("username")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# The client address as the rest of the site reads it (CLIENT_IP_HEADER behind a proxy).
+AXES_CLIENT_IP_CALLABLE = "subscribers.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "newsletter.admin_login.lockout_response"
+# A success does not wipe the username's failures from other addresses.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False  # no banner at each start; failures and lockouts are still logged
 
 # --- Feeds -------------------------------------------------------------------
 FEED_USER_AGENT = env.str(

@@ -17,5 +17,6 @@ urlpatterns = [
         name="feedback",
     ),
     re_path(rf"^feed/{TOKEN}/$", views.personal_feed, name="personal_feed"),
+    re_path(r"^preview-link/(?P<link>[a-z0-9/-]*)$", views.preview_link, name="preview_link"),
     path("", include("subscribers.urls")),
 ]

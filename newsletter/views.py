@@ -9,6 +9,7 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
 from newsletter import rendering
@@ -116,6 +117,27 @@ def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) ->
         subscriber_services.feedback_record(subscriber=delivery.subscriber, paper=item.paper, value=value)
         return render(request, "newsletter/feedback_saved.html", context)
     return render(request, "newsletter/feedback.html", context)
+
+
+PLACEHOLDER_KINDS = {
+    "manage": "preferences",
+    "unsubscribe": "unsubscribe",
+    "view": "view in browser",
+    "feedback": "feedback",
+    "feed": "personal feed",
+}
+
+
+@csrf_exempt  # a mailbox provider's one-click POST to a test digest's List-Unsubscribe lands here
+@require_http_methods(["GET", "HEAD", "POST"])
+def preview_link(request: HttpRequest, link: str) -> HttpResponse:
+    """What a link of a previewed or test digest opens: a page saying it stands in for a subscriber's link."""
+    kind = link.split("/", 1)[0]
+    response = render(
+        request, "newsletter/preview_link.html", {"kind": PLACEHOLDER_KINDS.get(kind, "personal")}
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response
 
 
 @never_cache  # personal: no shared cache (nor any other) may keep it

@@ -100,22 +100,33 @@ def default_topics() -> None:
     importlib.import_module("subscribers.migrations.0002_default_topics").create(apps, None)
 
 
+# The groups and their permissions as the migrations left them, read once the test database is made.
+MIGRATED_ROLES: dict[str, list[tuple[str, str]]] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """pytest-django's test database, and a note of the roles its migrations made (see ``roles``)."""
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        MIGRATED_ROLES.update(
+            {
+                group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
+                for group in Group.objects.all()
+            }
+        )
+
+
 @pytest.fixture
 def roles() -> None:
-    """Re-create the Editors and Admins groups (transactional tests flush them away)."""
-    import importlib
-
+    """Re-create the Editors and Admins groups as migrated (transactional tests flush them away)."""
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("newsletter.migrations.0004_roles")
-
-    def permissions(pairs):  # type: ignore[no-untyped-def]
-        return [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in pairs]
-
-    Group.objects.get_or_create(name="Editors")[0].permissions.set(permissions(migration.EDITOR_PERMISSIONS))
-    Group.objects.get_or_create(name="Admins")[0].permissions.set(
-        permissions(migration.EDITOR_PERMISSIONS + migration.ADMIN_EXTRA_PERMISSIONS)
-    )
+    for name, pairs in MIGRATED_ROLES.items():
+        Group.objects.get_or_create(name=name)[0].permissions.set(
+            [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in pairs]
+        )
 
 
 @pytest.fixture

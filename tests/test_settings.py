@@ -255,3 +255,35 @@ def test_anymail_numbers_and_flags_arrive_typed(tmp_path: Path) -> None:
     )
     env["ANYMAIL_REQUESTS_TIMEOUT"] = "3.5,25"
     assert show("settings.ANYMAIL['REQUESTS_TIMEOUT']", env, tmp_path) == "(3.5, 25.0)"
+
+
+def test_admin_sign_in_is_throttled_by_django_axes_with_limits_from_the_environment(tmp_path: Path) -> None:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.AUTHENTICATION_BACKENDS[0], s.MIDDLEWARE[-1], s.AXES_FAILURE_LIMIT, "
+        "s.ADMIN_LOGIN_USERNAME_FAILURE_LIMIT, s.AXES_LOCKOUT_PARAMETERS, s.AXES_COOLOFF_TIME)"
+    )
+    defaults = manage("shell", "-c", code, env={}, tmp_path=tmp_path)
+    assert defaults.stdout.splitlines()[-1].split() == [
+        "axes.backends.AxesStandaloneBackend",
+        "axes.middleware.AxesMiddleware",
+        "5",
+        "20",
+        "[['username',",
+        "'ip_address'],",
+        "'username']",
+        "0:15:00",
+    ], defaults.stderr
+    env = {
+        "ADMIN_LOGIN_FAILURE_LIMIT": "3",
+        "ADMIN_LOGIN_USERNAME_FAILURE_LIMIT": "0",
+        "ADMIN_LOGIN_COOLOFF_MINUTES": "60",
+    }
+    changed = manage("shell", "-c", code, env=env, tmp_path=tmp_path)
+    assert changed.stdout.splitlines()[-1].split()[2:] == [
+        "3",
+        "0",
+        "[['username',",
+        "'ip_address']]",
+        "1:00:00",
+    ], changed.stderr

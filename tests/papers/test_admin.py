@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import socket
 
 import pytest
@@ -186,10 +187,9 @@ def test_an_editor_cannot_save_an_ftp_code_link_in_the_admin(staff) -> None:
     form = staff.get(f"/admin/papers/paper/{paper.pk}/change/").context["adminform"].form
     data = {name: value for name, value in form.initial.items() if value is not None}
     data.update(
-        author_names='["A B"]',
-        categories='["cs.CL"]',
-        ai_keywords="[]",
-        sources="[]",
+        author_names="A B",
+        categories="cs.CL",
+        ai_keywords="",
         code_url="ftp://files.example.org/code.tar",
     )
     response = staff.post(f"/admin/papers/paper/{paper.pk}/change/", data)
@@ -198,3 +198,45 @@ def test_an_editor_cannot_save_an_ftp_code_link_in_the_admin(staff) -> None:
     paper.refresh_from_db()
     assert paper.code_url == "https://github.com/lab/code"
     assert Paper.objects.filter(code_url__startswith="ftp:").count() == 0
+
+
+def test_it_edits_a_papers_authors_one_per_line_and_categories_as_text(staff) -> None:
+    paper = PaperFactory(
+        author_names=["Smith, Jr., John", "Bo Li"], categories=["cs.CL"], primary_category="cs.CL"
+    )
+    page = staff.get(f"/admin/papers/paper/{paper.pk}/change/").content.decode()
+    assert re.search(r'<textarea name="author_names"[^>]*>\s*Smith, Jr., John\nBo Li</textarea>', page)
+    form = {
+        "arxiv_id": paper.arxiv_id,
+        "version": "1",
+        "title": paper.title,
+        "abstract": paper.abstract,
+        "author_names": "Smith, Jr., John\r\nBo Li\r\nAnn Lee",
+        "primary_category": "cs.CL",
+        "categories": "cs.CL, cs.LG",
+        "ai_keywords": "",
+        "first_seen_at_0": "2026-11-24",
+        "first_seen_at_1": "10:00:00",
+        "last_seen_at_0": "2026-11-24",
+        "last_seen_at_1": "10:00:00",
+    }
+    response = staff.post(f"/admin/papers/paper/{paper.pk}/change/", form)
+    assert response.status_code == 302, response.content.decode()[-3000:]
+    paper.refresh_from_db()
+    assert paper.author_names == ["Smith, Jr., John", "Bo Li", "Ann Lee"]
+    assert paper.categories == ["cs.CL", "cs.LG"]
+
+
+def test_the_paper_list_keeps_its_short_columns_short(staff) -> None:
+    sources = ["arxiv-rss", "arxiv-api", "hf-json"]
+    PaperFactory(title="Seen twice", sources=sources, featured=True, hidden=True)
+    html = staff.get("/admin/papers/paper/").content.decode()
+    assert 'Seen twice <span class="pm-flag">featured</span> <span class="pm-flag">hidden</span>' in html
+    assert '<td class="field-source_list">arXiv, HF</td>' in html
+    assert "/static/css/admin.css" in html
+
+
+def test_the_paper_page_names_the_feeds_it_was_seen_in(staff) -> None:
+    paper = PaperFactory(sources=["arxiv-rss", "hf-json"])
+    html = staff.get(f"/admin/papers/paper/{paper.pk}/change/").content.decode()
+    assert "arXiv RSS, Hugging Face daily papers (JSON)" in html and "[&quot;arxiv-rss" not in html
