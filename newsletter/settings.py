@@ -222,6 +222,9 @@ CONFIRMATION_TOKEN_MAX_AGE = env.int("CONFIRMATION_TOKEN_MAX_AGE", default=7 * 2
 # Confirmation and preference-centre emails: tries before one is marked failed, and the age
 # after which one still owed (the queue was down that long) is dropped rather than sent late.
 LINK_EMAIL_MAX_ATTEMPTS = env.int("LINK_EMAIL_MAX_ATTEMPTS", default=8)
+# Seconds before the second try of one that failed for a reason that may pass; doubled after each
+# further failure (at most an hour), so eight tries span about an hour of a provider's outage.
+LINK_EMAIL_RETRY_BACKOFF = env.float("LINK_EMAIL_RETRY_BACKOFF", default=30.0)
 LINK_EMAIL_MAX_AGE_HOURS = env.int("LINK_EMAIL_MAX_AGE_HOURS", default=24)
 # Key of the hash that remembers suppressed and erased addresses; keep it stable
 # (changing it forgets the suppression list). Defaults to SECRET_KEY.
