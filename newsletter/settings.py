@@ -38,8 +38,11 @@ else:
     SECRET_KEY = env.str("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
-# Absolute base URL used in emails and feeds (links must work outside a request).
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Absolute base URL used in emails and feeds (links must work outside a request). In development it
+# follows PORT, where the server listens; `make run` sets SITE_URL itself, as honcho gives each of its
+# processes a PORT of its own.
+_DEVELOPMENT_PORT = env.int("PORT", default=8000) if DEBUG else 8000
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{_DEVELOPMENT_PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
