@@ -25,10 +25,10 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
-## Web (gunicorn) + Celery worker + Celery beat on http://127.0.0.1:$(PORT); Ctrl-C stops all three.
+## Web (gunicorn) + Celery worker + Celery beat on http://127.0.0.1:$(PORT); Ctrl-C stops all three (exit 0).
 run: demo
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
-	PATH="$(abspath $(BIN)):$$PATH" SITE_URL="$(SITE_URL)" $(BIN)/honcho start --port $(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" SITE_URL="$(SITE_URL)" $(BIN)/python manage.py run --port $(PORT)
 
 ## The test suite. Tests that need PostgreSQL or Redis are skipped (with the reason)
 ## unless DATABASE_URL / REDIS_URL point at them.

@@ -146,7 +146,9 @@ def digests_dispatch(
         # reads chunks' history by sequential scans (seen in the dispatch benchmark).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE newsletter_delivery, newsletter_deliveryitem")
-    logger.info(
+    # Beat runs this every 15 minutes; a run that found nothing to do is routine.
+    logger.log(
+        logging.INFO if result.due or result.recovered or result.enqueued else logging.DEBUG,
         "dispatch: %d due, %d recovered, %d enqueued in %d chunks",
         result.due,
         result.recovered,

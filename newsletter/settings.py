@@ -302,11 +302,43 @@ if not DEBUG:
     if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logging ---------------------------------------------------------------------------
+# One handler, on the root logger, for the web and the Celery processes alike (newsletter/celery.py
+# gives Celery's logging to this). LOG_FORMAT=json writes each record as one JSON object per line.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+_LOGGERS: dict[str, dict[str, object]] = {
+    # Django's default logging gives "django" a console handler of its own (when DEBUG): with the root's,
+    # each of its warnings was printed twice.
+    "django": {"handlers": [], "propagate": True},
+    "django.db.backends": {"level": "INFO"},
+}
+if LOG_FORMAT == "json":
+    # gunicorn's own records (start, workers, the access log) through the same handler. With preload_app
+    # (gunicorn.conf.py) Django configures logging before gunicorn logs its start.
+    _LOGGERS.update(
+        {name: {"handlers": [], "propagate": True} for name in ("gunicorn.error", "gunicorn.access")}
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "process": "pid"},
+            "timestamp": "time",
+        },
+    },
+    # Celery's "received", "succeeded" and beat's "sending due task" for the sweeps that run every few
+    # seconds are logged at DEBUG: at INFO they were most of what the processes wrote.
+    "filters": {"frequent_tasks": {"()": "newsletter.celery.FrequentTasksAtDebug"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["frequent_tasks"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": _LOGGERS,
 }

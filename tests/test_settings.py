@@ -225,3 +225,8 @@ def test_in_production_the_port_does_not_make_the_site_url(tmp_path: Path) -> No
         "PORT": "8123",
     }
     assert show("settings.SITE_URL", env, tmp_path) == "'http://localhost:8000'"
+
+
+def test_an_unknown_log_format_refuses_to_start(tmp_path: Path) -> None:
+    result = manage("check", env={"LOG_FORMAT": "xml"}, tmp_path=tmp_path)
+    assert result.returncode != 0 and "LOG_FORMAT must be plain or json, not 'xml'" in result.stderr
