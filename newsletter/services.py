@@ -15,14 +15,12 @@ import datetime as dt
 import logging
 import math
 import random
-import smtplib
 import time
 from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import TypeVar
 
-from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from anymail.signals import AnymailTrackingEvent
 from django.conf import settings
 from django.core.mail import EmailMultiAlternatives, get_connection
@@ -31,7 +29,7 @@ from django.db.models import F, Q, Value
 from django.urls import reverse
 from django.utils import timezone
 
-from newsletter import emails, rendering, selectors
+from newsletter import emails, mail_backends, rendering, selectors
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TrackingEvent
 from papers.db import copy_rows, insert_from_select, update_each
 from subscribers import links
@@ -61,13 +59,21 @@ class DispatchResult:
 
 
 def deliveries_recover(*, now: dt.datetime) -> int:
-    """Return rows left in sending by a lost worker (lease expired) to pending; return how many."""
+    """Return rows left in sending by a lost worker (lease expired) to pending; return how many.
+
+    A row lost on its last attempt (DIGEST_MAX_ATTEMPTS, counted when it was
+    claimed) is failed instead.
+    """
     expired = now - dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
-    return Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=expired).update(
-        state=Delivery.State.PENDING,
-        queued_at=None,
-        last_error="lease expired: the worker was lost before recording the outcome",
+    lost = Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=expired)
+    why = "lease expired: the worker was lost before recording the outcome"
+    gave_up = lost.filter(attempts__gte=settings.DIGEST_MAX_ATTEMPTS).update(
+        state=Delivery.State.FAILED,
+        last_error=f"gave up after {settings.DIGEST_MAX_ATTEMPTS} attempts: {why}",
     )
+    if gave_up:
+        logger.warning("%d deliveries lost on their last attempt were marked failed", gave_up)
+    return lost.update(state=Delivery.State.PENDING, queued_at=None, last_error=why)
 
 
 def digests_dispatch(
@@ -142,7 +148,9 @@ def digests_dispatch(
         # reads chunks' history by sequential scans (seen in the dispatch benchmark).
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE newsletter_delivery, newsletter_deliveryitem")
-    logger.info(
+    # Beat runs this every 15 minutes; a run that found nothing to do is routine.
+    logger.log(
+        logging.INFO if result.due or result.recovered or result.enqueued else logging.DEBUG,
         "dispatch: %d due, %d recovered, %d enqueued in %d chunks",
         result.due,
         result.recovered,
@@ -336,21 +344,6 @@ def build_messages(plan: selectors.ChunkPlan) -> list[Envelope]:
     return envelopes
 
 
-def _is_transient(error: Exception) -> bool:
-    if isinstance(error, AnymailRecipientsRefused):
-        return False
-    if isinstance(error, AnymailAPIError):
-        status = getattr(error, "status_code", None)
-        return status is None or status == 429 or status >= 500
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in error.recipients.values())
-    return isinstance(
-        error, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError, TimeoutError)
-    )
-
-
 def _still_sendable(delivery_ids: list[int], emails_by_id: dict[int, str]) -> set[int]:
     """The final guard: ids whose subscriber is still active and not suppressed, read just before sending."""
     active = set(
@@ -390,7 +383,14 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
     # Backends that take many different messages in one call (Postmark's batch) say how many.
     per_call = max(1, getattr(connection, "batch_size", 1))
     try:
-        connection.open()
+        try:
+            connection.open()
+        except Exception as error:
+            # Not a row's fault (the server is down, the credentials are wrong): every row waits.
+            _release([e.delivery.pk for e in envelopes], error=error, now=now)
+            if mail_backends.is_transient(error):
+                raise TransientSendError(_describe(error)) from error
+            raise
         for start in range(0, len(envelopes), per_call):
             calls: list[tuple[Delivery, EmailMultiAlternatives]] = []
             for envelope in envelopes[start : start + per_call]:
@@ -432,7 +432,7 @@ def chunk_send(*, delivery_ids: list[int], now: dt.datetime | None = None) -> Ch
                 continue
             finished = {d.pk for d, _ in accepted} | {d.pk for d, _ in refused}
             unsent = [d for d, _ in calls if d.pk not in finished]
-            if _is_transient(error):
+            if mail_backends.is_transient(error):
                 later = [e.delivery.pk for e in envelopes[start + per_call :]]
                 _release([d.pk for d in unsent] + later, error=error, now=now)
                 raise TransientSendError(_describe(error)) from error

@@ -39,8 +39,11 @@ else:
     SECRET_KEY = env.str("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
-# Absolute base URL used in emails and feeds (links must work outside a request).
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Absolute base URL used in emails and feeds (links must work outside a request). In development it
+# follows PORT, where the server listens; `make run` sets SITE_URL itself, as honcho gives each of its
+# processes a PORT of its own.
+_DEVELOPMENT_PORT = env.int("PORT", default=8000) if DEBUG else 8000
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{_DEVELOPMENT_PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -226,6 +229,9 @@ CONFIRMATION_TOKEN_MAX_AGE = env.int("CONFIRMATION_TOKEN_MAX_AGE", default=7 * 2
 # Confirmation and preference-centre emails: tries before one is marked failed, and the age
 # after which one still owed (the queue was down that long) is dropped rather than sent late.
 LINK_EMAIL_MAX_ATTEMPTS = env.int("LINK_EMAIL_MAX_ATTEMPTS", default=8)
+# Seconds before the second try of one that failed for a reason that may pass; doubled after each
+# further failure (at most an hour), so eight tries span about an hour of a provider's outage.
+LINK_EMAIL_RETRY_BACKOFF = env.float("LINK_EMAIL_RETRY_BACKOFF", default=30.0)
 LINK_EMAIL_MAX_AGE_HOURS = env.int("LINK_EMAIL_MAX_AGE_HOURS", default=24)
 # Key of the hash that remembers suppressed and erased addresses; keep it stable
 # (changing it forgets the suppression list). Defaults to SECRET_KEY.
@@ -337,11 +343,43 @@ if not DEBUG:
     if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logging ---------------------------------------------------------------------------
+# One handler, on the root logger, for the web and the Celery processes alike (newsletter/celery.py
+# gives Celery's logging to this). LOG_FORMAT=json writes each record as one JSON object per line.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+_LOGGERS: dict[str, dict[str, object]] = {
+    # Django's default logging gives "django" a console handler of its own (when DEBUG): with the root's,
+    # each of its warnings was printed twice.
+    "django": {"handlers": [], "propagate": True},
+    "django.db.backends": {"level": "INFO"},
+}
+if LOG_FORMAT == "json":
+    # gunicorn's own records (start, workers, the access log) through the same handler. With preload_app
+    # (gunicorn.conf.py) Django configures logging before gunicorn logs its start.
+    _LOGGERS.update(
+        {name: {"handlers": [], "propagate": True} for name in ("gunicorn.error", "gunicorn.access")}
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "process": "pid"},
+            "timestamp": "time",
+        },
+    },
+    # Celery's "received", "succeeded" and beat's "sending due task" for the sweeps that run every few
+    # seconds are logged at DEBUG: at INFO they were most of what the processes wrote.
+    "filters": {"frequent_tasks": {"()": "newsletter.celery.FrequentTasksAtDebug"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["frequent_tasks"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": _LOGGERS,
 }

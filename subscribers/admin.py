@@ -154,7 +154,7 @@ class EventInline(ReadOnlyInline):
 
 class LinkEmailInline(ReadOnlyInline):
     model = LinkEmail
-    fields = ("created_at", "kind", "state", "attempts", "sent_at", "last_error")
+    fields = ("created_at", "kind", "state", "attempts", "retry_after", "sent_at", "last_error")
     readonly_fields = fields
 
 

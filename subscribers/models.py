@@ -154,8 +154,9 @@ class LinkEmail(models.Model):
     """An email someone asked for (a confirmation link, a preference-centre link): owed until sent.
 
     The request that asks for it writes this row in its own transaction, so the
-    ask survives a broker outage: a worker sends it at once when the queue is
-    up, and beat's sweep sends whatever is still owed (`link_emails_owed`).
+    ask survives a broker outage, and beat's sweep sends it (`link_emails_sweep`).
+    A try that fails for a reason that may pass backs off this row alone
+    (``retry_after``); one that would fail every time fails it at once.
     """
 
     class Kind(models.TextChoices):
@@ -179,6 +180,11 @@ class LinkEmail(models.Model):
         null=True, blank=True, help_text="A worker is sending it; another may try after this time."
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    retry_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A try failed for a reason that may pass: not tried before this time.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
 

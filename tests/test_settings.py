@@ -23,6 +23,10 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
             "ALLOWED_HOSTS",
             "DJANGO_DEBUG",
             "DJANGO_SETTINGS_MODULE",
+            "PORT",
+            "SITE_URL",
+            "LOG_FORMAT",
+            "LOG_LEVEL",
         }
     }
     clean.update(
@@ -287,3 +291,29 @@ def test_admin_sign_in_is_throttled_by_django_axes_with_limits_from_the_environm
         "'ip_address']]",
         "1:00:00",
     ], changed.stderr
+
+
+def test_in_development_the_site_url_follows_the_port_the_server_listens_on(tmp_path: Path) -> None:
+    assert show("settings.SITE_URL", {}, tmp_path) == "'http://localhost:8000'"
+    assert show("settings.SITE_URL", {"PORT": "8123"}, tmp_path) == "'http://localhost:8123'"
+
+
+def test_a_site_url_that_is_set_wins_over_the_port(tmp_path: Path) -> None:
+    env = {"PORT": "8123", "SITE_URL": "https://papers.example.org/"}
+    assert show("settings.SITE_URL", env, tmp_path) == "'https://papers.example.org'"
+
+
+def test_in_production_the_port_does_not_make_the_site_url(tmp_path: Path) -> None:
+    # Behind a proxy the port gunicorn binds is not the one readers use.
+    env = {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": "q8Zr-3vN!pX2@tLm9#Wc7$yHb4%Kd6^Fs1&Gj5*Ue0(Ai)Ro_Tn+Ml=Vw",
+        "ALLOWED_HOSTS": "x.example.org",
+        "PORT": "8123",
+    }
+    assert show("settings.SITE_URL", env, tmp_path) == "'http://localhost:8000'"
+
+
+def test_an_unknown_log_format_refuses_to_start(tmp_path: Path) -> None:
+    result = manage("check", env={"LOG_FORMAT": "xml"}, tmp_path=tmp_path)
+    assert result.returncode != 0 and "LOG_FORMAT must be plain or json, not 'xml'" in result.stderr

@@ -21,7 +21,7 @@ from newsletter.models import Delivery
 from subscribers.models import Feedback, Subscriber
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.newsletter.conftest import DAY, PARIS_SEVEN
-from tests.smtpsink import SmtpSink
+from tests.smtpsink import SmtpSink, free_port
 
 pytestmark = pytest.mark.django_db
 SITE = "https://papers.example.org"
@@ -353,6 +353,45 @@ def test_over_smtp_a_lost_connection_keeps_what_went_out_and_puts_back_the_rest(
     states = {d.subscriber.email: d.state for d in Delivery.objects.select_related("subscriber")}
     assert states.pop(delivered["To"]) == Delivery.State.SENT  # recorded: never sent again
     assert set(states.values()) == {Delivery.State.PENDING}  # the others wait for the retry
+
+
+def test_over_smtp_a_refused_connection_puts_the_chunk_back_counted_and_backed_off(
+    llm, papers, settings
+) -> None:
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    for name in ("ada", "bob"):
+        SubscriberFactory(email=f"{name}@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        [chunk] = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False).chunks
+        with pytest.raises(services.TransientSendError, match="ConnectionRefusedError"):
+            services.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    rows = list(Delivery.objects.all())
+    # Nothing is left "sending" until the lease runs out: each row waits for a retry, its try counted.
+    assert {(d.state, d.attempts) for d in rows} == {(Delivery.State.PENDING, 1)}
+    assert all(d.retry_after > PARIS_SEVEN for d in rows)
+    assert all(d.last_error.startswith("ConnectionRefusedError") for d in rows)
+
+    later = PARIS_SEVEN + dt.timedelta(minutes=1)
+    with SmtpSink() as sink, time_machine.travel(later, tick=False):
+        settings.EMAIL_PORT = sink.port
+        assert services.chunk_send(delivery_ids=chunk, now=later).sent == 2
+    assert sorted(m["To"] for m in sink.messages) == ["ada@example.org", "bob@example.org"]
+    assert {(d.state, d.attempts) for d in Delivery.objects.all()} == {(Delivery.State.SENT, 2)}
+
+
+def test_a_refused_connection_on_the_last_attempt_fails_the_rows(llm, papers, settings) -> None:
+    settings.DIGEST_MAX_ATTEMPTS = 1
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        [chunk] = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False).chunks
+        with pytest.raises(services.TransientSendError):
+            services.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.FAILED
+    assert delivery.last_error.startswith("gave up after 1 attempts: ConnectionRefusedError")
 
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
