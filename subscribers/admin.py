@@ -220,12 +220,20 @@ class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
 
     @admin.action(description="Reactivate (they must confirm again)", permissions=["change"])
     def reactivate(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        asked = sum(services.subscriber_reactivate(subscriber=s) for s in queryset)
+        chosen = list(queryset)
+        asked = sum(services.subscriber_reactivate(subscriber=s) for s in chosen)
         self.message_user(
             request,
             f"Sent {asked} confirmation link(s); nothing changes until they confirm.",
             messages.SUCCESS,
         )
+        if asked < len(chosen):
+            self.message_user(
+                request,
+                f"{len(chosen) - asked} not asked: already active or paused, or their address is "
+                "suppressed by a bounce, a complaint or an admin (delete its suppression first).",
+                messages.WARNING,
+            )
 
     @admin.action(description="Resend the confirmation email", permissions=["change"])
     def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:

@@ -484,9 +484,13 @@ def subscriber_resubscribe(*, subscriber: Subscriber, request: RequestInfo) -> b
 def subscriber_reactivate(*, subscriber: Subscriber) -> bool:
     """Ask a subscriber who is not active to confirm again; an admin never bypasses consent.
 
-    Returns whether a confirmation email was queued (active subscribers need none).
+    Returns whether a confirmation email was queued: active subscribers need none, and an
+    address a bounce, a complaint or an admin suppressed is mailed nothing until its suppression
+    is deleted.
     """
     if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        return False
+    if selectors.address_blocked(email=subscriber.email):
         return False
     _event(subscriber, SubscriberEvent.Kind.REACTIVATION_REQUESTED)
     subscription_request(

@@ -21,7 +21,7 @@ from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
 from papers.models import Feed, Paper
 from subscribers.models import Feedback, Subscriber, Suppression
 from subscribers.services import link_emails_sweep
-from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, read_token
+from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, email_hash, read_token
 from tests.factories import FeedFactory, SubscriberFactory
 from tests.newsletter.conftest import PARIS_SEVEN
 
@@ -333,6 +333,19 @@ def test_reactivating_asks_the_subscriber_to_confirm_again(
     assert reader.status == "unsubscribed"  # unchanged until they confirm
     assert mail.outbox[-1].subject == "Confirm your papermail subscription"
     assert reader.events.filter(kind="reactivation_requested").exists()
+
+
+def test_reactivating_a_bounced_address_mails_nothing_and_says_so(
+    admin_user, django_capture_on_commit_callbacks
+) -> None:
+    reader = SubscriberFactory(email="ada@example.org", status="unsubscribed")
+    Suppression.objects.create(email_hash=email_hash("ada@example.org"), reason="hard_bounce")
+    with django_capture_on_commit_callbacks(execute=True):
+        page = act(admin_user, "/admin/subscribers/subscriber/", "reactivate", [reader])
+    text = unescape(page.content.decode())
+    assert "Sent 0 confirmation link(s)" in text
+    assert "1 not asked: already active or paused, or their address is suppressed" in text
+    assert link_emails_sweep() == 0 and mail.outbox == []
 
 
 def test_resend_confirmation_to_pending_subscribers(
