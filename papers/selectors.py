@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from django.db.models import F, QuerySet
+from django.db.models import F, Q, QuerySet
 from django.db.models.functions import Lower
 
 from papers.models import Feed, Paper
@@ -74,10 +74,10 @@ def papers_by_author(*, name: str, limit: int) -> list[Paper]:
     if not key or not words:
         return []
     surname = max(words, key=len)
+    # The name as typed, or without its accents: "Ramírez" finds "Ramirez" too.
+    narrow = Q(author_names__icontains=surname) | Q(author_names__icontains=name_key(surname))
     found = []
-    candidates = Paper.objects.filter(author_names__icontains=surname).order_by(
-        F("announced_on").desc(nulls_last=True), "-arxiv_id"
-    )
+    candidates = Paper.objects.filter(narrow).order_by(F("announced_on").desc(nulls_last=True), "-arxiv_id")
     for paper in candidates[: limit * 20]:
         if any(name_key(author) == key for author in paper.author_names):
             found.append(paper)
