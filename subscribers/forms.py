@@ -216,11 +216,11 @@ class SeedFields(forms.Form):
     seed_papers = forms.CharField(
         required=False,
         max_length=8000,
-        label="Papers you like",
+        label="arXiv ids or links",
         widget=forms.Textarea(
             attrs={"rows": 3, "placeholder": "2403.15527, https://arxiv.org/abs/1706.03762"}
         ),
-        help_text="arXiv ids or links, separated by spaces, commas or lines.",
+        help_text="Separated by spaces, commas or lines.",
     )
     seed_file = forms.FileField(
         required=False,
