@@ -292,6 +292,16 @@ FEED_RETRY_BACKOFF = env.float("FEED_RETRY_BACKOFF", default=2.0)
 # only to fetch from this machine or its network, e.g. a local test server.
 FEED_ALLOW_PRIVATE_ADDRESSES = env.bool("FEED_ALLOW_PRIVATE_ADDRESSES", default=False)
 
+# --- Seed papers: papers a reader names as ones they like ----------------------------
+# Papers not in the catalogue are looked up here (an id_list or au: query), with the feed caps above.
+ARXIV_API_URL = env.str("ARXIV_API_URL", default="https://export.arxiv.org/api/query")
+SEED_MAX_PAPERS = env.int("SEED_MAX_PAPERS", default=50)  # per submission
+SEED_AUTHOR_MAX_PAPERS = env.int("SEED_AUTHOR_MAX_PAPERS", default=30)  # offered from an author's name
+SEED_FILE_MAX_BYTES = env.int("SEED_FILE_MAX_BYTES", default=2 * 1024 * 1024)
+SEED_FILE_MAX_ENTRIES = env.int("SEED_FILE_MAX_ENTRIES", default=2000)
+# A reader waits on the page: one try, and a deadline shorter than a scheduled fetch's.
+SEED_FETCH_TIMEOUT = env.float("SEED_FETCH_TIMEOUT", default=20.0)
+
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -97,26 +97,52 @@ def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
     return response
 
 
+VALUES = {"more": Feedback.Value.MORE, "less": Feedback.Value.LESS}
+NAMES = {Feedback.Value.MORE: "more", Feedback.Value.LESS: "less"}
+
+
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) -> HttpResponse:
-    """GET asks (mail scanners follow links); one tap on the button records the choice."""
+    """GET shows the choice, and any rating already given (mail scanners follow links); a POST records it.
+
+    The POST answers with what it changed and an undo button, which restores the rating
+    there was before (``previous``); ``action=remove`` forgets the rating.
+    """
     delivery = _delivery_from(token)
     item = delivery.items.select_related("paper").filter(paper_id=paper_id).first() if delivery else None
     if item is None:
         return link_gone(request)
-    value = Feedback.Value.MORE if direction == "more" else Feedback.Value.LESS
+    subscriber, paper = delivery.subscriber, item.paper
+    current = subscriber_selectors.rating_of(subscriber=subscriber, paper=paper)
     context = {
-        "paper": item.paper,
-        "value": value,
+        "paper": paper,
+        "token": token,
         "direction": direction,
-        "effect": rendering.feedback_effect(item.paper, more=value == Feedback.Value.MORE),
-        "manage_url": links.manage_url(delivery.subscriber),
+        "other": "less" if direction == "more" else "more",
+        "current": NAMES.get(current, "none"),
+        "effect": rendering.feedback_effect(paper, more=direction == "more"),
     }
-    if request.method == "POST":
-        subscriber_services.feedback_record(subscriber=delivery.subscriber, paper=item.paper, value=value)
-        return render(request, "newsletter/feedback_saved.html", context)
-    return render(request, "newsletter/feedback.html", context)
+    if request.method != "POST":
+        return render(request, "newsletter/feedback.html", context)
+    action = request.POST.get("action", "record")
+    wanted = {"record": direction, "remove": "none"}.get(action, request.POST.get("previous", ""))
+    if wanted not in (*VALUES, "none"):
+        return render(request, "newsletter/feedback.html", context, status=400)
+    if wanted == "none":
+        subscriber_services.feedback_remove(subscriber=subscriber, paper=paper)
+    else:
+        subscriber_services.feedback_record(
+            subscriber=subscriber, paper=paper, value=VALUES[wanted], source=Feedback.Source.DIGEST
+        )
+    context |= {
+        "effect": rendering.feedback_effect(paper, more=wanted == "more"),
+        "action": action,
+        "now": wanted,
+        "previous": context["current"],
+        "manage_url": links.manage_url(subscriber),
+    }
+    return render(request, "newsletter/feedback_saved.html", context)
 
 
 PLACEHOLDER_KINDS = {

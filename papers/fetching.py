@@ -214,16 +214,21 @@ def fetch_document(
     *,
     etag: str = "",
     last_modified: str = "",
+    attempts: int | None = None,
+    total_timeout: float | None = None,
 ) -> FetchedDocument:
     """Return the document at ``url``; raise FetchError once retries are spent.
 
     A 304 answer comes back with ``body=None``, and so does a 4xx answer: its
     body is never read, so nothing a server says can end up in an error.
+    ``attempts`` and ``total_timeout`` default to FEED_RETRIES and FEED_TOTAL_TIMEOUT;
+    a fetch someone waits for on a page asks for less.
     """
     problem = _url_shape_problem(url)
     if problem:
         raise FetchError(f"refused: {problem}")
-    attempts = max(1, settings.FEED_RETRIES)
+    attempts = max(1, attempts or settings.FEED_RETRIES)
+    total = total_timeout or settings.FEED_TOTAL_TIMEOUT
     http = _session()
     headers = {
         "User-Agent": settings.FEED_USER_AGENT,
@@ -239,7 +244,7 @@ def fetch_document(
     try:
         for attempt in range(1, attempts + 1):
             try:
-                return _fetch_once(http, url, headers)
+                return _fetch_once(http, url, headers, total)
             except _Retryable as problem:
                 last_problem = str(problem)
                 if attempt == attempts:
@@ -255,8 +260,10 @@ def fetch_document(
     raise FetchError(f"{last_problem} (gave up after {attempts} attempts)")
 
 
-def _fetch_once(http: requests.Session, url: str, headers: dict[str, str]) -> FetchedDocument:
-    deadline = time.monotonic() + settings.FEED_TOTAL_TIMEOUT
+def _fetch_once(
+    http: requests.Session, url: str, headers: dict[str, str], total_timeout: float
+) -> FetchedDocument:
+    deadline = time.monotonic() + total_timeout
     try:
         response = http.get(
             url,
@@ -294,7 +301,7 @@ def _fetch_once(http: requests.Session, url: str, headers: dict[str, str]) -> Fe
             raise FetchError(
                 f"document too large: {int(declared):,} bytes declared, limit {settings.FEED_MAX_BYTES:,}"
             )
-        body = _read_capped(response, deadline)
+        body = _read_capped(response, deadline, total_timeout)
         return FetchedDocument(
             url=url,
             status=status,
@@ -305,7 +312,7 @@ def _fetch_once(http: requests.Session, url: str, headers: dict[str, str]) -> Fe
         )
 
 
-def _read_capped(response: requests.Response, deadline: float) -> bytes:
+def _read_capped(response: requests.Response, deadline: float, total_timeout: float) -> bytes:
     """Read the body, stopping at the size cap or the deadline, whichever comes first.
 
     ``read1`` returns whatever one socket read brings, so a server that sends a
@@ -321,8 +328,7 @@ def _read_capped(response: requests.Response, deadline: float) -> bytes:
                 raise FetchError(f"document too large: more than {limit:,} bytes")
             if time.monotonic() > deadline:
                 raise FetchError(
-                    f"server too slow: the body took over {settings.FEED_TOTAL_TIMEOUT:g}s "
-                    f"({size:,} bytes read)"
+                    f"server too slow: the body took over {total_timeout:g}s ({size:,} bytes read)"
                 )
             chunks.append(chunk)
     except urllib3.exceptions.ReadTimeoutError:

@@ -8,8 +8,10 @@ from functools import cache
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.core.validators import EmailValidator
 
+from papers.references import ReferenceError, arxiv_ids_from_text, references_from_file
 from subscribers.addresses import AddressError, checked_email
 from subscribers.models import Subscriber
 from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
@@ -204,7 +206,69 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         )
 
 
-class SignupForm(PreferencesForm):
+class SeedFields(forms.Form):
+    """Papers a reader likes: arXiv ids or links typed in, and a BibTeX, RIS or CSL JSON file.
+
+    Cleaned, they are ``arxiv_ids`` (a list), ``seed_file`` (a (format, references) pair or None).
+    A file over SEED_FILE_MAX_BYTES never reaches the form: the view names it in ``refused_files``.
+    """
+
+    seed_papers = forms.CharField(
+        required=False,
+        max_length=8000,
+        label="arXiv ids or links",
+        widget=forms.Textarea(
+            attrs={"rows": 3, "placeholder": "2403.15527, https://arxiv.org/abs/1706.03762"}
+        ),
+        help_text="Separated by spaces, commas or lines.",
+    )
+    seed_file = forms.FileField(
+        required=False,
+        label="Or a file from your reference manager",
+        help_text="BibTeX (.bib), RIS (.ris) or CSL JSON, e.g. a Zotero export.",
+        widget=forms.FileInput(attrs={"accept": ".bib,.bibtex,.ris,.json,.txt"}),
+    )
+
+    def __init__(self, *args: Any, refused_files: Sequence[str] = (), **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.refused_files = refused_files
+
+    def clean_seed_papers(self) -> list[str]:
+        try:
+            ids, unknown = arxiv_ids_from_text(
+                self.cleaned_data["seed_papers"], limit=settings.SEED_MAX_PAPERS
+            )
+        except ReferenceError as error:
+            raise forms.ValidationError(str(error)) from None
+        if unknown:
+            listed = ", ".join(f"“{piece}”" for piece in unknown[:5])
+            raise forms.ValidationError(f"Not an arXiv id or link: {listed}.")
+        return ids
+
+    def clean_seed_file(self) -> tuple[str, list[Any]] | None:
+        if "seed_file" in self.refused_files:
+            raise forms.ValidationError(_too_large())
+        upload = self.cleaned_data.get("seed_file")
+        if not upload:
+            return None
+        if upload.size > settings.SEED_FILE_MAX_BYTES:
+            raise forms.ValidationError(_too_large())
+        try:
+            return references_from_file(upload.read(), max_entries=settings.SEED_FILE_MAX_ENTRIES)
+        except ReferenceError as error:
+            raise forms.ValidationError(str(error)) from None
+
+    @property
+    def names_seeds(self) -> bool:
+        """Whether any paper was given (call after is_valid())."""
+        return bool(self.cleaned_data.get("seed_papers") or self.cleaned_data.get("seed_file"))
+
+
+def _too_large() -> str:
+    return f"The file is too large: upload at most {settings.SEED_FILE_MAX_BYTES // 1024:,} KB."
+
+
+class SignupForm(PreferencesForm, SeedFields):
     """The public sign-up form (``/subscribe/`` and the home page)."""
 
     single_line_fields = ("email", *PreferencesForm.single_line_fields)
@@ -217,6 +281,8 @@ class SignupForm(PreferencesForm):
         "timezone",
         "send_hour",
         "send_weekday",
+        "seed_papers",
+        "seed_file",
     ]
 
     email = forms.CharField(
@@ -267,6 +333,43 @@ class ManagePreferencesForm(PreferencesForm):
             "max_papers": preferences.max_papers,
         }
         return cls(data=data, initial=initial)
+
+
+class SeedsForm(SeedFields):
+    """The preference centre's "Papers you like": ids, a file, or the papers chosen from an author's."""
+
+    # The papers ticked among those an author search offered.
+    arxiv_id = forms.Field(required=False, widget=forms.MultipleHiddenInput)
+
+    def clean_arxiv_id(self) -> list[str]:
+        chosen = [str(value)[:100] for value in self.cleaned_data.get("arxiv_id") or []]
+        try:
+            ids, unknown = arxiv_ids_from_text(" ".join(chosen), limit=settings.SEED_AUTHOR_MAX_PAPERS)
+        except ReferenceError as error:
+            raise forms.ValidationError(str(error)) from None
+        if unknown:
+            raise forms.ValidationError("Choose papers from the list.")
+        return ids
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean()
+        if not self.errors and not (cleaned.get("arxiv_id") or self.names_seeds):
+            raise forms.ValidationError("Give an arXiv id or link, or choose a file.", code="empty")
+        return cleaned
+
+
+class AuthorSeedForm(NoLineBreaksMixin, forms.Form):
+    """Seed from a reader's own papers: their name as it appears on arXiv."""
+
+    single_line_fields = ("name",)
+
+    name = forms.CharField(max_length=100, label="Your name as on arXiv")
+
+    def clean_name(self) -> str:
+        name = " ".join(self.cleaned_data["name"].split())
+        if len(name) < 3 or not any(ch.isalpha() for ch in name):
+            raise forms.ValidationError("Give your name as it appears on your papers.")
+        return name
 
 
 class ResendForm(forms.Form):

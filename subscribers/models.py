@@ -205,9 +205,15 @@ class Feedback(models.Model):
         MORE = 1, "more like this"
         LESS = -1, "less like this"
 
+    class Source(models.TextChoices):
+        DIGEST = "digest", "a link in a digest"
+        SEED = "seed", "a paper the reader gave as one they like"
+        SITE = "site", "rated on the preference centre"
+
     subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="feedback")
     paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="feedback")
     value = models.SmallIntegerField(choices=Value.choices)
+    source = models.CharField(max_length=8, choices=Source.choices, default=Source.DIGEST)
     created_at = models.DateTimeField(default=now)
 
     class Meta:

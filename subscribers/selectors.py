@@ -9,9 +9,10 @@ from typing import Any
 from zoneinfo import ZoneInfo
 
 from django.conf import settings
-from django.db.models import QuerySet
+from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from papers.models import Paper
 from subscribers.models import ConsentRecord, Feedback, Subscriber, Suppression, Topic
 from subscribers.preferences import Preferences
 from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
@@ -181,15 +182,25 @@ def signup_choices(*, subscriber: Subscriber, consent: ConsentRecord) -> SignupC
     paused = subscriber.status == Subscriber.Status.PAUSED
     current = Preferences.of(subscriber)
     requested = Preferences.requested(subscriber, consent)
+    seeds = _seed_titles(consent)
+    seed_lines = [("Papers you like", "; ".join(seeds))] if seeds else []
+    counted_lines = [("Papers you like", _count(len(seeds), "paper"))] if seeds else []
     return SignupChoices(
-        requested=preferences_summary(requested),
-        requested_counted=preferences_summary(requested, spell_out=False),
+        requested=preferences_summary(requested) + seed_lines,
+        requested_counted=preferences_summary(requested, spell_out=False) + counted_lines,
         current=preferences_summary(current) if subscribed else [],
         subscribed=subscribed,
         paused=paused,
-        changes=not subscribed or paused or requested != current,
+        changes=not subscribed or paused or requested != current or bool(seeds),
         superseded=consent.superseded(),
     )
+
+
+def _seed_titles(consent: ConsentRecord) -> list[str]:
+    """Return the titles of the papers a sign-up gave as ones the person likes."""
+    ids = consent.requested_preferences.get("seed_papers") or []
+    titles = dict(Paper.objects.filter(arxiv_id__in=ids[:100]).values_list("arxiv_id", "title"))
+    return [titles[arxiv_id] for arxiv_id in ids if arxiv_id in titles]
 
 
 def consent_for(*, subscriber: Subscriber, consent_id: int | None) -> ConsentRecord | None:
@@ -202,6 +213,66 @@ def consent_for(*, subscriber: Subscriber, consent_id: int | None) -> ConsentRec
 def feedback_of(*, subscriber: Subscriber, limit: int = 50) -> list[Feedback]:
     """Return a subscriber's "more/less like this" choices, newest first."""
     return list(subscriber.feedback.select_related("paper").order_by("-created_at")[:limit])
+
+
+@dataclass(frozen=True)
+class RatedPaper:
+    """A paper on the preference centre's list and the reader's rating of it (None: not rated)."""
+
+    paper: Paper
+    value: int | None = None
+
+
+@dataclass(frozen=True)
+class Ratings:
+    """What the preference centre lists: recent digests' papers, seed papers, and other rated papers."""
+
+    recent: list[RatedPaper]
+    seeds: list[Feedback]
+    others: list[Feedback]
+
+
+def ratings_of(*, subscriber: Subscriber, digests: int = 10, limit: int = 50) -> Ratings:
+    """Return the papers of the subscriber's last ``digests`` sent digests with their ratings, and the rest.
+
+    Bounded: at most ``limit`` papers in each list, in four queries whatever the history.
+    """
+    deliveries = subscriber.deliveries.filter(sent_at__isnull=False).order_by("-sent_at")[:digests]
+    recent_ids: list[int] = []
+    for paper_id in (
+        Paper.objects.filter(delivery_items__delivery__in=list(deliveries.values_list("pk", flat=True)))
+        .order_by("-delivery_items__delivery__sent_at", "delivery_items__position")
+        .values_list("pk", flat=True)[: limit * 2]
+    ):
+        if paper_id not in recent_ids and len(recent_ids) < limit:
+            recent_ids.append(paper_id)
+    papers = Paper.objects.in_bulk(recent_ids)
+    rated = {
+        choice.paper_id: choice
+        for choice in subscriber.feedback.select_related("paper").order_by("-created_at")[: limit * 3]
+    }
+    ratings = {f.paper_id: f.value for f in subscriber.feedback.filter(paper_id__in=recent_ids)}
+    return Ratings(
+        recent=[RatedPaper(papers[pk], ratings.get(pk)) for pk in recent_ids if pk in papers],
+        seeds=[f for f in rated.values() if f.source == Feedback.Source.SEED][:limit],
+        others=[f for f in rated.values() if f.source != Feedback.Source.SEED and f.paper_id not in papers][
+            :limit
+        ],
+    )
+
+
+def rating_of(*, subscriber: Subscriber, paper: Paper) -> int | None:
+    """Return the subscriber's rating of ``paper`` (+1 more, -1 less), or None if not rated."""
+    return subscriber.feedback.filter(paper=paper).values_list("value", flat=True).first()
+
+
+def paper_rateable(*, subscriber: Subscriber, paper_id: int) -> Paper | None:
+    """Return the paper if the subscriber may rate it here: one sent to them, or one they rated."""
+    return (
+        Paper.objects.filter(pk=paper_id)
+        .filter(Q(delivery_items__delivery__subscriber=subscriber) | Q(feedback__subscriber=subscriber))
+        .first()
+    )
 
 
 def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:

@@ -41,6 +41,10 @@ CONSENT_WORDING = (
 )
 
 
+# Where a sign-up's seed papers wait, with its other choices, on its consent record.
+SEED_PAPERS = "seed_papers"
+
+
 @dataclass(frozen=True)
 class RequestInfo:
     """Where a request came from, for the consent record and the event log."""
@@ -70,7 +74,9 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
 # --- Sign-up and double opt-in ----------------------------------------------------------------
 
 
-def subscription_request(*, email: str, preferences: Preferences, request: RequestInfo) -> None:
+def subscription_request(
+    *, email: str, preferences: Preferences, request: RequestInfo, seed_papers: list[str] = ()
+) -> None:  # type: ignore[assignment]
     """Handle a sign-up; the caller shows the same page whatever happens here.
 
     Nothing changes until the address's owner confirms: the requested
@@ -79,14 +85,17 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
     address is asked to confirm its subscription; an active or paused one is
     asked to confirm the new choices (or, when they are its choices already,
     sent its preference-centre link). Emails per address are rate-limited.
+    ``seed_papers`` (arXiv ids of papers in the catalogue) wait with the other
+    choices and become likes on confirmation.
     """
     email = canonical_email(email)
     may_email = _may_email(email)
-    if connection.vendor == "postgresql" and _new_address_signup(email, preferences, request, may_email):
+    consent_fields = _consent_fields(preferences, request, list(seed_papers))
+    if connection.vendor == "postgresql" and _new_address_signup(email, consent_fields, request, may_email):
         return
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
-        consent = ConsentRecord.objects.create(subscriber=subscriber, **_consent_fields(preferences, request))
+        consent = ConsentRecord.objects.create(subscriber=subscriber, **consent_fields)
         _event(
             subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
         )
@@ -94,18 +103,23 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
             _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
 
 
-def _consent_fields(preferences: Preferences, request: RequestInfo) -> dict[str, Any]:
+def _consent_fields(preferences: Preferences, request: RequestInfo, seed_papers: list[str]) -> dict[str, Any]:
+    requested = preferences.as_dict()
+    if seed_papers:
+        requested[SEED_PAPERS] = seed_papers
     return {
         "form_id": SIGNUP_FORM_ID,
         "wording_version": CONSENT_WORDING_VERSION,
         "wording": CONSENT_WORDING,
-        "requested_preferences": preferences.as_dict(),
+        "requested_preferences": requested,
         "submitted_ip": request.ip,
         "submitted_user_agent": request.user_agent[:400],
     }
 
 
-def _new_address_signup(email: str, preferences: Preferences, request: RequestInfo, may_email: bool) -> bool:
+def _new_address_signup(
+    email: str, consent_fields: dict[str, Any], request: RequestInfo, may_email: bool
+) -> bool:
     """Store a sign-up from an address never seen before in one statement; False if it is known.
 
     It writes what the general path writes for a new address (subscriber,
@@ -114,7 +128,7 @@ def _new_address_signup(email: str, preferences: Preferences, request: RequestIn
     """
     rows: list[tuple[type[models.Model], dict[str, object], dict[str, int]]] = [
         (Subscriber, {"email": email}, {}),
-        (ConsentRecord, _consent_fields(preferences, request), {"subscriber": 0}),
+        (ConsentRecord, consent_fields, {"subscriber": 0}),
         (
             SubscriberEvent,
             {
@@ -337,6 +351,10 @@ def subscriber_confirm(
             consent.confirmed_user_agent = request.user_agent[:400]
             consent.save(update_fields=["confirmed_at", "confirmed_ip", "confirmed_user_agent"])
             _apply_preferences(subscriber, Preferences.requested(subscriber, consent))
+            seeds = consent.requested_preferences.get(SEED_PAPERS) or []
+            if seeds:
+                papers = list(Paper.objects.filter(arxiv_id__in=seeds[: settings.SEED_MAX_PAPERS]))
+                feedback_seed(subscriber=subscriber, papers=papers, request=request)
         Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
         subscriber.status = Subscriber.Status.ACTIVE
         subscriber.confirmed_at = now
@@ -536,12 +554,50 @@ def subscriber_erase(*, subscriber: Subscriber) -> None:
         subscriber.delete()
 
 
-def feedback_record(*, subscriber: Subscriber, paper: Paper, value: int) -> Feedback:
-    """Record "more" (+1) or "less" (-1) like this paper; the latest choice replaces an earlier one."""
+def feedback_record(
+    *, subscriber: Subscriber, paper: Paper, value: int, source: str = Feedback.Source.DIGEST
+) -> Feedback:
+    """Record "more" (+1) or "less" (-1) like this paper; the latest choice replaces an earlier one.
+
+    ``source`` says where: a digest's link, a seed paper the reader gave, or the site.
+    """
     feedback, _ = Feedback.objects.update_or_create(
-        subscriber=subscriber, paper=paper, defaults={"value": value, "created_at": timezone.now()}
+        subscriber=subscriber,
+        paper=paper,
+        defaults={"value": value, "source": source, "created_at": timezone.now()},
     )
     return feedback
+
+
+def feedback_seed(*, subscriber: Subscriber, papers: list[Paper], request: RequestInfo) -> int:
+    """Store each paper as one the subscriber likes (a seed); return how many were not liked already.
+
+    A paper liked already keeps its rating and where it came from.
+    """
+    liked = set(
+        subscriber.feedback.filter(paper__in=papers, value=Feedback.Value.MORE).values_list(
+            "paper_id", flat=True
+        )
+    )
+    added = [paper for paper in papers if paper.pk not in liked]
+    with transaction.atomic():
+        for paper in added:
+            feedback_record(
+                subscriber=subscriber, paper=paper, value=Feedback.Value.MORE, source=Feedback.Source.SEED
+            )
+        if added:
+            _event(
+                subscriber,
+                SubscriberEvent.Kind.PREFERENCES_CHANGED,
+                ip=request.ip,
+                seed_papers_added=[paper.arxiv_id for paper in added],
+            )
+    return len(added)
+
+
+def feedback_remove(*, subscriber: Subscriber, paper: Paper) -> bool:
+    """Forget the subscriber's rating of one paper (an undo); return whether there was one."""
+    return Feedback.objects.filter(subscriber=subscriber, paper=paper).delete()[0] > 0
 
 
 def feedback_reset(*, subscriber: Subscriber, request: RequestInfo) -> int:

@@ -16,6 +16,9 @@ urlpatterns = [
     re_path(rf"^manage/{TOKEN}/$", views.manage, name="manage"),
     re_path(rf"^manage/{TOKEN}/export/$", views.export, name="export"),
     re_path(rf"^manage/{TOKEN}/erase/$", views.erase, name="erase"),
+    re_path(rf"^manage/{TOKEN}/papers/$", views.manage_seeds, name="manage_seeds"),
+    re_path(rf"^manage/{TOKEN}/papers/by-author/$", views.manage_seeds_author, name="manage_seeds_author"),
+    re_path(rf"^manage/{TOKEN}/rate/(?P<paper_id>[0-9]{{1,12}})/$", views.manage_rate, name="manage_rate"),
     re_path(
         rf"^manage/{TOKEN}/(?P<action>pause|resume|unsubscribe|resubscribe|reset-feedback)/$",
         views.manage_action,

@@ -15,10 +15,20 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from newsletter.decorators import never_cache
-from subscribers import links, ratelimit, selectors, services
-from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
-from subscribers.models import Subscriber
+from papers import lookup
+from subscribers import links, ratelimit, seeds, selectors, services
+from subscribers.forms import (
+    AuthorSeedForm,
+    ManagePreferencesForm,
+    ResendForm,
+    SeedFields,
+    SeedsForm,
+    SignupForm,
+)
+from subscribers.models import Feedback, Subscriber
+from subscribers.seeds import SeedResult
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
+from subscribers.uploads import capped_uploads, refused_files
 
 
 def request_info(request: HttpRequest) -> services.RequestInfo:
@@ -62,23 +72,36 @@ def to_check_inbox() -> HttpResponseRedirect:
 @never_cache
 @require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("signup", "RATE_SIGNUPS_PER_IP")
+@capped_uploads
 def subscribe(request: HttpRequest) -> HttpResponse:
+    """Sign up; papers the person likes are looked up now, and wait with the other choices to be confirmed."""
     if request.method == "POST":
-        form = SignupForm(request.POST)
+        form = SignupForm(request.POST, request.FILES, refused_files=refused_files(request))
         if form.is_bot:
             return to_check_inbox()  # look like success; do nothing
         if form.is_valid():
+            found = _seeds_found(form) if form.names_seeds else None
             services.subscription_request(
                 email=form.cleaned_data["email"],
                 preferences=form.preferences(),
                 request=request_info(request),
+                seed_papers=found.arxiv_ids if found else [],
             )
-            return to_check_inbox()
+            if found is None:
+                return to_check_inbox()
+            return render(request, "subscribers/check_inbox.html", {"seeds": found})
         status = 400
     else:
         form = SignupForm()
         status = 200
     return render(request, "subscribers/subscribe.html", {"form": form}, status=status)
+
+
+def _seeds_found(form: SeedFields) -> SeedResult:
+    """Return the papers the form's ids and file name (looked up, and fetched from arXiv where needed)."""
+    file_format, references = form.cleaned_data.get("seed_file") or ("", [])
+    ids = [*form.cleaned_data.get("seed_papers", []), *form.cleaned_data.get("arxiv_id", [])]
+    return seeds.seeds_resolve(arxiv_ids=ids, references=references, file_format=file_format)
 
 
 def check_inbox(request: HttpRequest) -> HttpResponse:
@@ -192,7 +215,6 @@ def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]],
 @require_http_methods(["GET", "HEAD", "POST"])
 @with_subscriber(Purpose.MANAGE)
 def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
-    status = 200
     if request.method == "POST":
         form = ManagePreferencesForm.for_subscriber(subscriber, data=request.POST)
         if form.is_valid():
@@ -200,19 +222,84 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
                 subscriber=subscriber, preferences=form.preferences(), request=request_info(request)
             )
             return redirect(f"{request.path}?done=saved")
-        status = 400
-    else:
-        form = ManagePreferencesForm.for_subscriber(subscriber)
+        return _manage_page(request, subscriber, token, form=form, status=400)
+    return _manage_page(request, subscriber, token)
+
+
+def _manage_page(
+    request: HttpRequest,
+    subscriber: Subscriber,
+    token: str,
+    *,
+    status: int = 200,
+    form: ManagePreferencesForm | None = None,
+    seeds_form: SeedsForm | None = None,
+    author_form: AuthorSeedForm | None = None,
+    seeds_found: SeedResult | None = None,
+) -> HttpResponse:
+    ratings = selectors.ratings_of(subscriber=subscriber)
     context = {
         "subscriber": subscriber,
-        "form": form,
+        "form": form or ManagePreferencesForm.for_subscriber(subscriber),
+        "seeds_form": seeds_form or SeedsForm(),
+        "author_form": author_form or AuthorSeedForm(),
+        "seeds_found": seeds_found,
         "token": token,
         "done": request.GET.get("done", ""),
-        "feedback": selectors.feedback_of(subscriber=subscriber),
+        "ratings": ratings,
         "next_digest": selectors.next_digest(subscriber=subscriber),
         "feed_url": links.feed_url(subscriber),
     }
     return render(request, "subscribers/manage.html", context, status=status)
+
+
+@never_cache
+@require_POST
+@rate_limited("seeds", "RATE_SIGNUPS_PER_IP")
+@capped_uploads
+@with_subscriber(Purpose.MANAGE)
+def manage_seeds(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    """Add papers the reader likes: typed ids or links, a reference file, or papers chosen from their own."""
+    form = SeedsForm(request.POST, request.FILES, refused_files=refused_files(request))
+    if not form.is_valid():
+        return _manage_page(request, subscriber, token, seeds_form=form, status=400)
+    found = _seeds_found(form)
+    services.feedback_seed(subscriber=subscriber, papers=found.papers, request=request_info(request))
+    return _manage_page(request, subscriber, token, seeds_found=found)
+
+
+@never_cache
+@require_POST
+@rate_limited("seeds", "RATE_SIGNUPS_PER_IP")
+@with_subscriber(Purpose.MANAGE)
+def manage_seeds_author(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    """Find the reader's own papers by their name and offer them to confirm; nothing is stored yet."""
+    form = AuthorSeedForm(request.POST)
+    if not form.is_valid():
+        return _manage_page(request, subscriber, token, author_form=form, status=400)
+    found = lookup.papers_by_author(name=form.cleaned_data["name"])
+    context = {"token": token, "name": form.cleaned_data["name"], "found": found}
+    return render(request, "subscribers/seeds_author.html", context)
+
+
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def manage_rate(request: HttpRequest, subscriber: Subscriber, token: str, paper_id: int) -> HttpResponse:
+    """Rate a paper from the preference centre, change its rating, or undo it ("none")."""
+    paper = selectors.paper_rateable(subscriber=subscriber, paper_id=int(paper_id))
+    choice = request.POST.get("rating", "")
+    if paper is None or choice not in RATINGS:
+        return redirect(f"{reverse('subscribers:manage', args=[token])}#papers")
+    if RATINGS[choice] is None:
+        services.feedback_remove(subscriber=subscriber, paper=paper)
+    else:
+        services.feedback_record(
+            subscriber=subscriber, paper=paper, value=RATINGS[choice], source=Feedback.Source.SITE
+        )
+    return redirect(f"{reverse('subscribers:manage', args=[token])}?done=rated#papers")
+
+
+RATINGS = {"more": Feedback.Value.MORE, "less": Feedback.Value.LESS, "none": None}
 
 
 @require_POST

@@ -182,7 +182,7 @@ def test_feedback_asks_first_then_records_and_changes_future_ranking(client, rea
     assert page.status_code == 200 and "Fewer papers like this?" in page.content.decode()
     assert not Feedback.objects.exists()
     done = client.post(url)
-    assert done.status_code == 200 and "Thanks, noted" in done.content.decode()
+    assert done.status_code == 200 and "Saved: less like this" in done.content.decode()
     feedback = Feedback.objects.get()
     assert (feedback.value, feedback.paper_id) == (-1, paper_id)
 
@@ -198,7 +198,8 @@ def test_the_preference_centre_shows_and_resets_feedback(client, reader) -> None
     paper = Delivery.objects.get().items.first().paper
     Feedback.objects.create(subscriber=reader, paper=paper, value=1)
     manage = path_of(message, "manage")
-    assert f"More like this:</span> {paper.title}" in client.get(manage).content.decode()
+    page = client.get(manage).content.decode()
+    assert "More like this</span>" in page and f'aria-label="Undo rating: {paper.title}"' in page
     client.post(manage + "reset-feedback/")
     assert not Feedback.objects.exists()
 
