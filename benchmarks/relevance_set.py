@@ -1,7 +1,7 @@
 """The labelled set of the relevance evaluation (benchmarks/relevance/), its metrics and its baseline.
 
 No database and no Django: benchmarks/relevance.py drives papermail with this
-data, and tests/test_relevance_set.py pins the metrics and the files.
+data, and tests/test_py pins the metrics and the files.
 """
 
 from __future__ import annotations
@@ -11,7 +11,7 @@ import datetime as dt
 import json
 import math
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from xml.sax.saxutils import escape
 
@@ -211,6 +211,74 @@ def ndcg_at(ranked: Sequence[int], pool: Iterable[int], *, k: int = K) -> float:
 def ceiling_precision(pool: Iterable[int], *, k: int = K, relevant: int = RELEVANT) -> float:
     """Return the best P@k any ranking of ``pool`` can reach (fewer than k relevant papers cap it)."""
     return min(k, sum(1 for grade in pool if grade >= relevant)) / k
+
+
+@dataclass
+class Leg:
+    """What one leg's readers received on day 4 and the presses they made before."""
+
+    name: str
+    day4: dict[str, list[str]] = field(default_factory=dict)  # reader -> digest, in order
+    liked: dict[str, set[str]] = field(default_factory=dict)
+    disliked: dict[str, set[str]] = field(default_factory=dict)
+    seconds: float = 0.0
+    note: str = ""  # what the readers gave: presses, likes trained on, seeds
+
+
+# --- Scores and the report of a run ----------------------------------------------------------------
+
+
+def scores(labelled: LabelledSet, readers: tuple[Reader, ...], leg: Leg) -> dict[str, tuple[float, float]]:
+    """Return each reader's (P@10, nDCG@10) for the leg's day-4 digest."""
+    day4 = labelled.on_day(4)
+    result = {}
+    for reader in readers:
+        ranked = leg.day4.get(reader.slug, [])
+        gains = [labelled.grades[i][reader.slug] for i in ranked]
+        # The ideal also counts any older paper a digest brought back, so nDCG stays within 1.
+        pool = [labelled.grades[i][reader.slug] for i in sorted(set(day4) | set(ranked))]
+        result[reader.slug] = (precision_at(gains), ndcg_at(gains, pool))
+    return result
+
+
+def mean(values: list[float]) -> float:
+    return sum(values) / len(values) if values else 0.0
+
+
+def report(labelled: LabelledSet, readers: tuple[Reader, ...], legs: list[Leg], notes: list[str]) -> None:
+    day4 = labelled.on_day(4)
+    relevant = {r.slug: sum(1 for i in day4 if labelled.grades[i][r.slug] == 2) for r in readers}
+    slugs = [r.slug for r in readers]
+    print(f"{'leg':30} {'P@10':>6} {'nDCG@10':>8}   P@10 of {', '.join(slugs)}")
+    table = {}
+    for leg in legs:
+        per_reader = scores(labelled, readers, leg)
+        table[leg.name] = (
+            mean([p for p, _ in per_reader.values()]),
+            mean([n for _, n in per_reader.values()]),
+        )
+        detail = " ".join(f"{per_reader[s][0]:.1f}" for s in slugs)
+        print(f"{leg.name:30} {table[leg.name][0]:6.2f} {table[leg.name][1]:8.2f}   {detail}  {leg.note}")
+    ceiling = mean([ceiling_precision([labelled.grades[i][s] for i in day4]) for s in slugs])
+    print(f"{'ceiling':30} {ceiling:6.2f} {1.0:8.2f}   {' '.join(str(relevant[s]) for s in slugs)} relevant")
+    for note in notes:
+        print(note)
+    targets(table)
+
+
+def targets(table: dict[str, tuple[float, float]]) -> None:
+    learned = table.get("learned")
+    baseline = table.get("baseline, learned likes")
+    cold = table.get("cold start, learned")
+    if learned is None or baseline is None or cold is None:
+        print("targets: not measured (the learned ranking is not in this build)")
+        return
+    beats = learned[0] > baseline[0] and learned[1] > baseline[1]
+    ratio = min(cold[0] / learned[0] if learned[0] else 0.0, cold[1] / learned[1] if learned[1] else 0.0)
+    print(
+        f"targets: learned beats the baseline on both metrics: {'yes' if beats else 'NO'}; "
+        f"cold start / learned = {ratio:.2f} (target 0.80): {'met' if ratio >= 0.8 else 'NOT met'}"
+    )
 
 
 # --- The arxiv-sanity-lite baseline ------------------------------------------------------------------

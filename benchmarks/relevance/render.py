@@ -11,7 +11,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent.parent))
 
-from benchmarks import relevance_set  # noqa: E402
+from benchmarks import relevance_set
 
 
 def main() -> None:
