@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import math
 
 import pytest
@@ -80,9 +81,7 @@ def test_it_finds_a_problem_with_a_paper_left_ungraded(labelled: relevance_set.L
     first = labelled.written[0].arxiv_id
     grades[first] = {**grades[first], labelled.readers[0].slug: 3}
     del grades[labelled.real[0][0]]
-    broken = relevance_set.LabelledSet(
-        dates=labelled.dates, readers=labelled.readers, grades=grades, written=labelled.written, real=labelled.real
-    )
+    broken = dataclasses.replace(labelled, grades=grades)
     assert relevance_set.problems(broken) == [
         f"{first} lacks a 0/1/2 grade for some reader",
         f"{labelled.real[0][0]} has no grades",
