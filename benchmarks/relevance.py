@@ -46,6 +46,8 @@ CLICKS_PER_DAY = (3, 5)  # a reader clicks between three and five times a day
 SEEDS = 5
 SMOKE_READERS = ("conformal", "video")
 FEEDBACK_LINK = re.compile(r"https?://\S+?/digest/[^/\s]+/feedback/(\d+)/(more|less)/")
+# What a day's digests gave each reader: its papers in order, and their feedback links by "<id>/more".
+Received = dict[str, tuple[list[str], dict[str, str]]]
 
 
 class HarnessError(Exception):
@@ -173,7 +175,7 @@ def sign_up(client: object, reader: Reader) -> None:
         raise HarnessError(f"{reader.slug} is not active after confirming ({response.status_code})")
 
 
-def dispatch(date: dt.date, readers: tuple[Reader, ...]) -> dict[str, tuple[list[str], dict[str, str]]]:
+def dispatch(date: dt.date, readers: tuple[Reader, ...]) -> Received:
     """Send the day's digests; return each reader's papers in order and their feedback links."""
     from django.core import mail
     from django.core.management import call_command
@@ -274,7 +276,7 @@ def run_leg(
     reset_world()
     with ranking(rank):
         if clicks:
-            with at(labelled.dates[0], 6):
+            with at(labelled.dates[0], 4):  # before the day's papers arrive
                 for reader in readers:
                     sign_up(client, reader)
         for day, date in enumerate(labelled.dates[:3], start=1):
@@ -283,7 +285,7 @@ def run_leg(
             if clicks:
                 press(client, rng, labelled, leg, dispatch(date, readers), date)
         if not clicks:
-            with at(labelled.dates[3], 6):
+            with at(labelled.dates[3], 4):
                 for reader in readers:
                     sign_up(client, reader)
                     if seeds:
@@ -301,8 +303,9 @@ def run_leg(
 
 
 def press(
-    client: object, rng: random.Random, labelled: LabelledSet, leg: Leg, received: dict, date: dt.date
+    client: object, rng: random.Random, labelled: LabelledSet, leg: Leg, received: Received, date: dt.date
 ) -> None:
+    """Make each reader's presses on the day's digest, at noon, and note them on ``leg``."""
     with at(date, 12):
         for slug, (ranked, links) in received.items():
             for arxiv_id, direction in choose_clicks(rng, ranked, labelled.grades, slug):
