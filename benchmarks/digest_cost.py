@@ -56,7 +56,7 @@ def main() -> None:
     from django.core.mail import get_connection
     from django.db import connection
 
-    from newsletter import selectors, services
+    from newsletter import dispatch, emails, planning
     from newsletter.models import Delivery
     from subscribers.models import Subscriber
 
@@ -68,7 +68,7 @@ def main() -> None:
         cursor.execute(
             "TRUNCATE newsletter_deliveryitem, newsletter_delivery, newsletter_dispatchrun CASCADE"
         )
-    services.digests_dispatch(everyone=True, enqueue=False)
+    dispatch.digests_dispatch(everyone=True)
     ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True)[: args.digests])
     Delivery.objects.filter(pk__in=ids).update(state=Delivery.State.SENDING)
 
@@ -89,18 +89,18 @@ def main() -> None:
     size = 500
     for start in range(0, len(ids), size):
         moments = [time.process_time()]
-        deliveries = selectors.deliveries_for_chunk(ids[start : start + size])
+        deliveries = planning.deliveries_for_chunk(ids[start : start + size])
         moments.append(time.process_time())
-        plan = selectors.chunk_plan(deliveries=deliveries)
+        plan = planning.chunk_plan(deliveries=deliveries)
         moments.append(time.process_time())
-        envelopes = services.build_messages(plan)
+        digests = emails.chunk_digests(plan)
         moments.append(time.process_time())
-        messages = [envelope.message() for envelope in envelopes]
+        messages = [digest.message() for digest in digests]
         moments.append(time.process_time())
         for message in messages:
-            backend._prepare(message)
+            backend.build_message_payload(message, backend.send_defaults).serialize_data()
         moments.append(time.process_time())
-        built += len(envelopes)
+        built += len(digests)
         for phase, before, after in zip(spent, moments, moments[1:], strict=False):
             spent[phase] += after - before
     gc.callbacks.remove(clock)

@@ -8,7 +8,7 @@ from django.http import HttpRequest
 from django.urls import reverse
 from django.utils.html import format_html
 
-from newsletter import services
+from newsletter import dispatch, tasks
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin, TrackingEvent
 
 
@@ -119,7 +119,9 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry failed deliveries (each is still sent once)", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        count = services.deliveries_retry_failed(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        count = dispatch.deliveries_retry_failed(
+            delivery_ids=list(queryset.values_list("pk", flat=True)), enqueue=tasks.send_chunk.delay
+        )
         self.message_user(
             request,
             f"Queued {count} failed deliveries again; others were left as they are.",

@@ -13,7 +13,6 @@ import re
 from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 
 from papers.names import name_key
 
@@ -31,7 +30,6 @@ W_FEEDBACK_AUTHOR = 1.0
 FEEDBACK_CLIP = 2.0
 
 
-@lru_cache(maxsize=4096)
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
     """Return a case-insensitive pattern matching ``phrase`` on word boundaries, any spacing."""
     words = [re.escape(word) for word in phrase.split()]
@@ -341,52 +339,30 @@ def select(
     else:  # the common case: the topics' part is shared by everyone with these topics
         topics_relevance, by_topic = pool.topics_part(profile.topics, depth)
     relevance: dict[int, float] = defaultdict(float, topics_relevance)
-
-    followed: list[tuple[str, set[int]]] = []
-    by_author: set[int] = set()
-    for author in profile.authors:
-        taken_ids = _take(pool.ranked(("author", name_key(author)), pool.author_hits(author)), vetoed, depth)
-        for paper_id in taken_ids:
-            relevance[paper_id] += W_AUTHOR if paper_id not in by_author else W_EXTRA_KEYWORD
-            by_author.add(paper_id)
-        followed.append((author, set(taken_ids)))
-    matched: list[tuple[str, set[int]]] = []
-    by_keyword: set[int] = set()
-    for keyword in profile.keywords:
-        taken_ids = _take(
-            pool.ranked(("phrase", keyword.casefold()), pool.phrase_hits(keyword)), vetoed, depth
-        )
-        for paper_id in taken_ids:
-            relevance[paper_id] += W_KEYWORD if paper_id not in by_keyword else W_EXTRA_KEYWORD
-            by_keyword.add(paper_id)
-        matched.append((keyword, set(taken_ids)))
-
-    upvotes = pool.upvotes
-    merit = pool.merit
-    ranked: list[tuple[float, int, int, float, float]]  # (-score, -upvotes, id, score, liked)
-    if not (profile.feedback_categories or profile.feedback_authors):
-        ranked = [
-            (-(score := base + merit[paper_id]), -upvotes[paper_id], paper_id, score, 0.0)
-            for paper_id, base in relevance.items()
-            if paper_id not in vetoed
-        ]
-    else:
-        feedback_categories = dict(profile.feedback_categories)
-        feedback_authors = dict(profile.feedback_authors)
-        ranked = []
-        for paper_id, base in relevance.items():
-            if paper_id in vetoed:
-                continue
-            candidate = pool.by_id[paper_id]
-            liked = W_FEEDBACK_CATEGORY * _clip(
-                sum(feedback_categories.get(c, 0.0) for c in candidate.categories)
-            )
-            liked += W_FEEDBACK_AUTHOR * _clip(
-                sum(feedback_authors.get(k, 0.0) for k in candidate.author_keys)
-            )
-            score = base + merit[paper_id] + liked
-            ranked.append((-score, -upvotes[paper_id], paper_id, score, liked))
-
+    followed = _rule_part(
+        [(a, ("author", name_key(a)), pool.author_hits(a)) for a in profile.authors],
+        pool,
+        vetoed=vetoed,
+        depth=depth,
+        weight=W_AUTHOR,
+        relevance=relevance,
+    )
+    matched = _rule_part(
+        [(k, ("phrase", k.casefold()), pool.phrase_hits(k)) for k in profile.keywords],
+        pool,
+        vetoed=vetoed,
+        depth=depth,
+        weight=W_KEYWORD,
+        relevance=relevance,
+    )
+    categories, authors = dict(profile.feedback_categories), dict(profile.feedback_authors)
+    ranked: list[Ranked] = []
+    for paper_id, base in relevance.items():
+        if paper_id in vetoed:
+            continue
+        liked = _liked(pool.by_id[paper_id], categories, authors) if categories or authors else 0.0
+        score = base + pool.merit[paper_id] + liked
+        ranked.append((-score, -pool.upvotes[paper_id], paper_id, score, liked))
     ranked.sort()
     chosen = _cap_by_category(ranked, pool, limit=profile.max_papers)
     return [
@@ -398,6 +374,41 @@ def select(
         )
         for n, (_, _, pid, score, liked) in enumerate(chosen, 1)
     ]
+
+
+# A scored paper, sorted best first: (-score, -upvotes, id, score, what feedback added).
+Ranked = tuple[float, int, int, float, float]
+
+
+def _rule_part(
+    rules: list[tuple[str, tuple[str, str], frozenset[int]]],
+    pool: CandidatePool,
+    *,
+    vetoed: set[int],
+    depth: int,
+    weight: float,
+    relevance: dict[int, float],
+) -> list[tuple[str, set[int]]]:
+    """Add what each rule (an author, a keyword) brings to ``relevance``; return the papers each took.
+
+    A rule takes its ``depth`` best papers not vetoed; a paper a second rule of
+    the same kind brings again gets only W_EXTRA_KEYWORD more.
+    """
+    taken_by_rule: list[tuple[str, set[int]]] = []
+    seen: set[int] = set()
+    for name, key, hits in rules:
+        taken = _take(pool.ranked(key, hits), vetoed, depth)
+        for paper_id in taken:
+            relevance[paper_id] += weight if paper_id not in seen else W_EXTRA_KEYWORD
+            seen.add(paper_id)
+        taken_by_rule.append((name, set(taken)))
+    return taken_by_rule
+
+
+def _liked(candidate: Candidate, categories: dict[str, float], authors: dict[str, float]) -> float:
+    """Return what "more/less like this" adds to a paper: its categories' and authors' weights, clipped."""
+    liked = W_FEEDBACK_CATEGORY * _clip(sum(categories.get(c, 0.0) for c in candidate.categories))
+    return liked + W_FEEDBACK_AUTHOR * _clip(sum(authors.get(k, 0.0) for k in candidate.author_keys))
 
 
 def _reasons(
@@ -427,13 +438,11 @@ def _clip(value: float) -> float:
     return max(-FEEDBACK_CLIP, min(FEEDBACK_CLIP, value))
 
 
-def _cap_by_category(
-    ranked: list[tuple[float, int, int, float, float]], pool: CandidatePool, *, limit: int
-) -> list[tuple[float, int, int, float, float]]:
+def _cap_by_category(ranked: list[Ranked], pool: CandidatePool, *, limit: int) -> list[Ranked]:
     """Take the best papers, at most ~40% from one primary category while others are waiting."""
     cap = max(2, math.ceil(limit * 0.4))
-    taken: list[tuple[float, int, int, float, float]] = []
-    held_back: list[tuple[float, int, int, float, float]] = []
+    taken: list[Ranked] = []
+    held_back: list[Ranked] = []
     per_category: dict[str, int] = defaultdict(int)
     for item in ranked:
         if len(taken) == limit:

@@ -11,7 +11,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest
 from django.urls import URLPattern
 
-from newsletter import services
+from newsletter import tracking as digest_tracking
 
 logger = logging.getLogger(__name__)
 
@@ -39,4 +39,4 @@ def guarded_urlpatterns() -> list[URLPattern]:
 
 @receiver(tracking)
 def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
-    services.tracking_event_record(event=event, provider=esp_name.lower())
+    digest_tracking.tracking_event_record(event=event, provider=esp_name.lower())

@@ -237,7 +237,7 @@ class SubscriberAdmin(admin.ModelAdmin):
             raise PermissionDenied
 
     def preview_view(self, request: HttpRequest, pk: int) -> TemplateResponse:
-        from newsletter.selectors import digest_preview
+        from newsletter.emails import digest_preview
 
         self._require_preview(request)
         subscriber = get_object_or_404(Subscriber, pk=pk)
@@ -252,7 +252,7 @@ class SubscriberAdmin(admin.ModelAdmin):
         return TemplateResponse(request, "admin/subscribers/subscriber/preview.html", context)
 
     def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        from newsletter.services import digest_test_send
+        from newsletter.sending import digest_test_send
 
         self._require_preview(request)
         subscriber = get_object_or_404(Subscriber, pk=pk)

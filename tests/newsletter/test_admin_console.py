@@ -12,7 +12,7 @@ from django.contrib.auth.models import Group, User
 from django.core import mail
 from django.test import Client
 
-from newsletter import services
+from newsletter import dispatch, sending
 from newsletter.models import Delivery, Edition, TopicPin
 from papers.models import Feed, Paper
 from subscribers.models import Feedback, Subscriber, Suppression
@@ -99,8 +99,8 @@ def test_the_paper_list_filters_by_category_and_code(editor, papers) -> None:
 def test_the_paper_page_shows_its_deliveries_and_feedback(editor, papers, llm) -> None:
     reader = SubscriberFactory(email="ada@example.org", topics=[llm])
     with time_machine.travel(PARIS_SEVEN, tick=False):
-        result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
-        services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+        result = dispatch.digests_dispatch(now=PARIS_SEVEN)
+        sending.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
     Feedback.objects.create(subscriber=reader, paper=papers[0], value=1)
     html = editor.get(f"/admin/papers/paper/{papers[0].pk}/change/").content.decode()
     assert "1 deliveries" in html and "ada@example.org" in html
@@ -278,7 +278,7 @@ def test_the_dashboard_shows_todays_figures_with_links(editor, llm, papers) -> N
     SubscriberFactory(status="pending")
     FeedFactory(name="Broken arXiv feed", last_status=Feed.Status.ERROR)
     with time_machine.travel(PARIS_SEVEN, tick=False):
-        services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+        dispatch.digests_dispatch(now=PARIS_SEVEN)
         html = editor.get("/admin/").content.decode()
     assert "Needs attention" in html
     assert "1 feeds in error" in html and "?last_status__exact=error" in html
