@@ -447,9 +447,7 @@ def check_api_samples(limit: int = 20) -> tuple[int, int]:
             items = list(delivery.items.select_related("paper").order_by("position"))
             html, text = message["HtmlBody"], message["TextBody"]
             ok = delivery.subscriber.email in message["To"] and bool(items)
-            ok &= all(
-                escape(item.paper.title) in html and item.paper.title in text for item in items
-            )
+            ok &= all(escape(item.paper.title) in html and item.paper.title in text for item in items)
             ok &= all(escape(item.why) in html and item.why in text for item in items)
             headers = {h["Name"]: h["Value"] for h in message.get("Headers", [])}
             header = headers.get("List-Unsubscribe", "")

@@ -19,7 +19,7 @@ from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 
-from newsletter import planning, rendering, selection
+from newsletter import candidates, planning, rendering
 from newsletter.dispatch import local_time
 from newsletter.models import Delivery, Edition
 from papers.models import Paper
@@ -174,7 +174,7 @@ class Preview:
     """What a subscriber would be sent now: the plan, and the message's parts if there is one."""
 
     planned: planning.Planned
-    items: list[tuple[Paper, selection.Pick]] = field(default_factory=list)
+    items: list[tuple[Paper, candidates.Pick]] = field(default_factory=list)
     subject: str = ""
     text: str = ""
     html: str = ""
@@ -205,7 +205,7 @@ def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
 def delivery_html(*, delivery: Delivery) -> str:
     """Return the HTML of a recorded delivery, rendered as it was mailed (with real links)."""
     items = list(delivery.items.select_related("paper").order_by("position"))
-    picks = [selection.Pick(i.paper_id, i.position, i.score, i.why) for i in items]
+    picks = [candidates.Pick(i.paper_id, i.position, i.score, i.why) for i in items]
     papers = {i.paper_id: i.paper for i in items}
     profile = planning.profile_of(delivery.subscriber)
     content = rendering.render_digest(edition=delivery.edition, picks=picks, papers=papers, profile=profile)

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Max, Q
 
-from newsletter import cache, selection
+from newsletter import cache, candidates, selection
 from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
 from papers.models import Paper
 from papers.names import name_key
@@ -76,7 +76,7 @@ class Planned:
     """What one delivery will contain, or why it will not be sent."""
 
     delivery: Delivery
-    picks: list[selection.Pick] = field(default_factory=list)
+    picks: list[candidates.Pick] = field(default_factory=list)
     papers_through: dt.date | None = None
     skip_reason: str = ""
     suppressed: str = ""
@@ -87,14 +87,14 @@ class Planned:
 class ChunkPlan:
     planned: list[Planned]
     papers: dict[int, Paper]
-    profiles: dict[int, selection.Profile]
+    profiles: dict[int, candidates.Profile]
 
 
 @dataclass
 class ChunkContext:
     """What the deliveries of one chunk share, read once for all of them."""
 
-    recorded: dict[int, list[selection.Pick]]  # delivery id -> picks an earlier attempt recorded
+    recorded: dict[int, list[candidates.Pick]]  # delivery id -> picks an earlier attempt recorded
     previous: dict[int, dt.date]  # subscriber id -> the last day its sent digests covered
     suppressed: set[str]  # address hashes on the suppression list
     announced_days: list[dt.date]  # days with papers, recent enough for the chunk's editions
@@ -132,9 +132,9 @@ def window(*, cadence: str, latest: dt.date | None, previous: dt.date | None) ->
     return (start, latest) if start <= latest else None
 
 
-def topic_rule(topic: Topic) -> selection.TopicRule:
+def topic_rule(topic: Topic) -> candidates.TopicRule:
     """Return a topic as the ranker sees it."""
-    return selection.TopicRule(
+    return candidates.TopicRule(
         id=topic.pk,
         name=topic.name,
         categories=frozenset(topic.categories),
@@ -147,8 +147,8 @@ def profile_of(
     subscriber: Subscriber,
     feedback: Iterable[tuple[int, list[str], list[str]]] = (),
     *,
-    topics: Iterable[selection.TopicRule] | None = None,
-) -> selection.Profile:
+    topics: Iterable[candidates.TopicRule] | None = None,
+) -> candidates.Profile:
     """Return the ranking profile of a subscriber.
 
     ``feedback`` is (value, categories, authors) of the papers it rated;
@@ -162,7 +162,7 @@ def profile_of(
         for author in paper_authors or []:
             authors[name_key(author)] += value
     rules = topics if topics is not None else map(topic_rule, subscriber.topics.all())
-    return selection.Profile(
+    return candidates.Profile(
         topics=tuple(sorted(rules, key=lambda rule: rule.id)),
         keywords=tuple(subscriber.keywords),
         excluded=tuple(subscriber.excluded_keywords),
@@ -173,9 +173,9 @@ def profile_of(
     )
 
 
-def candidate(paper: Paper, pins: frozenset[int] = frozenset()) -> selection.Candidate:
+def candidate(paper: Paper, pins: frozenset[int] = frozenset()) -> candidates.Candidate:
     """Return the paper as the ranker sees it; ``pins`` are the topics that pinned it."""
-    return selection.Candidate(
+    return candidates.Candidate(
         id=paper.pk,
         title=paper.title,
         abstract=paper.abstract,
@@ -188,7 +188,7 @@ def candidate(paper: Paper, pins: frozenset[int] = frozenset()) -> selection.Can
     )
 
 
-def candidate_pool(papers: list[Paper], pins: dict[int, frozenset[int]]) -> selection.CandidatePool:
+def candidate_pool(papers: list[Paper], pins: dict[int, frozenset[int]]) -> candidates.CandidatePool:
     """Return the pool of these papers, the same one a previous chunk used if nothing changed.
 
     A pool memoises which papers each keyword, topic and author matches; the
@@ -212,7 +212,7 @@ def candidate_pool(papers: list[Paper], pins: dict[int, frozenset[int]]) -> sele
     )
     pools = cache.region("pools", POOLS_KEPT)
     return pools.get_or_make(
-        key, lambda: selection.CandidatePool(candidate(p, pins.get(p.pk, frozenset())) for p in papers)
+        key, lambda: candidates.CandidatePool(candidate(p, pins.get(p.pk, frozenset())) for p in papers)
     )
 
 
@@ -222,13 +222,13 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
     delivery_ids = [d.pk for d in deliveries]
     # Earlier attempts of these deliveries already chose their papers: keep them. Recording a plan
     # sets papers_through, so a first attempt needs no look.
-    recorded: dict[int, list[selection.Pick]] = defaultdict(list)
+    recorded: dict[int, list[candidates.Pick]] = defaultdict(list)
     retried = [d.pk for d in deliveries if d.papers_through is not None]
     if retried:
         items = DeliveryItem.objects.filter(delivery_id__any=retried).order_by("delivery_id", "position")
         for item in items:
             recorded[item.delivery_id].append(
-                selection.Pick(item.paper_id, item.position, item.score, item.why)
+                candidates.Pick(item.paper_id, item.position, item.score, item.why)
             )
     previous = dict(
         Delivery.objects.filter(subscriber_id__any=subscriber_ids, state__in=SENT_OR_SENDING)
@@ -300,7 +300,7 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
     already = _already_sent(deliveries, candidates)
     profiles = _profiles(deliveries)
 
-    pools: dict[Window, selection.CandidatePool] = {}
+    pools: dict[Window, candidates.CandidatePool] = {}
     for plan in planned:
         span = windows.get(plan.delivery.pk)
         if span is None:
@@ -312,13 +312,13 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
         # Rules that match nothing today cannot change the digest: equal effective profiles share it.
         profile = pool.effective(profiles[plan.delivery.subscriber_id])
         seen = frozenset(already.get(plan.delivery.subscriber_id, set()) & pool.by_id.keys())
-        plan.picks = pool.selection_for(profile, seen)
+        plan.picks = selection.selection_for(pool, profile, seen)
         if not plan.picks:
             plan.skip_reason = "no new papers matched your preferences"
     return ChunkPlan(planned=planned, papers=papers, profiles=profiles)
 
 
-def _papers(windows: Iterable[Window], recorded: dict[int, list[selection.Pick]]) -> dict[int, Paper]:
+def _papers(windows: Iterable[Window], recorded: dict[int, list[candidates.Pick]]) -> dict[int, Paper]:
     """Return, in one query, every paper a delivery may draw on, and the ones recorded earlier."""
     spans = list(windows)
     paper_filter = Q(pk__in={pick.paper_id for picks in recorded.values() for pick in picks})
@@ -363,7 +363,7 @@ def _already_sent(deliveries: list[Delivery], candidates: list[Paper]) -> dict[i
     return already
 
 
-def _profiles(deliveries: list[Delivery]) -> dict[int, selection.Profile]:
+def _profiles(deliveries: list[Delivery]) -> dict[int, candidates.Profile]:
     """Return each subscriber's ranking profile: its topics and its latest feedback (three queries)."""
     subscriber_ids = [d.subscriber_id for d in deliveries]
     limit = settings.DIGEST_FEEDBACK_LIMIT
@@ -377,7 +377,7 @@ def _profiles(deliveries: list[Delivery]) -> dict[int, selection.Profile]:
         if len(feedback[subscriber_id]) < limit:
             feedback[subscriber_id].append((value, categories, authors))
     rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
-    chosen: dict[int, list[selection.TopicRule]] = defaultdict(list)
+    chosen: dict[int, list[candidates.TopicRule]] = defaultdict(list)
     links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
     for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
         chosen[subscriber_id].append(rules[topic_id])

@@ -23,7 +23,7 @@ import css_inline
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from newsletter import cache, selection
+from newsletter import cache, candidates
 from newsletter.models import Edition
 from papers.models import Paper
 
@@ -155,7 +155,7 @@ def subject_for(edition: Edition, top: Paper, count: int) -> str:
     return f"{edition.date:%a %-d %b}: {shorten(top.title, 70)}{more}"
 
 
-def interests_of(profile: selection.Profile) -> str:
+def interests_of(profile: candidates.Profile) -> str:
     """Return what the subscriber asked for, in words, for "why you receive this"."""
     parts = [topic.name for topic in profile.topics]
     parts += [f'"{keyword}"' for keyword in profile.keywords]
@@ -285,7 +285,7 @@ def edition_frame(edition: Edition) -> tuple[Block, Block]:
 
 
 def render_digest(
-    *, edition: Edition, picks: list[selection.Pick], papers: dict[int, Paper], profile: selection.Profile
+    *, edition: Edition, picks: list[candidates.Pick], papers: dict[int, Paper], profile: candidates.Profile
 ) -> DigestContent:
     """Return the digest for these picks, with slots for the per-subscriber parts."""
     (html_head, text_head), (html_tail, text_tail) = edition_frame(edition)

@@ -1,15 +1,11 @@
-"""Absolute links that identify a subscriber by a signed token (for emails and pages), and route paths.
-
-Routes are reversed once per script prefix, not per digest or request.
-"""
+"""Absolute links that identify a subscriber by a signed token (for emails and pages), and route paths."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, address_tag, make_token
@@ -19,32 +15,14 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-@lru_cache(maxsize=64)
-def _route(name: str, prefix: str, *, token: bool) -> tuple[str, str]:
-    """Return what comes before and after the token in a route's path (reversed once, not per digest).
-
-    A route without a token is all before.
-    """
-    if not token:
-        return reverse(name), ""
-    marker = "T0KENMARKER"
-    before, after = reverse(name, args=[marker]).split(marker)
-    return before, after
-
-
 def token_path(name: str, token: str) -> str:
-    """Return the path of the named route that takes ``token``, as reverse() would."""
-    before, after = _route(name, get_script_prefix(), token=True)
-    return f"{before}{token}{after}"
+    """Return the path of the named route that takes ``token``."""
+    return reverse(name, args=[token])
 
 
 def route_path(name: str) -> str:
-    """Return the path of the named route that takes nothing, as reverse() would.
-
-    Reversing "check your inbox" in each request cost about 5% of a sign-up's
-    CPU (in-process, alternated blocks).
-    """
-    return _route(name, get_script_prefix(), token=False)[0]
+    """Return the path of the named route that takes nothing."""
+    return reverse(name)
 
 
 @dataclass(frozen=True)
@@ -60,8 +38,7 @@ class MailLinks:
 def mail_links(subscriber: Subscriber, *, delivery_id: int) -> MailLinks:
     """Return the links of one delivery: manage, unsubscribe, feed, and the digest's own token.
 
-    The address is hashed once for all four tokens and routes are reversed once
-    per process: a dispatch signs four tokens for each of thousands of digests.
+    The address is hashed once for all four tokens.
     """
     tag = address_tag(subscriber.email)
     return MailLinks(
