@@ -183,13 +183,11 @@ class CandidatePool:
         """Return 0..1: this paper's Hugging Face upvotes relative to the pool's most upvoted."""
         return math.log1p(candidate.upvotes or 0) / self._upvote_scale if candidate.upvotes else 0.0
 
-    def ranked(self, key: object, ids: Iterable[int], bonus: dict[int, float] | None = None) -> list[int]:
-        """Return ``ids`` best first by merit (plus ``bonus``), memoised under ``key``."""
+    def ranked(self, key: object, ids: Iterable[int]) -> list[int]:
+        """Return ``ids`` best first by merit, memoised under ``key``."""
         order = self._ranked.get(key)
         if order is None:
-            extra = bonus or {}
-            order = sorted(ids, key=lambda pid: (-(self.merit[pid] + extra.get(pid, 0.0)), pid))
-            self._ranked[key] = order
+            order = self._ranked[key] = sorted(ids, key=lambda pid: (-self.merit[pid], pid))
         return order
 
     def topic_entries(self, topic: TopicRule) -> list[TopicEntry]:

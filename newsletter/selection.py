@@ -122,28 +122,18 @@ def select(
     else:  # the common case: the topics' part is shared by everyone with these topics
         topics_relevance, by_topic = shared_topics_part(pool, profile.topics, depth)
     relevance: dict[int, float] = defaultdict(float, topics_relevance)
-    followed = _rule_part(
-        [(a, ("author", name_key(a)), pool.author_hits(a)) for a in profile.authors],
-        pool,
-        vetoed=vetoed,
-        depth=depth,
-        weight=W_AUTHOR,
-        relevance=relevance,
-    )
-    matched = _rule_part(
-        [(k, ("phrase", k.casefold()), pool.phrase_hits(k)) for k in profile.keywords],
-        pool,
-        vetoed=vetoed,
-        depth=depth,
-        weight=W_KEYWORD,
-        relevance=relevance,
-    )
-    categories, authors = dict(profile.feedback_categories), dict(profile.feedback_authors)
+    authors = [(a, ("author", name_key(a)), pool.author_hits(a)) for a in profile.authors]
+    followed = _rule_part(authors, W_AUTHOR, pool, vetoed, depth, relevance)
+    keywords = [(k, ("phrase", k.casefold()), pool.phrase_hits(k)) for k in profile.keywords]
+    matched = _rule_part(keywords, W_KEYWORD, pool, vetoed, depth, relevance)
+    liked_categories, liked_authors = dict(profile.feedback_categories), dict(profile.feedback_authors)
     ranked: list[Ranked] = []
     for paper_id, base in relevance.items():
         if paper_id in vetoed:
             continue
-        liked = _liked(pool.by_id[paper_id], categories, authors) if categories or authors else 0.0
+        liked = 0.0
+        if liked_categories or liked_authors:
+            liked = _liked(pool.by_id[paper_id], liked_categories, liked_authors)
         score = base + pool.merit[paper_id] + liked
         ranked.append((-score, -pool.upvotes[paper_id], paper_id, score, liked))
     ranked.sort()
@@ -165,11 +155,10 @@ Ranked = tuple[float, int, int, float, float]
 
 def _rule_part(
     rules: list[tuple[str, tuple[str, str], frozenset[int]]],
+    weight: float,
     pool: CandidatePool,
-    *,
     vetoed: set[int],
     depth: int,
-    weight: float,
     relevance: dict[int, float],
 ) -> list[tuple[str, set[int]]]:
     """Add what each rule (an author, a keyword) brings to ``relevance``; return the papers each took.

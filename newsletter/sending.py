@@ -15,7 +15,6 @@ import datetime as dt
 import logging
 import random
 import smtplib
-import time
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -28,6 +27,7 @@ from django.core.mail.backends.base import BaseEmailBackend
 from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import F
 from django.utils import timezone
+from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_incrementing
 
 from newsletter import emails, planning
 from newsletter.models import Delivery, DeliveryItem
@@ -236,16 +236,24 @@ def _durably(write: Callable[[], T]) -> T:
     again later; so a broken connection is replaced and the (idempotent)
     write retried for a few seconds before giving up.
     """
-    for attempt in range(RECORD_ATTEMPTS):
-        try:
-            return write()
-        except (OperationalError, InterfaceError):
-            if connection.in_atomic_block or attempt == RECORD_ATTEMPTS - 1:
-                raise
-            logger.warning("database connection lost while recording a send; reconnecting")
-            connection.close()
-            time.sleep(0.25 * (attempt + 1))
-    raise AssertionError("unreachable")
+    retrying = Retrying(
+        retry=retry_if_exception(_connection_lost),
+        stop=stop_after_attempt(RECORD_ATTEMPTS),
+        wait=wait_incrementing(start=0.25, increment=0.25),
+        before_sleep=_reconnect,
+        reraise=True,
+    )
+    return retrying(write)
+
+
+def _connection_lost(error: BaseException) -> bool:
+    # Inside a caller's transaction a new connection would not see its work: only the caller may retry.
+    return isinstance(error, (OperationalError, InterfaceError)) and not connection.in_atomic_block
+
+
+def _reconnect(state: RetryCallState) -> None:
+    logger.warning("database connection lost while recording a send; reconnecting")
+    connection.close()
 
 
 def _record_sent(calls: Sent) -> tuple[int, int]:

@@ -143,9 +143,9 @@ class SubscriberEvent(models.Model):
 class LinkEmail(models.Model):
     """An email someone asked for (a confirmation link, a preference-centre link): owed until sent.
 
-    The request that asks for it writes this row in its own transaction, so the
-    ask survives a broker outage: a worker sends it at once when the queue is
-    up, and beat's sweep sends whatever is still owed (`link_emails_owed`).
+    The request that asks for it writes this row in its own transaction and
+    never talks to the broker; beat's sweep (``link_emails_sweep``, every two
+    seconds) sends what is owed.
     """
 
     class Kind(models.TextChoices):

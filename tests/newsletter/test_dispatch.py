@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -392,7 +393,7 @@ def test_building_a_chunk_takes_the_same_queries_for_one_or_fifty(
 def test_recording_a_send_survives_a_dropped_database_connection(monkeypatch) -> None:
     from django.db import OperationalError
 
-    monkeypatch.setattr(sending.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
     closed: list[bool] = []
     monkeypatch.setattr(
         sending, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: closed.append(True))
@@ -412,7 +413,7 @@ def test_recording_a_send_survives_a_dropped_database_connection(monkeypatch) ->
 def test_a_write_that_keeps_failing_is_not_retried_forever(monkeypatch) -> None:
     from django.db import OperationalError
 
-    monkeypatch.setattr(sending.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
     monkeypatch.setattr(sending, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: None))
 
     def write() -> None:
