@@ -3,9 +3,10 @@
 A worker's thousands of digests share a few hundred papers and one or two
 editions, and rendering a template and inlining its CSS is by far the
 costliest step of a digest. So each paper's block and each edition's frame is
-rendered and inlined once (cache regions "paper blocks" and "frames"), with
-slots where what differs between digests goes: the why-line and position, the
-items, the count and interests, and the subscriber's own links and address.
+rendered and inlined once (cache regions "paper blocks", "paper blocks with
+why" and "frames"), with slots where what differs between digests goes: the
+why-line and position, the items, the count and interests, and the
+subscriber's own links and address.
 A digest is assembled by joining pieces (:class:`Parts`); :func:`personalise`
 fills in the subscriber's parts.
 """
