@@ -19,7 +19,8 @@ Creates the dispatch benchmark's world (benchmarks/dispatch.py: 500 papers,
 Zipf-distributed preferences) unless --keep finds it in place, creates the
 deliveries as the dispatcher does (nothing queued), and then, chunk by chunk,
 times what a worker does before the provider call: reading the chunk,
-planning, rendering, personalising, and writing the Postmark batch JSON. The
+planning, rendering, personalising, and building each message's Postmark payload
+(Anymail's, serialised as the batch request carries it). The
 garbage collector runs with the thresholds a worker sets (GC_THRESHOLDS), and
 its time is printed apart. Claiming, recording and sending are left out: they
 are the database's and the provider's, measured by dispatch.py.
