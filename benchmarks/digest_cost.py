@@ -19,8 +19,8 @@ Creates the dispatch benchmark's world (benchmarks/dispatch.py: 500 papers,
 Zipf-distributed preferences) unless --keep finds it in place, creates the
 deliveries as the dispatcher does (nothing queued), and then, chunk by chunk,
 times what a worker does before the provider call: reading the chunk,
-planning, rendering, personalising, and building each message's Postmark payload
-(Anymail's, serialised as the batch request carries it). The
+planning, rendering, personalising, and writing the Postmark batch request
+(newsletter/mail_backends.py). The
 garbage collector runs with the thresholds a worker sets (GC_THRESHOLDS), and
 its time is printed apart. Claiming, recording and sending are left out: they
 are the database's and the provider's, measured by dispatch.py.
@@ -57,7 +57,7 @@ def main() -> None:
     from django.core.mail import get_connection
     from django.db import connection
 
-    from newsletter import dispatch, emails, planning
+    from newsletter import dispatch, emails, mail_backends, planning
     from newsletter.models import Delivery
     from subscribers.models import Subscriber
 
@@ -98,8 +98,8 @@ def main() -> None:
         moments.append(time.process_time())
         messages = [digest.message() for digest in digests]
         moments.append(time.process_time())
-        for message in messages:
-            backend.build_message_payload(message, backend.send_defaults).serialize_data()
+        fields = [mail_backends.digest_fields(m, stream=backend.message_stream) for m in messages]
+        mail_backends._Batch([], data=fields).get_request_params(backend.api_url)
         moments.append(time.process_time())
         built += len(digests)
         for phase, before, after in zip(spent, moments, moments[1:], strict=False):

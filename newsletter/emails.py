@@ -149,6 +149,7 @@ def chunk_digests(plan: planning.ChunkPlan) -> list[Digest]:
     Each delivery is its own message (its links are signed for it); a backend
     that takes many messages per call (Postmark's batch) sends them together.
     """
+    renderer = rendering.DigestRenderer(plan.papers)
     contents: dict[tuple[object, ...], rendering.DigestContent] = {}
     digests: list[Digest] = []
     for planned in plan.planned:
@@ -159,8 +160,8 @@ def chunk_digests(plan: planning.ChunkPlan) -> list[Digest]:
         key = (delivery.edition_id, tuple((p.paper_id, p.why) for p in planned.picks), profile)
         content = contents.get(key)
         if content is None:
-            content = contents[key] = rendering.render_digest(
-                edition=delivery.edition, picks=planned.picks, papers=plan.papers, profile=profile
+            content = contents[key] = renderer.render(
+                edition=delivery.edition, picks=planned.picks, profile=profile
             )
         digests.append(Digest(delivery=delivery, content=content))
     return digests

@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
+import re
 import threading
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
 from urllib.parse import urljoin
 
+import orjson
 from anymail.backends import postmark
 from anymail.exceptions import AnymailRequestsAPIError
-from anymail.message import AnymailStatus
+from anymail.message import AnymailRecipientStatus, AnymailStatus
 from django.conf import settings
 from django.core.mail.backends.base import BaseEmailBackend
 from django.core.mail.message import EmailMessage
@@ -38,25 +40,85 @@ class EmlFileBackend(BaseEmailBackend):
 
 
 class _Batch:
-    """Anymail payloads of several messages, posted as one request to Postmark's /email/batch.
+    """Several messages, posted as one request to Postmark's /email/batch.
 
     It offers what Anymail's Postmark backend reads of a payload to post it
     and to parse the answer: the request, and the recipients to report on.
+    The messages are Anymail payloads, or digests' fields (``data``).
     """
 
-    def __init__(self, payloads: list[postmark.PostmarkPayload]) -> None:
-        self.payloads = payloads
+    def __init__(
+        self,
+        payloads: list[postmark.PostmarkPayload],
+        *,
+        data: list[dict[str, object]] | None = None,
+        server_token: str = "",
+    ) -> None:
+        self.data = data if data is not None else [payload.data for payload in payloads]
+        self.server_token = payloads[0].server_token if payloads else server_token
         self.to_emails = [to for payload in payloads for to in payload.to_emails]
         self.cc_and_bcc_emails: list[object] = []
 
     def get_request_params(self, api_url: str) -> dict[str, object]:
-        first = self.payloads[0]
         return {
             "method": "POST",
             "url": urljoin(api_url, "email/batch"),
-            "data": first.serialize_json([payload.data for payload in self.payloads]),
-            "headers": {**first.headers, "X-Postmark-Server-Token": first.server_token},
+            "data": orjson.dumps(self.data, default=str),
+            "headers": {
+                "Content-Type": "application/json",
+                "Accept": "application/json",
+                "X-Postmark-Server-Token": self.server_token,
+            },
         }
+
+
+_BARE_ADDRESS = re.compile(r"[^\x00-\x20\x7f<>,;:@\"()\[\]\\]+@[^\x00-\x20\x7f<>,;:@\"()\[\]\\]+")
+_REFUSED = {406: "rejected", 300: "invalid"}  # Postmark: inactive recipient; invalid request
+
+
+def digest_fields(message: EmailMessage, *, stream: str | None) -> dict[str, object] | None:
+    """Return Postmark's fields for a message shaped as a digest, or None to let Anymail build it.
+
+    A digest's shape: one bare ASCII address, a text body with one HTML
+    alternative, plain headers, at most one tag, metadata. Anymail parses
+    every address of every message with the email package, which for a
+    digest costs more than planning it (benchmarks/RESULTS.md).
+    """
+    alternatives = getattr(message, "alternatives", [])
+    to = str(message.to[0]) if len(message.to) == 1 else ""
+    headers = {str(name): str(value) for name, value in message.extra_headers.items()}
+    if (
+        not to.isascii()
+        or not _BARE_ADDRESS.fullmatch(to)
+        or message.cc
+        or message.bcc
+        or message.reply_to
+        or message.attachments
+        or message.content_subtype != "plain"
+        or len(alternatives) != 1
+        or alternatives[0][1] != "text/html"
+        or len(getattr(message, "tags", [])) > 1
+        or any(name.lower() in {"from", "to", "reply-to"} or "\n" in value for name, value in headers.items())
+        or any(
+            getattr(message, attr, None) is not None for attr in ("template_id", "merge_data", "esp_extra")
+        )
+    ):
+        return None
+    fields: dict[str, object] = {
+        "From": message.from_email,
+        "To": to,
+        "Subject": str(message.subject),
+        "TextBody": str(message.body),
+        "HtmlBody": str(alternatives[0][0]),
+        "Headers": [{"Name": name, "Value": value} for name, value in headers.items()],
+    }
+    if stream is not None:
+        fields["MessageStream"] = stream
+    if getattr(message, "tags", None):
+        fields["Tag"] = str(message.tags[0])  # type: ignore[attr-defined]
+    if getattr(message, "metadata", None):
+        fields["Metadata"] = {str(k): str(v) for k, v in message.metadata.items()}  # type: ignore[attr-defined]
+    return fields
 
 
 class PostmarkBatchBackend(postmark.EmailBackend):
@@ -65,11 +127,12 @@ class PostmarkBatchBackend(postmark.EmailBackend):
     Anymail makes one API call per message, and its batch sending is for one
     message with merge data; personalised digests differ from each other, and
     Postmark's batch endpoint takes up to 500 complete messages per request.
-    Each message is still built by Anymail (its payload) and gets its own
-    ``anymail_status`` and the pre/post send signals; Anymail parses the
-    answer. A failed request raises for the whole batch, as for one message; a
-    recipient Postmark refuses inside a batch is marked on its own message's
-    status and the others go out.
+    A digest-shaped message is written as Postmark's fields directly
+    (:func:`digest_fields`); any other is built by Anymail (its payload) and
+    batched with its kind. Each message gets its own ``anymail_status`` and the
+    pre/post send signals. A failed request raises for the whole batch, as for
+    one message; a recipient Postmark refuses inside a batch is marked on its
+    own message's status and the others go out.
     """
 
     most = 500  # Postmark: at most 500 messages per batch request
@@ -85,18 +148,26 @@ class PostmarkBatchBackend(postmark.EmailBackend):
         created = self.open()
         sent = 0
         try:
-            group: list[tuple[EmailMessage, postmark.PostmarkPayload]] = []
+            digests: list[tuple[EmailMessage, dict[str, object]]] = []
+            others: list[tuple[EmailMessage, postmark.PostmarkPayload]] = []
             for message in email_messages:
                 message.anymail_status = AnymailStatus()  # type: ignore[attr-defined]
                 if not self.run_pre_send(message) or not message.recipients():
+                    continue
+                fields = None if self.send_defaults else digest_fields(message, stream=self.message_stream)
+                if fields is not None:
+                    digests.append((message, fields))
                     continue
                 payload = self.build_message_payload(message, self.send_defaults)
                 if payload.get_api_endpoint() != "email":  # templates, several recipients
                     sent += self._send_alone(message, payload)
                 else:
-                    group.append((message, payload))
-            for start in range(0, len(group), self.batch_size):
-                sent += self._send_batch(group[start : start + self.batch_size])
+                    others.append((message, payload))
+            size = self.batch_size
+            for start in range(0, len(digests), size):
+                sent += self._send_digests(digests[start : start + size])
+            for start in range(0, len(others), size):
+                sent += self._send_payloads(others[start : start + size])
         finally:
             if created:
                 self.close()
@@ -112,28 +183,55 @@ class PostmarkBatchBackend(postmark.EmailBackend):
         self.raise_for_recipient_status(status, response, payload, message)
         return 1
 
-    def _send_batch(self, group: list[tuple[EmailMessage, postmark.PostmarkPayload]]) -> int:
-        """Post a group in one request; give each message its own status; return how many went out."""
-        first = group[0][0]
-        batch = _Batch([payload for _, payload in group])
+    def _post_batch(self, batch: _Batch, first: EmailMessage, count: int) -> tuple[object, list[object]]:
+        """Post a batch; return the response and its answers, one per message, or raise for the batch."""
         response = self.post_to_esp(batch, first)
         answers = self.deserialize_json_response(response, batch, first)
         # An answer that cannot be matched to the messages says nothing of what was accepted: an
         # error without a status, so the batch is retried (at least once, never lost).
-        if not isinstance(answers, list) or len(answers) != len(group):
+        if (
+            not isinstance(answers, list)
+            or len(answers) != count
+            or not all(isinstance(a, dict) for a in answers)
+        ):
             raise AnymailRequestsAPIError(
-                f"Postmark answered a batch of {len(group)} messages with something else: "
-                f"{response.text[:300]!r}",
+                f"Postmark answered a batch of {count} messages with something else: {response.text[:300]!r}",
                 email_message=first,
             )
+        return response, answers
+
+    def _send_digests(self, group: list[tuple[EmailMessage, dict[str, object]]]) -> int:
+        """Post digest-shaped messages in one request; read each one's answer; return how many went out."""
+        first = group[0][0]
+        batch = _Batch([], data=[fields for _, fields in group], server_token=self.server_token)
+        response, answers = self._post_batch(batch, first, len(group))
+        sent = 0
+        for (message, fields), answer in zip(group, answers, strict=True):
+            code = answer.get("ErrorCode", 0)  # type: ignore[attr-defined]
+            if code == 0 and answer.get("MessageID"):  # type: ignore[attr-defined]
+                queued = "delivery may be delayed" in str(answer.get("Message", ""))  # type: ignore[attr-defined]
+                recipient = AnymailRecipientStatus(str(answer["MessageID"]), "queued" if queued else "sent")  # type: ignore[index]
+                sent += 1
+            else:  # refused inside the batch: this message alone fails, with Postmark's words for it
+                message.anymail_error = f"Postmark error {code}: {answer.get('Message', '')}"  # type: ignore[attr-defined]
+                recipient = AnymailRecipientStatus(None, _REFUSED.get(code, "failed"))  # type: ignore[call-overload]
+            status: AnymailStatus = message.anymail_status  # type: ignore[attr-defined]
+            status.esp_response = response
+            status.set_recipient_status({str(fields["To"]): recipient})
+            self.run_post_send(message)
+        return sent
+
+    def _send_payloads(self, group: list[tuple[EmailMessage, postmark.PostmarkPayload]]) -> int:
+        """Post Anymail payloads in one request; Anymail reads the answers; return how many went out."""
+        first = group[0][0]
+        batch = _Batch([payload for _, payload in group])
+        response, _ = self._post_batch(batch, first, len(group))
         statuses = self.parse_recipient_status(response, batch, first)
         sent = 0
-        for (message, payload), answer in zip(group, answers, strict=True):
+        for message, payload in group:
             status: AnymailStatus = message.anymail_status  # type: ignore[attr-defined]
             status.esp_response = response
             status.set_recipient_status({to.addr_spec: statuses[to.addr_spec] for to in payload.to_emails})
-            if isinstance(answer, dict) and answer.get("ErrorCode"):
-                message.anymail_error = f"Postmark error {answer['ErrorCode']}: {answer.get('Message', '')}"  # type: ignore[attr-defined]
             self.run_post_send(message)
             sent += 1 if status.status & {"sent", "queued"} else 0
         return sent

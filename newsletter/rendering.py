@@ -285,27 +285,54 @@ def edition_frame(edition: Edition) -> tuple[Block, Block]:
     return _kept("frames", FRAMES_KEPT, key, lambda: _render_frame(edition))
 
 
+class DigestRenderer:
+    """Renders digests that draw on one set of loaded papers (a chunk's).
+
+    The blocks come from the process cache; which block a paper and why-line
+    use is looked up once per chunk, not once per digest.
+    """
+
+    def __init__(self, papers: dict[int, Paper]) -> None:
+        self.papers = papers
+        self._blocks: dict[tuple[int, str], Block] = {}
+
+    def block(self, paper_id: int, why: str) -> Block:
+        found = self._blocks.get((paper_id, why))
+        if found is None:
+            found = self._blocks[(paper_id, why)] = paper_block(self.papers[paper_id], why)
+        return found
+
+    def render(
+        self, *, edition: Edition, picks: list[candidates.Pick], profile: candidates.Profile
+    ) -> DigestContent:
+        """Return the digest for these picks, with slots for the per-subscriber parts."""
+        (html_head, text_head), (html_tail, text_tail) = edition_frame(edition)
+        count = f"{len(picks)} paper{'s' if len(picks) != 1 else ''}"
+        interests = interests_of(profile)
+        html_now = {"count": count, "interests": html_escape(interests)}
+        text_now = {"count": count, "interests": interests}
+        html, text = Parts([], []), Parts([], [])
+        html.extend(html_head, html_now)
+        text.extend(text_head, text_now)
+        for position, pick in enumerate(picks, 1):
+            html_block, text_block = self.block(pick.paper_id, pick.why)
+            html.extend(html_block, {})
+            text.extend(text_block, {"position": str(position)})
+        html.extend(html_tail, html_now)
+        text.extend(text_tail, text_now)
+        top = self.papers[picks[0].paper_id]
+        return DigestContent(subject=subject_for(edition, top, len(picks)), text=text, html=html)
+
+
 def render_digest(
-    *, edition: Edition, picks: list[candidates.Pick], papers: dict[int, Paper], profile: candidates.Profile
+    *,
+    edition: Edition,
+    picks: list[candidates.Pick],
+    papers: dict[int, Paper],
+    profile: candidates.Profile,
 ) -> DigestContent:
-    """Return the digest for these picks, with slots for the per-subscriber parts."""
-    (html_head, text_head), (html_tail, text_tail) = edition_frame(edition)
-    count = f"{len(picks)} paper{'s' if len(picks) != 1 else ''}"
-    interests = interests_of(profile)
-    html_now = {"count": count, "interests": html_escape(interests)}
-    text_now = {"count": count, "interests": interests}
-    html, text = Parts([], []), Parts([], [])
-    html.extend(html_head, html_now)
-    text.extend(text_head, text_now)
-    for position, pick in enumerate(picks, 1):
-        html_block, text_block = paper_block(papers[pick.paper_id], pick.why)
-        html.extend(html_block, {})
-        text.extend(text_block, {"position": str(position)})
-    html.extend(html_tail, html_now)
-    text.extend(text_tail, text_now)
-    return DigestContent(
-        subject=subject_for(edition, papers[picks[0].paper_id], len(picks)), text=text, html=html
-    )
+    """Return one digest (for previews and the browser view)."""
+    return DigestRenderer(papers).render(edition=edition, picks=picks, profile=profile)
 
 
 def personalise(content: DigestContent, personal: Personal) -> tuple[str, str, str]:
