@@ -295,9 +295,9 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
         if span is not None:
             windows[delivery.pk] = span
     papers = _papers(windows.values(), context.recorded)
-    candidates = [p for p in papers.values() if not p.hidden and p.announced_on]
-    pins = _pins([p.pk for p in candidates])
-    already = _already_sent(deliveries, candidates)
+    rankable = [p for p in papers.values() if not p.hidden and p.announced_on]
+    pins = _pins([p.pk for p in rankable])
+    already = _already_sent(deliveries, rankable)
     profiles = _profiles(deliveries)
 
     pools: dict[Window, candidates.CandidatePool] = {}
@@ -307,7 +307,7 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
             continue
         pool = pools.get(span)
         if pool is None:
-            in_window = [p for p in candidates if span[0] <= p.announced_on <= span[1]]
+            in_window = [p for p in rankable if span[0] <= p.announced_on <= span[1]]
             pool = pools[span] = candidate_pool(in_window, pins)
         # Rules that match nothing today cannot change the digest: equal effective profiles share it.
         profile = pool.effective(profiles[plan.delivery.subscriber_id])
@@ -337,23 +337,23 @@ def _pins(paper_ids: list[int]) -> dict[int, frozenset[int]]:
     return {pk: frozenset(topics) for pk, topics in pins.items()}
 
 
-def _already_sent(deliveries: list[Delivery], candidates: list[Paper]) -> dict[int, set[int]]:
-    """Return, per subscriber, which of the candidates an earlier digest already sent them.
+def _already_sent(deliveries: list[Delivery], rankable: list[Paper]) -> dict[int, set[int]]:
+    """Return, per subscriber, which of the rankable papers an earlier digest already sent them.
 
     A digest planned after a paper was first seen covers days at most
     DIGEST_MAX_GAP_DAYS (and a time zone) older than that: digests older still
     cannot hold today's candidates and are not read.
     """
     already: dict[int, set[int]] = defaultdict(set)
-    if not candidates:
+    if not rankable:
         return already
-    oldest = min(min(p.first_seen_at.date(), p.announced_on) for p in candidates)
+    oldest = min(min(p.first_seen_at.date(), p.announced_on) for p in rankable)
     rows = (
         DeliveryItem.objects.filter(
             delivery__subscriber_id__any=[d.subscriber_id for d in deliveries],
             delivery__state__in=SENT_OR_SENDING,
             delivery__papers_through__gte=oldest - dt.timedelta(days=settings.DIGEST_MAX_GAP_DAYS + 1),
-            paper_id__any=[p.pk for p in candidates],
+            paper_id__any=[p.pk for p in rankable],
         )
         .exclude(delivery_id__any=[d.pk for d in deliveries])
         .values_list("delivery__subscriber_id", "paper_id")
