@@ -102,10 +102,10 @@ def digest_message(
     return message
 
 
-def personal_parts(delivery: Delivery) -> rendering.Personal:
+def personal_parts(delivery: Delivery, routes: links.MailRoutes | None = None) -> rendering.Personal:
     """Return the links and address that make a digest this subscriber's own."""
     subscriber = delivery.subscriber
-    signed = links.mail_links(subscriber, delivery_id=delivery.pk)
+    signed = links.mail_links(subscriber, delivery_id=delivery.pk, routes=routes)
     return rendering.Personal(
         manage_url=signed.manage_url,
         unsubscribe_url=signed.unsubscribe_url,
@@ -126,11 +126,12 @@ class Digest:
 
     delivery: Delivery
     content: rendering.DigestContent
+    routes: links.MailRoutes
 
     def message(self) -> EmailMultiAlternatives:
         """Return the digest as this subscriber's own message: links, address, unsubscribe headers."""
         delivery = self.delivery
-        personal = personal_parts(delivery)
+        personal = personal_parts(delivery, self.routes)
         subject, text, html = rendering.personalise(self.content, personal)
         return digest_message(
             to=delivery.subscriber.email,
@@ -150,6 +151,7 @@ def chunk_digests(plan: planning.ChunkPlan) -> list[Digest]:
     that takes many messages per call (Postmark's batch) sends them together.
     """
     renderer = rendering.DigestRenderer(plan.papers)
+    routes = links.MailRoutes.reversed()
     contents: dict[tuple[object, ...], rendering.DigestContent] = {}
     digests: list[Digest] = []
     for planned in plan.planned:
@@ -163,7 +165,7 @@ def chunk_digests(plan: planning.ChunkPlan) -> list[Digest]:
             content = contents[key] = renderer.render(
                 edition=delivery.edition, picks=planned.picks, profile=profile
             )
-        digests.append(Digest(delivery=delivery, content=content))
+        digests.append(Digest(delivery=delivery, content=content, routes=routes))
     return digests
 
 

@@ -35,15 +35,39 @@ class MailLinks:
     delivery_token: str
 
 
-def mail_links(subscriber: Subscriber, *, delivery_id: int) -> MailLinks:
+@dataclass(frozen=True)
+class MailRoutes:
+    """The manage and unsubscribe paths before and after their token, reversed once for many digests."""
+
+    manage: tuple[str, str]
+    unsubscribe: tuple[str, str]
+
+    @classmethod
+    def reversed(cls) -> MailRoutes:
+        return cls(
+            manage=_around_token("subscribers:manage"), unsubscribe=_around_token("subscribers:unsubscribe")
+        )
+
+
+def _around_token(name: str) -> tuple[str, str]:
+    marker = "T0KENMARKER"  # no route's own path contains it
+    before, after = reverse(name, args=[marker]).split(marker)
+    return before, after
+
+
+def mail_links(subscriber: Subscriber, *, delivery_id: int, routes: MailRoutes | None = None) -> MailLinks:
     """Return the links of one delivery: manage, unsubscribe, feed, and the digest's own token.
 
-    The address is hashed once for all four tokens.
+    The address is hashed once for all four tokens; a sender of many digests
+    reverses the routes once for all of them (``routes``).
     """
+    routes = routes or MailRoutes.reversed()
     tag = address_tag(subscriber.email)
+    manage = _sign(Purpose.MANAGE, subscriber, tag=tag)
+    unsubscribe = _sign(Purpose.UNSUBSCRIBE, subscriber, tag=tag)
     return MailLinks(
-        manage_url=manage_url(subscriber, tag=tag),
-        unsubscribe_url=unsubscribe_url(subscriber, tag=tag),
+        manage_url=absolute(manage.join(routes.manage)),
+        unsubscribe_url=absolute(unsubscribe.join(routes.unsubscribe)),
         feed_url=feed_url(subscriber, tag=tag),
         delivery_token=_sign(Purpose.DELIVERY, subscriber, tag=tag, delivery_id=delivery_id),
     )
