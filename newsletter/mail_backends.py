@@ -1,4 +1,4 @@
-"""Email backends of our own: .eml files for `make run` without a provider, and Postmark's batch API."""
+"""Email backends of our own: .eml files for `make run`, Postmark's batch API, digests' own MIME over SMTP."""
 
 from __future__ import annotations
 
@@ -14,9 +14,12 @@ from anymail.backends import postmark
 from anymail.exceptions import AnymailRequestsAPIError
 from anymail.message import AnymailRecipientStatus, AnymailStatus
 from django.conf import settings
+from django.core.mail.backends import smtp
 from django.core.mail.backends.base import BaseEmailBackend
-from django.core.mail.message import EmailMessage
+from django.core.mail.message import EmailMessage, sanitize_address
 from django.utils import timezone
+
+from newsletter.mime import digest_mime
 
 
 class EmlFileBackend(BaseEmailBackend):
@@ -235,3 +238,22 @@ class PostmarkBatchBackend(postmark.EmailBackend):
             self.run_post_send(message)
             sent += 1 if status.status & {"sent", "queued"} else 0
         return sent
+
+
+class SMTPBackend(smtp.EmailBackend):
+    """Django's SMTP backend, sending a digest as the MIME bytes :func:`~newsletter.mime.digest_mime` writes.
+
+    Any other message, and every error, goes as in Django's backend.
+    """
+
+    def _send(self, email_message: EmailMessage) -> bool:
+        data = digest_mime(email_message)
+        if data is None:
+            return super()._send(email_message)
+        if not email_message.recipients():
+            return False
+        encoding = email_message.encoding or settings.DEFAULT_CHARSET
+        from_email = sanitize_address(email_message.from_email, encoding)
+        recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
+        self.connection.sendmail(from_email, recipients, data)
+        return True

@@ -179,6 +179,8 @@ if ANYMAIL_PROVIDER:
     )
 elif EMAIL_PROVIDER == "smtp":
     vars().update(env.email_url("EMAIL_URL"))
+    if EMAIL_BACKEND == "django.core.mail.backends.smtp.EmailBackend":
+        EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"  # Django's, sending digests' own MIME
 else:
     EMAIL_BACKEND = env.str("EMAIL_BACKEND", default="newsletter.mail_backends.EmlFileBackend")
 EMAIL_TIMEOUT = env.int("EMAIL_TIMEOUT", default=30)

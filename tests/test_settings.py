@@ -154,7 +154,7 @@ def test_email_url_selects_smtp(tmp_path: Path) -> None:
         "(settings.EMAIL_BACKEND, settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_USE_TLS)",
         env,
         tmp_path,
-    ) == ("('django.core.mail.backends.smtp.EmailBackend', 'smtp.example.org', 587, True)")
+    ) == ("('newsletter.mail_backends.SMTPBackend', 'smtp.example.org', 587, True)")
 
 
 def test_by_default_mail_is_written_to_files(tmp_path: Path) -> None:

@@ -16,6 +16,7 @@ from django.core import mail
 from django.core.management import call_command
 
 from newsletter import dispatch, sending
+from newsletter.mime import digest_mime
 from newsletter.models import Delivery
 from subscribers.models import Feedback, Subscriber
 from tests.factories import PaperFactory, SubscriberFactory
@@ -253,11 +254,42 @@ def _parsed(data: bytes) -> email.message.EmailMessage:
     return email.message_from_bytes(data, policy=email.policy.SMTP)
 
 
+def test_a_digest_writes_the_same_mime_as_django_would(reader) -> None:
+    message = send()
+    ours, theirs = _parsed(digest_mime(message)), _parsed(message.message().as_bytes(linesep="\r\n"))
+    for name in (
+        "From",
+        "To",
+        "Subject",
+        "Message-ID",
+        "List-Unsubscribe",
+        "List-Unsubscribe-Post",
+        "List-Id",
+    ):
+        assert str(ours[name]) == str(theirs[name]).strip(), name  # the email package folds a long value
+    assert ours.get_content_type() == "multipart/alternative" and ours["Date"]
+    [our_text, our_html] = ours.get_payload()
+    [their_text, their_html] = theirs.get_payload()
+    assert our_text.get_content() == their_text.get_content() == message.body.replace("\n", "\r\n")
+    assert our_html.get_content() == their_html.get_content()
+    assert our_text.get_content_type() == "text/plain" and our_html.get_content_type() == "text/html"
+    assert all(len(line) <= 998 for line in digest_mime(message).split(b"\r\n"))
+
+
+def test_an_odd_message_is_left_to_djangos_mime(reader) -> None:
+    message = send()
+    message.cc = ["someone@example.org"]
+    assert digest_mime(message) is None
+    message.cc = []
+    message.alternatives = [("<p>" + "x" * 1200 + "</p>", "text/html")]  # a line too long for 8bit
+    assert digest_mime(message) is None
+
+
 def test_an_accented_subject_is_encoded_for_the_wire(reader, papers) -> None:
     papers[0].title = "Déjà vu: reasoning with verifiers — again"
     papers[0].save()
     message = send()
-    data = message.message().as_bytes(linesep="\r\n")
+    data = digest_mime(message)
     assert data.split(b"\r\n\r\n")[0].isascii()  # headers: RFC 2047 words, not raw UTF-8
     subject = str(_parsed(data)["Subject"]).strip()
     assert subject.startswith("Wed 25 Nov: Déjà vu: reasoning with verifiers — again")
@@ -265,7 +297,7 @@ def test_an_accented_subject_is_encoded_for_the_wire(reader, papers) -> None:
 
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 def test_a_digest_goes_over_smtp_as_its_own_mime(reader, settings, pipelining: bool) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
     with SmtpSink(pipelining=pipelining) as sink:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         with time_machine.travel(PARIS_SEVEN, tick=False):
@@ -285,7 +317,7 @@ def test_a_digest_goes_over_smtp_as_its_own_mime(reader, settings, pipelining: b
 def test_over_smtp_a_refused_address_fails_alone_and_the_rest_go_out(
     llm, papers, settings, pipelining: bool
 ) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
     SubscriberFactory(email="ada@example.org", topics=[llm])
     SubscriberFactory(email="gone@example.org", topics=[llm])
     SubscriberFactory(email="bob@example.org", topics=[llm])
@@ -304,7 +336,7 @@ def test_over_smtp_a_refused_address_fails_alone_and_the_rest_go_out(
 def test_over_smtp_a_lost_connection_keeps_what_went_out_and_puts_back_the_rest(
     llm, papers, settings, pipelining: bool
 ) -> None:
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
     for name in ("ada", "bob", "cy"):
         SubscriberFactory(email=f"{name}@example.org", topics=[llm])
     with SmtpSink(
@@ -326,7 +358,7 @@ def test_over_smtp_lines_starting_with_a_dot_arrive_whole(reader, papers, settin
     papers[0].abstract = "First line.\n.hidden? No: a line that starts with a dot.\n..and two."
     papers[0].ai_summary = ""
     papers[0].save()
-    settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
     with SmtpSink(pipelining=pipelining) as sink:
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
         with time_machine.travel(PARIS_SEVEN, tick=False):
