@@ -15,12 +15,10 @@ from django.core.mail.utils import DNS_NAME
 def digest_mime(message: EmailMessage) -> bytes | None:
     """Return a digest-shaped message as it goes over SMTP (CRLF line ends), or None for Django's way.
 
-    A digest has one fixed shape (one recipient, a text part and an HTML
-    alternative, a few ASCII headers), so its MIME is written directly, with
-    the same headers and parts as Django's ``message()`` (a test compares
-    them); the email package folds and re-encodes every header and line, which
-    costs a digest more than all its other steps (benchmarks/RESULTS.md).
-    Anything outside that shape returns None.
+    A digest has one fixed shape (one recipient, text and HTML, ASCII
+    headers): its MIME is written directly, the same as Django's ``message()``
+    (a test compares them), without the email package's costly re-encoding of
+    every header and line (benchmarks/RESULTS.md). Another shape returns None.
     """
     alternatives = getattr(message, "alternatives", [])
     if (
