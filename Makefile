@@ -3,6 +3,8 @@ PYTHON ?= python3.11
 VENV   ?= .venv
 BIN    := $(VENV)/bin
 PORT   ?= 8000
+# Links in emails point here; set SITE_URL (environment or .env) to override.
+SITE_URL ?= http://localhost:$(PORT)
 STAMP  := $(VENV)/.installed
 
 .PHONY: run test install migrate demo lint bench bench-smoke bench-deps faults clean
@@ -23,10 +25,10 @@ migrate: install
 demo: migrate
 	$(BIN)/python manage.py load_demo
 
-## Web (gunicorn) + Celery worker + Celery beat on http://127.0.0.1:$(PORT); Ctrl-C stops all three.
+## Web (gunicorn) + Celery worker + Celery beat on http://127.0.0.1:$(PORT); Ctrl-C stops all three (exit 0).
 run: demo
 	$(BIN)/python manage.py collectstatic --no-input --verbosity 0
-	PATH="$(CURDIR)/$(BIN):$$PATH" $(BIN)/honcho start --port $(PORT)
+	PATH="$(abspath $(BIN)):$$PATH" SITE_URL="$(SITE_URL)" $(BIN)/python manage.py run --port $(PORT)
 
 ## The test suite. Tests that need PostgreSQL or Redis are skipped (with the reason)
 ## unless DATABASE_URL / REDIS_URL point at them.

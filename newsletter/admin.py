@@ -1,14 +1,16 @@
-"""Admin for editions, the delivery outbox and provider events."""
+"""Admin for editions, the delivery outbox, provider events, and beat's schedules (changed by Admins only)."""
 
 from __future__ import annotations
 
 from django.contrib import admin, messages
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest
+from django.http import HttpRequest, HttpResponse
 from django.urls import reverse
 from django.utils.html import format_html
+from django_celery_beat.admin import PeriodicTaskAdmin
+from django_celery_beat.models import PeriodicTask
 
-from newsletter import dispatch, tasks
+from newsletter import dispatch, selectors, tasks
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin, TrackingEvent
 
 
@@ -25,6 +27,20 @@ class EditionAdmin(ReadOnlyMixin, admin.ModelAdmin):
     list_display = ("date", "cadence", "due", "sent", "failed", "skipped", "suppressed", "bounced")
     list_filter = ("cadence",)
     date_hierarchy = "date"
+    fields = ("date", "cadence", "created_at")
+    change_form_template = "admin/newsletter/edition/change_form.html"
+
+    def change_view(
+        self, request: HttpRequest, object_id: str, form_url: str = "", extra_context: dict | None = None
+    ) -> HttpResponse:
+        edition = self.get_object(request, object_id)
+        context = dict(extra_context or {})
+        if edition is not None:
+            context["summary"] = selectors.edition_summary(edition=edition)
+            context["deliveries_url"] = (
+                reverse("admin:newsletter_delivery_changelist") + f"?edition__id__exact={edition.pk}"
+            )
+        return super().change_view(request, object_id, form_url, extra_context=context)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Edition]:
         state = lambda value: Count("deliveries", filter=Q(deliveries__state=value))  # noqa: E731
@@ -147,3 +163,31 @@ class TopicPinAdmin(admin.ModelAdmin):
     list_display = ("paper", "topic", "created_at")
     list_filter = ("topic",)
     autocomplete_fields = ("paper",)
+
+
+admin.site.unregister(PeriodicTask)
+
+
+@admin.register(PeriodicTask)
+class GuardedPeriodicTaskAdmin(PeriodicTaskAdmin):
+    """django-celery-beat's admin, whose actions (enable, disable, toggle, run now) need change permission.
+
+    Its actions ask for no permission, so anyone who may view the schedules could stop the
+    confirmation sweep or run any task at once.
+    """
+
+    @admin.action(description="Enable selected tasks", permissions=["change"])
+    def enable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().enable_tasks(request, queryset)
+
+    @admin.action(description="Disable selected tasks", permissions=["change"])
+    def disable_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().disable_tasks(request, queryset)
+
+    @admin.action(description="Toggle activity of selected tasks", permissions=["change"])
+    def toggle_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().toggle_tasks(request, queryset)
+
+    @admin.action(description="Run selected tasks", permissions=["change"])
+    def run_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
+        super().run_tasks(request, queryset)

@@ -17,6 +17,8 @@ class PapermailAdminSite(admin.AdminSite):
     site_title = "papermail admin"
     index_title = "Editor console"
     index_template = "admin/papermail_index.html"
+    # The lists (papers, deliveries) need the width; the breadcrumbs and the console lead everywhere.
+    enable_nav_sidebar = False
 
     def index(self, request: HttpRequest, extra_context: dict[str, Any] | None = None) -> TemplateResponse:
         context = {**(extra_context or {}), "dashboard": selectors.dashboard(now=timezone.now())}

@@ -2,14 +2,19 @@
 
 Every task in papermail is safe to run twice, so messages are acknowledged
 only after the task finishes and re-queued when a worker dies mid-task.
+Workers and beat log through settings.LOGGING, as the web does.
 """
 
 from __future__ import annotations
 
+import logging
 import os
+import signal
 
 from celery import Celery
-from celery.signals import worker_init
+from celery.signals import setup_logging, worker_init, worker_process_init
+from django.conf import settings
+from django.utils.log import configure_logging
 
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsletter.settings")
 
@@ -34,6 +39,55 @@ app.conf.update(
     },
 )
 app.autodiscover_tasks()
+
+
+# Tasks beat runs every few seconds: Celery's routine lines about them are logged at DEBUG.
+FREQUENT_TASKS = frozenset({"subscribers.tasks.send_owed_link_emails"})
+
+
+class FrequentTasksAtDebug(logging.Filter):
+    """Turn Celery's INFO records about a frequent task (received, succeeded, sent by beat) into DEBUG.
+
+    A handler's filter: the record is kept only when its logger is enabled for DEBUG.
+    """
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if record.levelno != logging.INFO or not record.name.startswith("celery."):
+            return True
+        if isinstance(record.args, dict):  # the worker: "Task %(name)s[%(id)s] received", "... succeeded"
+            task = record.args.get("name")
+        elif isinstance(record.args, tuple) and len(record.args) == 2:  # beat: "Sending due task %s (%s)"
+            task = record.args[1]
+        else:
+            return True
+        if task not in FREQUENT_TASKS:
+            return True
+        record.levelno, record.levelname = logging.DEBUG, logging.getLevelName(logging.DEBUG)
+        return logging.getLogger(record.name).isEnabledFor(logging.DEBUG)
+
+
+@setup_logging.connect
+def use_django_logging(loglevel: int | None = None, **kwargs: object) -> None:
+    """Log as settings.LOGGING says, instead of Celery replacing the root logger's handler.
+
+    Celery's own handler, beside Django's, printed records twice and ignored
+    LOG_FORMAT. The level given to ``--loglevel`` still applies.
+    """
+    configure_logging(settings.LOGGING_CONFIG, settings.LOGGING)
+    if loglevel:
+        logging.getLogger().setLevel(loglevel)
+
+
+@worker_process_init.connect
+def leave_shutdown_to_the_main_process(**kwargs: object) -> None:
+    """In each pool process: ignore SIGTERM, as Celery already ignores SIGINT there.
+
+    honcho (and systemd's default KillMode) send SIGTERM to the worker's whole
+    process group. Pool processes killed by it were logged as errors and cut
+    their tasks short; ignoring it lets the main process finish the running
+    tasks and stop the pool (a warm shutdown). Hard time limits still kill.
+    """
+    signal.signal(signal.SIGTERM, signal.SIG_IGN)
 
 
 @worker_init.connect

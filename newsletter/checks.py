@@ -7,6 +7,8 @@ import importlib
 from django.conf import settings
 from django.core.checks import CheckMessage, Error, Tags, Warning, register
 
+from newsletter import webhooks
+
 
 @register(Tags.compatibility, deploy=False)
 def check_email_settings(app_configs: object = None, **kwargs: object) -> list[CheckMessage]:
@@ -22,15 +24,31 @@ def check_email_settings(app_configs: object = None, **kwargs: object) -> list[C
                 id="papermail.E001",
             )
         )
-    if settings.ANYMAIL_PROVIDER and not settings.ANYMAIL.get("WEBHOOK_SECRET"):
+    missing = _webhook_auth_missing()
+    if missing and settings.DEBUG:  # in production, check --deploy reports it as an error
         messages.append(
             Warning(
-                "A provider is set but WEBHOOK_SECRET is not: bounces and complaints cannot be received.",
-                hint="Set WEBHOOK_SECRET=user:password and use it in the provider's webhook URL.",
+                f"The {settings.ANYMAIL_PROVIDER} webhook refuses every post until {missing} is set:"
+                " bounces and complaints cannot be received.",
+                hint=_WEBHOOK_HINT,
                 id="papermail.W001",
             )
         )
     return messages
+
+
+_WEBHOOK_HINT = (
+    "Set WEBHOOK_SECRET=user:password and use it in the provider's webhook URL"
+    " (https://user:password@host/anymail/<provider>/tracking/), or the provider's signing key"
+    " where Anymail checks one."
+)
+
+
+def _webhook_auth_missing() -> str | None:
+    """Return what the provider's webhook lacks to authenticate posts; None if it lacks nothing or is none."""
+    if not webhooks.has_tracking_webhook(settings.ANYMAIL_PROVIDER):
+        return None
+    return webhooks.tracking_webhook_auth_missing(settings.ANYMAIL_PROVIDER)
 
 
 @register(Tags.security, deploy=True)
@@ -42,6 +60,16 @@ def check_production_email(app_configs: object = None, **kwargs: object) -> list
                 "Email is written to files, not sent.",
                 hint="Set ANYMAIL_PROVIDER (and its keys) or EMAIL_URL for SMTP.",
                 id="papermail.W002",
+            )
+        )
+    missing = _webhook_auth_missing()
+    if missing and not settings.DEBUG:
+        messages.append(
+            Error(
+                f"The {settings.ANYMAIL_PROVIDER} webhook cannot authenticate posts: {missing} is not set."
+                " It refuses every post, so bounces and complaints are not received.",
+                hint=_WEBHOOK_HINT,
+                id="papermail.E002",
             )
         )
     if not settings.SITE_URL.startswith("https://"):

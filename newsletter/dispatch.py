@@ -92,13 +92,21 @@ class DispatchResult:
 
 
 def deliveries_recover(*, now: dt.datetime) -> int:
-    """Return rows left in sending by a lost worker (lease expired) to pending; return how many."""
+    """Return rows left in sending by a lost worker (lease expired) to pending; return how many.
+
+    A row lost on its last attempt (DIGEST_MAX_ATTEMPTS, counted when it was
+    claimed) is failed instead.
+    """
     expired = now - dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
-    return Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=expired).update(
-        state=Delivery.State.PENDING,
-        queued_at=None,
-        last_error="lease expired: the worker was lost before recording the outcome",
+    lost = Delivery.objects.filter(state=Delivery.State.SENDING, claimed_at__lt=expired)
+    why = "lease expired: the worker was lost before recording the outcome"
+    gave_up = lost.filter(attempts__gte=settings.DIGEST_MAX_ATTEMPTS).update(
+        state=Delivery.State.FAILED,
+        last_error=f"gave up after {settings.DIGEST_MAX_ATTEMPTS} attempts: {why}",
     )
+    if gave_up:
+        logger.warning("%d deliveries lost on their last attempt were marked failed", gave_up)
+    return lost.update(state=Delivery.State.PENDING, queued_at=None, last_error=why)
 
 
 def digests_dispatch(
@@ -132,7 +140,9 @@ def digests_dispatch(
     if result.created >= ANALYZE_AFTER and connection.vendor == "postgresql":
         with connection.cursor() as cursor:
             cursor.execute("ANALYZE newsletter_delivery, newsletter_deliveryitem")
-    logger.info(
+    # Beat runs this every 15 minutes; a run that found nothing to do is routine.
+    logger.log(
+        logging.INFO if result.due or result.recovered or result.enqueued else logging.DEBUG,
         "dispatch: %d due, %d recovered, %d enqueued in %d chunks",
         result.due,
         result.recovered,

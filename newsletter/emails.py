@@ -18,12 +18,14 @@ from django.conf import settings
 from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from newsletter import candidates, planning, rendering
 from newsletter.dispatch import local_time
 from newsletter.models import Delivery, Edition
 from papers.models import Paper
 from subscribers import links
+from subscribers import selectors as subscriber_selectors
 from subscribers.models import ConsentRecord, Subscriber
 from subscribers.services import unsubscribe_headers
 
@@ -52,18 +54,36 @@ def make_message(
 
 
 def send_confirmation(*, subscriber: Subscriber, consent: ConsentRecord) -> bool:
-    """Send the double opt-in email for ``consent``; return whether it was sent."""
+    """Send the email that asks to confirm ``consent``, listing its choices; return whether it was sent.
+
+    A subscribed address is asked to confirm the new choices instead (its
+    current ones shown beside them); one whose choices they already are is only
+    sent its preference-centre link.
+    """
+    choices = subscriber_selectors.signup_choices(subscriber=subscriber, consent=consent)
+    if choices.subscribed and not choices.changes:
+        return send_manage_link(subscriber=subscriber, same_choices=True)
     context = {
         "confirm_url": links.confirm_url(subscriber, consent.pk),
         "valid_days": settings.CONFIRMATION_TOKEN_MAX_AGE // 86400,
-        "preferences": consent.requested_preferences,
+        "choices": choices,
     }
-    return make_message("confirm", context, to=subscriber.email).send() == 1
+    if choices.subscribed:
+        context["manage_url"] = links.manage_url(subscriber)
+    name = "confirm_change" if choices.subscribed else "confirm"
+    return make_message(name, context, to=subscriber.email).send() == 1
 
 
-def send_manage_link(*, subscriber: Subscriber) -> bool:
-    """Send a subscribed person the link to their preference centre; return whether it was sent."""
-    context = {"manage_url": links.manage_url(subscriber), "subscriber": subscriber}
+def send_manage_link(*, subscriber: Subscriber, same_choices: bool = False) -> bool:
+    """Send a subscribed person the link to their preference centre; return whether it was sent.
+
+    ``same_choices``: the email answers a sign-up that asked for the choices the subscriber has.
+    """
+    context = {
+        "manage_url": links.manage_url(subscriber),
+        "subscriber": subscriber,
+        "same_choices": same_choices,
+    }
     return make_message("manage_link", context, to=subscriber.email).send() == 1
 
 
@@ -112,6 +132,23 @@ def personal_parts(delivery: Delivery, routes: links.MailRoutes | None = None) -
         view_url=links.absolute(f"/digest/{signed.delivery_token}/"),
         feedback_base=links.absolute(f"/digest/{signed.delivery_token}/feedback/"),
         feed_url=signed.feed_url,
+        email=subscriber.email,
+    )
+
+
+def placeholder_parts(subscriber: Subscriber) -> rendering.Personal:
+    """Return inert stand-ins for a subscriber's links, for previews and test sends.
+
+    Editors preview digests; a subscriber's signed links (manage opens their data, export and
+    erasure) must never reach them. Each stand-in opens a page that says what it stands for.
+    """
+    base = links.absolute(reverse("preview_link", kwargs={"link": ""}))
+    return rendering.Personal(
+        manage_url=f"{base}manage/",
+        unsubscribe_url=f"{base}unsubscribe/",
+        view_url=f"{base}view/",
+        feedback_base=f"{base}feedback/",
+        feed_url=f"{base}feed/",
         email=subscriber.email,
     )
 
@@ -184,7 +221,10 @@ class Preview:
 
 
 def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
-    """Return the digest ``subscriber`` would get at ``now``, without recording or sending anything."""
+    """Return the digest ``subscriber`` would get at ``now``, without recording or sending anything.
+
+    Its links are placeholders (placeholder_parts): a preview is for editors' eyes.
+    """
     local_date = local_time(now, subscriber.timezone).date()
     edition = Edition.objects.filter(cadence=subscriber.cadence, date=local_date).first() or Edition(
         cadence=subscriber.cadence, date=local_date
@@ -201,7 +241,9 @@ def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
         content = rendering.render_digest(
             edition=edition, picks=planned.picks, papers=plan.papers, profile=plan.profiles[subscriber.pk]
         )
-        preview.subject, preview.text, preview.html = rendering.personalise(content, personal_parts(draft))
+        preview.subject, preview.text, preview.html = rendering.personalise(
+            content, placeholder_parts(subscriber)
+        )
     return preview
 
 

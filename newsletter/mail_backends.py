@@ -1,8 +1,10 @@
-"""Email backends of our own: .eml files for `make run`, Postmark's batch API, digests' own MIME over SMTP."""
+"""Email backends of our own (.eml files for `make run`, Postmark's batch API, digests' own MIME over
+SMTP), and what a send error means: worth trying again later, or this message's own fault."""
 
 from __future__ import annotations
 
 import re
+import smtplib
 import threading
 import uuid
 from collections.abc import Sequence
@@ -11,7 +13,12 @@ from urllib.parse import urljoin
 
 import orjson
 from anymail.backends import postmark
-from anymail.exceptions import AnymailRequestsAPIError
+from anymail.exceptions import (
+    AnymailAPIError,
+    AnymailError,
+    AnymailRecipientsRefused,
+    AnymailRequestsAPIError,
+)
 from anymail.message import AnymailRecipientStatus, AnymailStatus
 from django.conf import settings
 from django.core.mail.backends import smtp
@@ -257,3 +264,50 @@ class SMTPBackend(smtp.EmailBackend):
         recipients = [sanitize_address(address, encoding) for address in email_message.recipients()]
         self.connection.sendmail(from_email, recipients, data)
         return True
+
+
+# HTTP answers that speak of the account or the provider, not of the message: a bad key, a rate limit.
+_PROVIDER_STATUSES = {401, 403, 408, 429}
+# SMTP errors that speak of the server or the sender's configuration, whatever their code.
+_SMTP_SERVER_ERRORS = (
+    smtplib.SMTPConnectError,
+    smtplib.SMTPHeloError,
+    smtplib.SMTPAuthenticationError,
+    smtplib.SMTPSenderRefused,
+)
+
+
+def is_transient(error: BaseException) -> bool:
+    """Return whether sending may succeed later: the failure is the provider's, not the message's.
+
+    Transient: the provider could not be reached (connection refused or
+    reset, a timeout, an unknown host), it failed (HTTP 5xx, SMTP 4xx), it
+    refused the account (a bad key, an unknown sender) or asked us to slow
+    down. Anything else fails the same way every time, and only this message:
+    a recipient the provider refuses (an HTTP 4xx, an SMTP 5xx), an address no
+    codec can encode, an error of our own.
+    """
+    if isinstance(error, AnymailRecipientsRefused):
+        return False
+    if isinstance(error, AnymailAPIError):
+        status = error.status_code
+        return status is None or status in _PROVIDER_STATUSES or status >= 500
+    if isinstance(error, AnymailError):  # an invalid address, a feature the provider lacks
+        return False
+    if isinstance(error, smtplib.SMTPRecipientsRefused):
+        return all(400 <= code < 500 for code, _ in error.recipients.values())
+    if isinstance(error, _SMTP_SERVER_ERRORS):
+        return True
+    if isinstance(error, smtplib.SMTPResponseException):
+        return 400 <= error.smtp_code < 500
+    # Refused, reset, timed out, unknown host, a server that hung up (SMTPServerDisconnected).
+    return isinstance(error, OSError)
+
+
+def is_unreachable(error: BaseException) -> bool:
+    """Return whether the provider gave no answer at all: any other message would fail the same way."""
+    if isinstance(error, AnymailAPIError):  # requests' errors, wrapped: no status is no answer
+        return error.status_code is None
+    if isinstance(error, (smtplib.SMTPResponseException, smtplib.SMTPRecipientsRefused, AnymailError)):
+        return False  # the server answered
+    return isinstance(error, OSError)

@@ -150,6 +150,35 @@ def authors_of(paper: Paper, limit: int = 4) -> str:
     return ", ".join(names)
 
 
+def either(items: list[str]) -> str:
+    """Return ``items`` as alternatives in words: "a", "a or b", "a, b or c"."""
+    return items[0] if len(items) == 1 else f"{', '.join(items[:-1])} or {items[-1]}"
+
+
+def feedback_effect(paper: Paper, *, more: bool) -> str:
+    """Return, in one sentence, what "more" or "less like this" on ``paper`` changes in later digests.
+
+    Feedback weighs every category and every author of the paper (see
+    ``selection.select``), so the sentence names those the paper has, and says
+    so when it has none.
+    """
+    categories = list(paper.categories)
+    authors = list(paper.author_names)
+    if not (categories or authors):
+        return (
+            "This paper lists no categories or authors, so your choice will not change what your "
+            "future digests put first."
+        )
+    if len(authors) > 4:
+        authors = [*authors[:3], f"any of {len(authors) - 3} other authors"]
+    parts = []
+    if categories:
+        parts.append(f"papers in {either(categories)}")
+    if authors:
+        parts.append(f"papers by {either(authors)}")
+    return f"Your future digests will {'favour' if more else 'play down'} {' and '.join(parts)}."
+
+
 def subject_for(edition: Edition, top: Paper, count: int) -> str:
     """Return the subject: the date and the top paper's title, shortened."""
     more = f" (+{count - 1} more)" if count > 1 else ""

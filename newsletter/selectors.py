@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import datetime as dt
 from collections import defaultdict
+from dataclasses import dataclass
 
 from django.conf import settings
-from django.db.models import Count, Max, Q, Sum
+from django.db.models import Count, Max, Min, Q, Sum
 
 from newsletter import candidates, planning, selection
-from newsletter.models import Delivery, DeliveryItem, DispatchRun, TopicPin
+from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin
 from papers.models import Feed, FetchRun, Paper
 from subscribers.models import Subscriber, Topic
 
@@ -51,9 +52,18 @@ def dashboard(*, now: dt.datetime) -> dict[str, object]:
         .order_by()
     )
     lease_expired = now - dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS)
+    # Papers count on the day they were announced, whenever they were loaded.
+    latest = (
+        Paper.objects.filter(announced_on__lte=today)
+        .values("announced_on")
+        .annotate(n=Count("id"))
+        .order_by("-announced_on")
+        .first()
+    )
     return {
         "ingested": ingested,
-        "papers_today": Paper.objects.filter(first_seen_at__date=today).count(),
+        "papers_today": latest["n"] if latest and latest["announced_on"] == today else 0,
+        "latest_announcement": latest,
         "subscribers": [(label, states.get(value, 0), value) for value, label in Subscriber.Status.choices],
         "new_subscribers_7d": Subscriber.objects.filter(created_at__gte=now - dt.timedelta(days=7)).count(),
         "last_dispatch": DispatchRun.objects.order_by("-started_at").first(),
@@ -66,6 +76,64 @@ def dashboard(*, now: dt.datetime) -> dict[str, object]:
         ).count(),
         "feeds_in_error": Feed.objects.filter(enabled=True, last_status=Feed.Status.ERROR).count(),
     }
+
+
+@dataclass
+class EditionSummary:
+    """What an edition holds: its deliveries by state, why some were not sent, and the papers it sent."""
+
+    total: int
+    states: list[tuple[str, int, str]]  # (label, count, state)
+    bounced: int
+    delivered: int
+    first_sent: dt.datetime | None
+    last_sent: dt.datetime | None
+    skip_reasons: list[tuple[str, int]]
+    errors: list[tuple[str, int]]
+    papers: list[tuple[Paper, int, int]]  # (paper, digests it was in, digests it led)
+    paper_count: int
+
+
+def edition_summary(*, edition: Edition, papers_limit: int = 100) -> EditionSummary:
+    """Return what ``edition`` holds, for its admin page (a fixed number of queries)."""
+    deliveries = Delivery.objects.filter(edition=edition)
+    by_state = dict(deliveries.values_list("state").annotate(n=Count("id")).order_by())
+    totals = deliveries.aggregate(
+        bounced=Count("id", filter=Q(bounced_at__isnull=False)),
+        delivered=Count("id", filter=Q(delivered_at__isnull=False)),
+        first_sent=Min("sent_at"),
+        last_sent=Max("sent_at"),
+    )
+
+    def reasons(field: str, state: str) -> list[tuple[str, int]]:
+        return list(
+            deliveries.filter(state=state)
+            .exclude(**{field: ""})
+            .values_list(field)
+            .annotate(n=Count("id"))
+            .order_by("-n", field)[:10]
+        )
+
+    items = DeliveryItem.objects.filter(delivery__edition=edition)
+    counts = list(
+        items.values("paper_id")
+        .annotate(n=Count("id"), led=Count("id", filter=Q(position=1)))
+        .order_by("-n", "-led", "paper_id")
+    )
+    shown = {row["paper_id"]: row for row in counts[:papers_limit]}
+    papers = Paper.objects.in_bulk(shown.keys()) if shown else {}
+    return EditionSummary(
+        total=sum(by_state.values()),
+        states=[(label, by_state.get(value, 0), value) for value, label in Delivery.State.choices],
+        bounced=totals["bounced"],
+        delivered=totals["delivered"],
+        first_sent=totals["first_sent"],
+        last_sent=totals["last_sent"],
+        skip_reasons=reasons("skip_reason", Delivery.State.SKIPPED),
+        errors=reasons("last_error", Delivery.State.FAILED),
+        papers=[(papers[pk], row["n"], row["led"]) for pk, row in shown.items() if pk in papers],
+        paper_count=len(counts),
+    )
 
 
 def topic_preview(*, topic: Topic, limit: int = 30) -> tuple[dt.date | None, list[tuple[Paper, str]]]:

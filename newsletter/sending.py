@@ -14,13 +14,11 @@ import contextlib
 import datetime as dt
 import logging
 import random
-import smtplib
 from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TypeVar
 
-from anymail.exceptions import AnymailAPIError, AnymailRecipientsRefused
 from django.conf import settings
 from django.core.mail import EmailMessage, get_connection
 from django.core.mail.backends.base import BaseEmailBackend
@@ -29,7 +27,7 @@ from django.db.models import F
 from django.utils import timezone
 from tenacity import RetryCallState, Retrying, retry_if_exception, stop_after_attempt, wait_incrementing
 
-from newsletter import emails, planning
+from newsletter import emails, mail_backends, planning
 from newsletter.models import Delivery, DeliveryItem
 from papers.db import copy_rows, update_each
 from subscribers.models import Subscriber, Suppression
@@ -99,22 +97,6 @@ def _finish(delivery_id: int, state: str, **fields: object) -> int:
     return Delivery.objects.filter(pk=delivery_id, state=Delivery.State.SENDING).update(state=state, **fields)
 
 
-def is_transient(error: Exception) -> bool:
-    """Return whether a send error is worth retrying later (an outage, a 4xx SMTP reply, a 429 or 5xx)."""
-    if isinstance(error, AnymailRecipientsRefused):
-        return False
-    if isinstance(error, AnymailAPIError):
-        status = getattr(error, "status_code", None)
-        return status is None or status == 429 or status >= 500
-    if isinstance(error, smtplib.SMTPResponseException):
-        return 400 <= error.smtp_code < 500
-    if isinstance(error, smtplib.SMTPRecipientsRefused):
-        return all(400 <= code < 500 for code, _ in error.recipients.values())
-    return isinstance(
-        error, (smtplib.SMTPServerDisconnected, smtplib.SMTPConnectError, OSError, TimeoutError)
-    )
-
-
 def _still_sendable(deliveries: list[Delivery]) -> set[int]:
     """The final guard: ids whose subscriber is still active and not suppressed, read just before sending."""
     active = set(
@@ -160,7 +142,14 @@ def _send_digests(digests: list[emails.Digest], result: ChunkResult, *, now: dt.
     batch_size = getattr(backend, "batch_size", 0)
     per_call = batch_size or max(1, min(SMTP_PER_CALL, settings.DIGEST_BATCH_SIZE))
     try:
-        backend.open()
+        try:
+            backend.open()
+        except Exception as error:
+            # Not a row's fault (the server is down, the credentials are wrong): every row waits.
+            _release([d.delivery.pk for d in digests], error=error, now=now)
+            if mail_backends.is_transient(error):
+                raise TransientSendError(_describe(error)) from error
+            raise
         for start in range(0, len(digests), per_call):
             group: Sent = []
             for digest in digests[start : start + per_call]:
@@ -202,7 +191,7 @@ def _send_group(
         try:
             backend.send_messages([message for _, message in call])
         except Exception as raised:
-            if batched or is_transient(raised):
+            if batched or mail_backends.is_transient(raised):
                 error = raised
                 break
             refused.extend((delivery, raised) for delivery, _ in call)
@@ -220,7 +209,7 @@ def _send_group(
         return None
     finished = {d.pk for d, _ in accepted} | {d.pk for d, _ in refused}
     unsent = [d for d, _ in group if d.pk not in finished]
-    if is_transient(error):
+    if mail_backends.is_transient(error):
         _release([d.pk for d in unsent], error=error, now=now)
         return error
     for delivery in unsent:
@@ -319,7 +308,10 @@ def _release(delivery_ids: list[int], *, error: Exception, now: dt.datetime) -> 
 
 
 def digest_test_send(*, subscriber: Subscriber, to: str) -> bool:
-    """Send ``subscriber``'s digest as it would be now to ``to``, marked [TEST]; record nothing."""
+    """Send ``subscriber``'s digest as it would be now to ``to``, marked [TEST]; record nothing.
+
+    Its links and List-Unsubscribe header are placeholders, never the subscriber's own.
+    """
     preview = emails.digest_preview(subscriber=subscriber, now=timezone.now())
     if not preview.html:
         return False
@@ -328,7 +320,9 @@ def digest_test_send(*, subscriber: Subscriber, to: str) -> bool:
         subject=preview.subject,
         text=preview.text,
         html=preview.html,
-        unsubscribe=unsubscribe_headers(subscriber=subscriber),
+        unsubscribe=unsubscribe_headers(
+            subscriber=subscriber, url=emails.placeholder_parts(subscriber).unsubscribe_url
+        ),
         delivery_id=0,
         edition="test",
         test=True,

@@ -9,6 +9,7 @@ production mode and refuses to start without SECRET_KEY and ALLOWED_HOSTS.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from pathlib import Path
 
@@ -38,8 +39,11 @@ else:
     SECRET_KEY = env.str("SECRET_KEY")
     ALLOWED_HOSTS = env.list("ALLOWED_HOSTS")
 
-# Absolute base URL used in emails and feeds (links must work outside a request).
-SITE_URL = env.str("SITE_URL", default="http://localhost:8000").rstrip("/")
+# Absolute base URL used in emails and feeds (links must work outside a request). In development it
+# follows PORT, where the server listens; `make run` sets SITE_URL itself, as honcho gives each of its
+# processes a PORT of its own.
+_DEVELOPMENT_PORT = env.int("PORT", default=8000) if DEBUG else 8000
+SITE_URL = env.str("SITE_URL", default=f"http://localhost:{_DEVELOPMENT_PORT}").rstrip("/")
 CSRF_TRUSTED_ORIGINS = env.list("CSRF_TRUSTED_ORIGINS", default=[])
 
 INSTALLED_APPS = [
@@ -52,6 +56,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django_celery_beat",
     "anymail",
+    "axes",
     "papers",
     "subscribers",
     "newsletter",
@@ -67,6 +72,8 @@ MIDDLEWARE = [
     "csp.middleware.CSPMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    # Last, as django-axes asks: it turns a locked-out sign-in into the lockout page.
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "newsletter.urls"
@@ -213,6 +220,9 @@ CONFIRMATION_TOKEN_MAX_AGE = env.int("CONFIRMATION_TOKEN_MAX_AGE", default=7 * 2
 # Confirmation and preference-centre emails: tries before one is marked failed, and the age
 # after which one still owed (the queue was down that long) is dropped rather than sent late.
 LINK_EMAIL_MAX_ATTEMPTS = env.int("LINK_EMAIL_MAX_ATTEMPTS", default=8)
+# Seconds before the second try of one that failed for a reason that may pass; doubled after each
+# further failure (at most an hour), so eight tries span about an hour of a provider's outage.
+LINK_EMAIL_RETRY_BACKOFF = env.float("LINK_EMAIL_RETRY_BACKOFF", default=30.0)
 LINK_EMAIL_MAX_AGE_HOURS = env.int("LINK_EMAIL_MAX_AGE_HOURS", default=24)
 # Key of the hash that remembers suppressed and erased addresses; keep it stable
 # (changing it forgets the suppression list). Defaults to SECRET_KEY.
@@ -220,9 +230,43 @@ SUPPRESSION_HASH_KEY = env.str("SUPPRESSION_HASH_KEY", default=SECRET_KEY)
 RATE_LIMITS_ENABLED = env.bool("RATE_LIMITS_ENABLED", default=True)
 RATE_SIGNUPS_PER_IP = env.str("RATE_SIGNUPS_PER_IP", default="20/h")
 RATE_LINK_EMAILS_PER_ADDRESS = env.str("RATE_LINK_EMAILS_PER_ADDRESS", default="3/h")
-# Behind a proxy, the META key holding the client address, e.g. HTTP_X_FORWARDED_FOR.
-CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="REMOTE_ADDR")
+# The client's address (rate limits, consent records) is REMOTE_ADDR unless reverse proxies stand in
+# front: TRUSTED_PROXY_COUNT of them, each appending the address it got the request from to the header
+# whose META key is CLIENT_IP_HEADER. The N-th address from the right is then the client's; those to
+# its left came with the request and anyone can forge them (subscribers.ratelimit.client_ip).
+CLIENT_IP_HEADER = env.str("CLIENT_IP_HEADER", default="HTTP_X_FORWARDED_FOR")
+# CLIENT_IP_HEADER alone once meant "trust this header": that setup is taken as one proxy, with a warning.
+TRUSTED_PROXY_COUNT_ASSUMED = (
+    "TRUSTED_PROXY_COUNT" not in os.environ
+    and CLIENT_IP_HEADER != "REMOTE_ADDR"
+    and "CLIENT_IP_HEADER" in os.environ
+)
+TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=1 if TRUSTED_PROXY_COUNT_ASSUMED else 0)
 POSTAL_ADDRESS = env.str("POSTAL_ADDRESS", default="papermail · 1 Example Street · 00000 Example City")
+
+# --- Admin sign-in -------------------------------------------------------------------
+# django-axes counts failed sign-ins; its backend, first, refuses a locked-out one before
+# any password is checked.
+AUTHENTICATION_BACKENDS = [
+    "axes.backends.AxesStandaloneBackend",
+    "django.contrib.auth.backends.ModelBackend",
+]
+AXES_HANDLER = "newsletter.admin_login.LoginThrottle"
+# Failures of one username from one client address before that pair is locked out, and of one
+# username from all addresses together before the username is (0: no such limit). Both lift after
+# the cool-off, counted from the latest failure.
+AXES_FAILURE_LIMIT = env.int("ADMIN_LOGIN_FAILURE_LIMIT", default=5)
+ADMIN_LOGIN_USERNAME_FAILURE_LIMIT = env.int("ADMIN_LOGIN_USERNAME_FAILURE_LIMIT", default=20)
+AXES_LOCKOUT_PARAMETERS: list[str | list[str]] = [["username", "ip_address"]]
+if ADMIN_LOGIN_USERNAME_FAILURE_LIMIT > 0:
+    AXES_LOCKOUT_PARAMETERS.append("username")
+AXES_COOLOFF_TIME = dt.timedelta(minutes=env.int("ADMIN_LOGIN_COOLOFF_MINUTES", default=15))
+# The client address as the rest of the site reads it (CLIENT_IP_HEADER behind a proxy).
+AXES_CLIENT_IP_CALLABLE = "subscribers.ratelimit.client_ip"
+AXES_LOCKOUT_CALLABLE = "newsletter.admin_login.lockout_response"
+# A success does not wipe the username's failures from other addresses.
+AXES_RESET_ON_SUCCESS = False
+AXES_VERBOSE = False  # no banner at each start; failures and lockouts are still logged
 
 # --- Feeds -------------------------------------------------------------------
 FEED_USER_AGENT = env.str(
@@ -235,6 +279,9 @@ FEED_TOTAL_TIMEOUT = env.float("FEED_TOTAL_TIMEOUT", default=120.0)
 FEED_MAX_BYTES = env.int("FEED_MAX_BYTES", default=20 * 1024 * 1024)
 FEED_RETRIES = env.int("FEED_RETRIES", default=3)
 FEED_RETRY_BACKOFF = env.float("FEED_RETRY_BACKOFF", default=2.0)
+# Feeds are fetched from public addresses only (editors type their URLs). Turn this on
+# only to fetch from this machine or its network, e.g. a local test server.
+FEED_ALLOW_PRIVATE_ADDRESSES = env.bool("FEED_ALLOW_PRIVATE_ADDRESSES", default=False)
 
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
@@ -287,11 +334,43 @@ if not DEBUG:
     if env.bool("TRUST_X_FORWARDED_PROTO", default=False):
         SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 
+# --- Logging ---------------------------------------------------------------------------
+# One handler, on the root logger, for the web and the Celery processes alike (newsletter/celery.py
+# gives Celery's logging to this). LOG_FORMAT=json writes each record as one JSON object per line.
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO").upper()
+LOG_FORMAT = env.str("LOG_FORMAT", default="plain")
+if LOG_FORMAT not in ("plain", "json"):
+    raise ImproperlyConfigured(f"LOG_FORMAT must be plain or json, not {LOG_FORMAT!r}.")
+_LOGGERS: dict[str, dict[str, object]] = {
+    # Django's default logging gives "django" a console handler of its own (when DEBUG): with the root's,
+    # each of its warnings was printed twice.
+    "django": {"handlers": [], "propagate": True},
+    "django.db.backends": {"level": "INFO"},
+}
+if LOG_FORMAT == "json":
+    # gunicorn's own records (start, workers, the access log) through the same handler. With preload_app
+    # (gunicorn.conf.py) Django configures logging before gunicorn logs its start.
+    _LOGGERS.update(
+        {name: {"handlers": [], "propagate": True} for name in ("gunicorn.error", "gunicorn.access")}
+    )
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "formatters": {"plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"}},
-    "handlers": {"console": {"class": "logging.StreamHandler", "formatter": "plain"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-    "loggers": {"django.db.backends": {"level": "INFO"}},
+    "formatters": {
+        "plain": {"format": "%(asctime)s %(levelname)s %(name)s: %(message)s"},
+        "json": {
+            "()": "pythonjsonlogger.json.JsonFormatter",
+            "fmt": "%(levelname)s %(name)s %(process)d %(message)s",
+            "rename_fields": {"levelname": "level", "name": "logger", "process": "pid"},
+            "timestamp": "time",
+        },
+    },
+    # Celery's "received", "succeeded" and beat's "sending due task" for the sweeps that run every few
+    # seconds are logged at DEBUG: at INFO they were most of what the processes wrote.
+    "filters": {"frequent_tasks": {"()": "newsletter.celery.FrequentTasksAtDebug"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": LOG_FORMAT, "filters": ["frequent_tasks"]}
+    },
+    "root": {"handlers": ["console"], "level": LOG_LEVEL},
+    "loggers": _LOGGERS,
 }

@@ -10,6 +10,8 @@ from newsletter.settings import REDIS_URL
 
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
 EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
+# django-axes needs the request to authenticate; Django's test Client.login() passes none.
+AUTHENTICATION_BACKENDS = ["tests.auth.AxesBackendForTestClient", "django.contrib.auth.backends.ModelBackend"]
 # Tests never leave messages in the developer's var/ broker; tests that need a
 # real broker and worker use Redis and say so.
 CELERY_BROKER_URL = REDIS_URL or "memory://"

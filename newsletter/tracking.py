@@ -19,14 +19,9 @@ from django.utils import timezone
 
 from newsletter.models import Delivery, TrackingEvent
 from subscribers import services as subscriber_services
+from subscribers.addresses import canonical_email
 from subscribers.models import Subscriber, Suppression
 
-# What each provider says of a temporary failure, beyond Anymail's normalised fields.
-SOFT_BOUNCE_MARKERS = {
-    "Type": {"SoftBounce", "Transient", "DnsError"},  # Postmark
-    "severity": {"temporary"},  # Mailgun
-    "bounceType": {"Transient"},  # Amazon SES
-}
 PROVIDER_TOOK_IT = {
     "queued",
     "sent",
@@ -40,24 +35,54 @@ PROVIDER_TOOK_IT = {
 }
 
 
+# Where each provider says that a bounce (after its own retries) was temporary: Anymail
+# normalises hard and soft bounces alike to "bounced". Paths lead into the provider's payload.
+SOFT_BOUNCE_MARKERS: dict[tuple[str, ...], frozenset[object]] = {
+    ("Type",): frozenset({"SoftBounce"}),  # Postmark
+    ("bounce", "bounceType"): frozenset({"Transient"}),  # Amazon SES
+    ("event",): frozenset({"soft_bounce"}),  # Brevo, Mandrill
+    ("data", "type"): frozenset({"soft_bounced"}),  # MailerSend
+    ("hard_bounce",): frozenset({False}),  # Mailjet
+}
+# A receiving server that refuses the sender or the content says nothing of the address:
+# counting it would suppress a whole domain's readers during a blocklisting.
+NOT_ABOUT_THE_ADDRESS = {"blocked", "spam"}
+# A provider that refuses to send (event "rejected") names the address only for these reasons;
+# its other reasons (policy, content, an unverified sender) are the sender's own problem.
+REJECTED_FOR_THE_ADDRESS = {"invalid": "hard", "bounced": "hard", "timed_out": "soft"}
+
+
 def bounce_class(event: AnymailTrackingEvent) -> str:
-    """Return "hard", "soft" or "" (not a bounce) for a tracking event."""
-    if event.event_type == "deferred":
-        return "soft"
-    if event.event_type not in {"bounced", "rejected"}:
+    """Return "hard", "soft" or "" (not a bounce) for a tracking event.
+
+    Only a refusal of the address counts. A deferral is not one: the provider is
+    still trying, and reports "bounced" if it gives up. A bounce whose reason the
+    provider could not name counts as soft, so only a repeat suppresses.
+    """
+    if event.event_type == "rejected":
+        return REJECTED_FOR_THE_ADDRESS.get(event.reject_reason or "", "")
+    if event.event_type != "bounced" or event.reject_reason in NOT_ABOUT_THE_ADDRESS:
         return ""
-    raw = event.esp_event if isinstance(event.esp_event, dict) else {}
-    if event.reject_reason == "timed_out" or any(
-        raw.get(key) in values for key, values in SOFT_BOUNCE_MARKERS.items()
-    ):
+    if event.reject_reason in {"timed_out", "other"} or _marked_soft(event.esp_event):
         return "soft"
     return "hard"
+
+
+def _marked_soft(payload: object) -> bool:
+    """Return whether a provider's bounce payload says the failure was temporary."""
+    for path, values in SOFT_BOUNCE_MARKERS.items():
+        value = payload
+        for key in path:
+            value = value.get(key) if isinstance(value, dict) else None
+        if isinstance(value, str | bool) and value in values:  # not 0 for False, nor an unhashable list
+            return True
+    return False
 
 
 def tracking_event_record(*, event: AnymailTrackingEvent, provider: str) -> TrackingEvent | None:
     """Store a provider's tracking event once, and act on it; return None for a repeat."""
     # Everything from the payload is cleaned before it reaches a query (PostgreSQL refuses NUL).
-    recipient = str(_storable(str(event.recipient or ""))).strip().lower()
+    recipient = canonical_email(str(_storable(str(event.recipient or ""))))
     delivery = None
     delivery_id = str((event.metadata or {}).get("delivery_id", ""))
     if delivery_id.isdigit():

@@ -10,7 +10,8 @@ from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.feedgenerator import Atom1Feed
 from django.views.decorators.cache import never_cache
-from django.views.decorators.http import require_GET, require_http_methods
+from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_http_methods, require_safe
 
 from newsletter import emails, rendering
 from newsletter import selectors as digest_selectors
@@ -23,11 +24,12 @@ from subscribers import services as subscriber_services
 from subscribers.forms import SignupForm
 from subscribers.models import Feedback
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, read_token
+from subscribers.views import link_gone
 
 logger = logging.getLogger(__name__)
 
 
-@require_GET
+@require_safe
 def home(request: HttpRequest) -> HttpResponse:
     papers = paper_selectors.papers_latest(limit=50)
     return render(request, "home.html", {"papers": papers, "signup_form": SignupForm()})
@@ -54,7 +56,7 @@ def _broker_ok() -> bool:
 
 
 @never_cache
-@require_GET
+@require_safe
 def healthz(request: HttpRequest) -> JsonResponse:
     checks = {"database": _database_ok(), "broker": _broker_ok()}
     healthy = all(checks.values())
@@ -83,12 +85,12 @@ def _delivery_from(token: str) -> Delivery | None:
 
 
 @never_cache
-@require_GET
+@require_safe
 def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
     """The digest exactly as it was mailed, with the papers it recorded."""
     delivery = _delivery_from(token)
     if delivery is None or not delivery.items.exists():
-        return render(request, "subscribers/link_gone.html", status=404)
+        return link_gone(request)
     html = emails.delivery_html(delivery=delivery)
     response = HttpResponse(html)
     response["X-Robots-Tag"] = "noindex"
@@ -96,18 +98,19 @@ def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) -> HttpResponse:
     """GET asks (mail scanners follow links); one tap on the button records the choice."""
     delivery = _delivery_from(token)
     item = delivery.items.select_related("paper").filter(paper_id=paper_id).first() if delivery else None
     if item is None:
-        return render(request, "subscribers/link_gone.html", status=404)
+        return link_gone(request)
     value = Feedback.Value.MORE if direction == "more" else Feedback.Value.LESS
     context = {
         "paper": item.paper,
         "value": value,
         "direction": direction,
+        "effect": rendering.feedback_effect(item.paper, more=value == Feedback.Value.MORE),
         "manage_url": links.manage_url(delivery.subscriber),
     }
     if request.method == "POST":
@@ -116,7 +119,29 @@ def feedback(request: HttpRequest, token: str, paper_id: int, direction: str) ->
     return render(request, "newsletter/feedback.html", context)
 
 
-@require_GET
+PLACEHOLDER_KINDS = {
+    "manage": "preferences",
+    "unsubscribe": "unsubscribe",
+    "view": "view in browser",
+    "feedback": "feedback",
+    "feed": "personal feed",
+}
+
+
+@csrf_exempt  # a mailbox provider's one-click POST to a test digest's List-Unsubscribe lands here
+@require_http_methods(["GET", "HEAD", "POST"])
+def preview_link(request: HttpRequest, link: str) -> HttpResponse:
+    """What a link of a previewed or test digest opens: a page saying it stands in for a subscriber's link."""
+    kind = link.split("/", 1)[0]
+    response = render(
+        request, "newsletter/preview_link.html", {"kind": PLACEHOLDER_KINDS.get(kind, "personal")}
+    )
+    response["X-Robots-Tag"] = "noindex"
+    return response
+
+
+@never_cache  # personal: no shared cache (nor any other) may keep it
+@require_safe
 def personal_feed(request: HttpRequest, token: str) -> HttpResponse:
     """An Atom feed of the papers in this subscriber's recent digests, for feed readers."""
     try:

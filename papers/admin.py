@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from django import forms
 from django.contrib import admin, messages
 from django.contrib.admin import helpers
@@ -14,6 +16,7 @@ from django.utils.html import format_html, format_html_join
 
 from newsletter.models import TopicPin
 from papers import tasks
+from papers.forms import CategoryListField, TextListField, TextListsMixin
 from papers.models import Feed, FetchRun, Paper
 from subscribers.models import Topic
 
@@ -71,22 +74,30 @@ class PinForm(forms.Form):
 
 
 @admin.register(Paper)
-class PaperAdmin(admin.ModelAdmin):
+class PaperAdmin(TextListsMixin, admin.ModelAdmin):
+    text_lists = {
+        # Names may hold commas ("Smith, Jr., John"): one per line.
+        "author_names": partial(
+            TextListField, one_per_line=True, max_item_length=300, help_text="Authors in order, one per line."
+        ),
+        "categories": CategoryListField,
+        "ai_keywords": TextListField,
+    }
+    # Short columns that stay on one line, so the title gets the width (admin.css).
     list_display = (
         "title_short",
         "arxiv_id",
-        "primary_category",
-        "announced_on",
+        "category",
+        "announced",
         "upvotes",
         "source_list",
-        "featured",
-        "hidden",
     )
     list_filter = (SourceFilter, CategoryFilter, "announced_on", "featured", "hidden", HasCodeFilter)
     search_fields = ("arxiv_id", "title", "abstract", "author_names")
     date_hierarchy = "announced_on"
+    exclude = ("sources",)  # shown as seen_in
     readonly_fields = (
-        "sources",
+        "seen_in",
         "first_seen_at",
         "last_seen_at",
         "pinned_in",
@@ -175,11 +186,30 @@ class PaperAdmin(admin.ModelAdmin):
 
     @admin.display(description="title", ordering="title")
     def title_short(self, paper: Paper) -> str:
-        return paper.title if len(paper.title) <= 90 else paper.title[:87] + "..."
+        title = paper.title if len(paper.title) <= 90 else paper.title[:87] + "..."
+        flags = [name for name, on in (("featured", paper.featured), ("hidden", paper.hidden)) if on]
+        return format_html(
+            "{}{}", title, format_html_join("", ' <span class="pm-flag">{}</span>', ((f,) for f in flags))
+        )
+
+    @admin.display(description="category", ordering="primary_category")
+    def category(self, paper: Paper) -> str:
+        return paper.primary_category
+
+    @admin.display(description="announced", ordering="announced_on")
+    def announced(self, paper: Paper) -> str:
+        return paper.announced_on.isoformat() if paper.announced_on else "—"
+
+    @admin.display(description="seen in")
+    def seen_in(self, paper: Paper) -> str:
+        """The feed formats it was seen in, by name."""
+        return ", ".join(Feed.Kind(s).label if s in Feed.Kind.values else s for s in paper.sources) or "—"
 
     @admin.display(description="sources")
     def source_list(self, paper: Paper) -> str:
-        return ", ".join(paper.sources)
+        """The feeds it was seen in, briefly: arXiv, HF."""
+        short = {"arxiv": "arXiv", "hf": "HF"}
+        return ", ".join(dict.fromkeys(short.get(s.split("-")[0], s) for s in paper.sources))
 
 
 class FetchRunInline(admin.TabularInline):

@@ -25,6 +25,8 @@ from typing import Any
 from xml.sax import SAXException
 
 import feedparser
+from django.core.exceptions import ValidationError
+from django.core.validators import URLValidator
 
 from papers.names import collapse_whitespace, split_authors, tex_to_unicode
 
@@ -34,18 +36,35 @@ HF_JSON = "hf-json"
 HF_RSS = "hf-rss"
 FORMATS = (ARXIV_RSS, ARXIV_API, HF_JSON, HF_RSS)
 
+# Links end up in href attributes of emails and pages: only these schemes are kept.
+WEB_URL = URLValidator(schemes=["http", "https"])
+URL_MAX_LENGTH = 500  # the catalogue's URL columns
+
 # Announce types in arXiv's RSS; only the first two put a paper in the day's news.
 NEW_ANNOUNCE_TYPES = frozenset({"new", "cross"})
 ANNOUNCE_TYPES = frozenset({"new", "cross", "replace", "replace-cross"})
 
 
 class FeedError(Exception):
-    """The document is not a usable feed; the message says why, for an operator."""
+    """The document is not a usable feed; the message says why, for an operator.
+
+    ``reason`` says why without quoting the document; the message adds the
+    document's own words (``detail``, such as an API's error text) where it has any.
+    """
+
+    def __init__(self, reason: str, detail: str = "") -> None:
+        super().__init__(f"{reason}: {detail}" if detail else reason)
+        self.reason = reason
+        self.detail = detail
 
 
 @dataclass(frozen=True)
 class PaperEntry:
-    """One paper as one source describes it. Empty strings and None mean "not said"."""
+    """One paper as one source describes it. Empty strings and None mean "not said".
+
+    The URL fields hold http(s) URLs only: a link a feed supplies goes through
+    :func:`web_url`, and the ones built here come from a validated arXiv id.
+    """
 
     arxiv_id: str
     version: int | None = None
@@ -125,6 +144,20 @@ def split_arxiv_id(text: str) -> tuple[str, int | None]:
     return match.group("id"), int(version) if version else None
 
 
+def web_url(value: Any) -> str:
+    """Return ``value`` stripped if it is an http(s) URL that fits the catalogue, else ""."""
+    if not isinstance(value, str):
+        return ""
+    url = value.strip()
+    if not url or len(url) > URL_MAX_LENGTH:
+        return ""
+    try:
+        WEB_URL(url)
+    except ValidationError:
+        return ""
+    return url
+
+
 def abs_url_for(arxiv_id: str) -> str:
     """Return the canonical abstract page URL of a paper."""
     return f"https://arxiv.org/abs/{arxiv_id}"
@@ -190,7 +223,7 @@ def _feedparser(data: bytes, expected: str) -> Any:
         document = feedparser.parse(data, sanitize_html=True, resolve_relative_uris=False)
     except (UnicodeError, ValueError, LookupError) as error:
         # feedparser reads the XML declaration's encoding itself and raises on a garbled one.
-        raise FeedError(f"unreadable encoding declaration: {type(error).__name__}: {error}") from None
+        raise FeedError("unreadable encoding declaration", f"{type(error).__name__}: {error}") from None
     exception = document.get("bozo_exception")
     if document.get("bozo") and isinstance(exception, SAXException):
         raise FeedError(f"malformed XML: {_describe_sax_error(exception)}")
@@ -240,7 +273,7 @@ def _parse_arxiv_rss(data: bytes) -> ParsedFeed:
     title = collapse_whitespace(channel.get("title", ""))
     if title.startswith("Feed error"):
         detail = collapse_whitespace(html.unescape(channel.get("description", "")))
-        raise FeedError(f"arXiv answered with an error feed: {title}. {detail}".strip())
+        raise FeedError("arXiv answered with an error feed", f"{title}. {detail}".strip())
     parsed = ParsedFeed(format=ARXIV_RSS, title=title, announced_on=_rfc822_date(channel.get("published")))
     for position, item in enumerate(document.entries):
         try:
@@ -298,7 +331,7 @@ def _parse_arxiv_api(data: bytes) -> ParsedFeed:
     for entry in document.entries:
         if "/api/errors" in (entry.get("id") or ""):
             detail = collapse_whitespace(entry.get("summary", "")) or entry.get("id")
-            raise FeedError(f"arXiv API error: {detail}")
+            raise FeedError("arXiv API error", detail)
     total = document.feed.get("opensearch_totalresults")
     parsed = ParsedFeed(
         format=ARXIV_API,
@@ -325,7 +358,7 @@ def _arxiv_api_entry(entry: Any) -> PaperEntry:
     pdf_url = ""
     for link in entry.get("links") or []:
         if link.get("title") == "pdf" or link.get("type") == "application/pdf":
-            pdf_url = link.get("href", "").replace("http://", "https://", 1)
+            pdf_url = web_url(link.get("href")).replace("http://", "https://", 1)
     authors = tuple(
         tex_to_unicode(author.get("name", "")) for author in entry.get("authors") or [] if author.get("name")
     )
@@ -359,7 +392,7 @@ def _parse_hf_json(data: bytes) -> ParsedFeed:
         raise FeedError(f"malformed JSON: {error.msg} (line {error.lineno}, column {error.colno})") from None
     if isinstance(document, dict):
         if "error" in document:
-            raise FeedError(f"Hugging Face API error: {document['error']}")
+            raise FeedError("Hugging Face API error", str(document["error"]))
         raise FeedError("expected a JSON list of daily papers but got an object")
     if not isinstance(document, list):
         raise FeedError("expected a JSON list of daily papers")
@@ -445,13 +478,13 @@ def _hf_json_entry(item: Any) -> PaperEntry:
         abs_url=abs_url_for(arxiv_id),
         pdf_url=pdf_url_for(arxiv_id),
         hf_url=hf_url_for(arxiv_id),
-        code_url=_text(paper.get("githubRepo")),
-        project_url=_text(paper.get("projectPage")),
+        code_url=web_url(paper.get("githubRepo")),
+        project_url=web_url(paper.get("projectPage")),
         upvotes=_int_or_none(paper.get("upvotes")),
         hf_comments=_int_or_none(item.get("numComments")),
         ai_summary=_text(paper.get("ai_summary")),
         ai_keywords=tuple(_text(k) for k in keywords if isinstance(k, str) and k.strip()),
-        thumbnail_url=_text(item.get("thumbnail")),
+        thumbnail_url=web_url(item.get("thumbnail")),
         organization=org_name,
         github_stars=_int_or_none(paper.get("githubStars")),
     )
@@ -508,5 +541,5 @@ def _hf_rss_entry(item: Any, daily_on: dt.date | None) -> PaperEntry:
         pdf_url=pdf_url_for(arxiv_id),
         hf_url=hf_url_for(arxiv_id),
         upvotes=_int_or_none(fields.get("upvotes")),
-        thumbnail_url=html.unescape(image.group("src")) if image else "",
+        thumbnail_url=web_url(html.unescape(image.group("src"))) if image else "",
     )

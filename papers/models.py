@@ -4,10 +4,11 @@ from __future__ import annotations
 
 import json
 
+from django.core.exceptions import ValidationError
 from django.db import models
 from django.utils import timezone
 
-from papers import feeds
+from papers import feeds, fetching
 
 
 class UnicodeJSONEncoder(json.JSONEncoder):
@@ -40,17 +41,18 @@ class Paper(models.Model):
         help_text="The day the paper was first announced as new (arXiv listing or HF daily list).",
     )
 
-    abs_url = models.URLField("abstract page", max_length=500, blank=True)
-    pdf_url = models.URLField("PDF", max_length=500, blank=True)
-    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True)
-    code_url = models.URLField("code repository", max_length=500, blank=True)
-    project_url = models.URLField("project page", max_length=500, blank=True)
+    # Links are written into hrefs of emails and pages: http(s) only (feeds.web_url at ingest).
+    abs_url = models.URLField("abstract page", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    pdf_url = models.URLField("PDF", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    code_url = models.URLField("code repository", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    project_url = models.URLField("project page", max_length=500, blank=True, validators=[feeds.WEB_URL])
 
     upvotes = models.IntegerField(null=True, blank=True, help_text="Hugging Face upvotes.")
     hf_comments = models.IntegerField("HF comments", null=True, blank=True)
     ai_summary = models.TextField("AI summary", blank=True)
     ai_keywords = models.JSONField("AI keywords", default=list, blank=True, encoder=UnicodeJSONEncoder)
-    thumbnail_url = models.URLField(max_length=500, blank=True)
+    thumbnail_url = models.URLField(max_length=500, blank=True, validators=[feeds.WEB_URL])
     organization = models.CharField(max_length=200, blank=True)
     github_stars = models.IntegerField(null=True, blank=True)
     hf_daily_on = models.DateField("on HF daily list", null=True, blank=True)
@@ -79,6 +81,13 @@ class Paper(models.Model):
         return self.abs_url or feeds.abs_url_for(self.arxiv_id)
 
 
+def validate_feed_url(value: str) -> None:
+    """Refuse a feed URL that is not http(s) or whose host is not a public address."""
+    problem = fetching.url_problem(value)
+    if problem:
+        raise ValidationError(f"Refused: {problem}.", code="feed_url")
+
+
 class Feed(models.Model):
     """A source of papers fetched on a schedule, with the outcome of its last run."""
 
@@ -97,7 +106,11 @@ class Feed(models.Model):
     slug = models.SlugField(max_length=64, unique=True)
     name = models.CharField(max_length=200)
     kind = models.CharField(max_length=16, choices=Kind.choices)
-    url = models.URLField(max_length=500)
+    url = models.URLField(
+        max_length=500,
+        validators=[validate_feed_url],
+        help_text="An http(s) URL on a public host; addresses of this machine or its network are refused.",
+    )
     enabled = models.BooleanField(default=True)
 
     etag = models.CharField("ETag", max_length=255, blank=True)

@@ -6,6 +6,7 @@ import datetime as dt
 import logging
 from collections.abc import Iterable
 from dataclasses import dataclass, field
+from http import HTTPStatus
 from typing import Any
 
 from django.db import connection, transaction
@@ -270,8 +271,14 @@ def document_ingest(
     fmt: str | None = None,
     feed: Feed | None = None,
     http_status: int | None = None,
+    quote_document: bool = True,
 ) -> FetchRun:
-    """Parse and store one document, logging it as a FetchRun; never raises for bad input."""
+    """Parse and store one document, logging it as a FetchRun; never raises for bad input.
+
+    With ``quote_document=False`` (a document fetched from a URL) the run's
+    error gives the reason only, never the document's own words or an internal
+    error's text; those go to the log.
+    """
     run = FetchRun.objects.create(
         feed=feed,
         source=source[:500],
@@ -287,10 +294,15 @@ def document_ingest(
         parsed = feeds.parse(data, detected)
         stored = papers_store(parsed=parsed, source=detected)
     except feeds.FeedError as error:
-        return _finish(run, status=FetchRun.Status.ERROR, error=str(error))
+        if quote_document:
+            return _finish(run, status=FetchRun.Status.ERROR, error=str(error))
+        if error.detail:
+            logger.warning("%s is not a usable feed: %s: %.300s", source, error.reason, error.detail)
+        return _finish(run, status=FetchRun.Status.ERROR, error=error.reason)
     except Exception as error:
         logger.exception("ingest of %s failed", source)
-        return _finish(run, status=FetchRun.Status.ERROR, error=f"internal error: {error!r}")
+        problem = repr(error) if quote_document else type(error).__name__
+        return _finish(run, status=FetchRun.Status.ERROR, error=f"internal error: {problem}")
     for reason in stored.skipped_reasons[:20]:
         logger.info("skipped in %s: %s", source, reason)
     return _finish(
@@ -337,37 +349,32 @@ def feed_fetch(*, feed: Feed, day: dt.date | None = None) -> FetchRun:
         run = FetchRun.objects.create(feed=feed, source=url, format=feed.kind, http_status=304)
         return _record_on_feed(feed, _finish(run, status=FetchRun.Status.NOT_MODIFIED))
 
-    body = fetched.body or b""
     if fetched.status >= 400:
-        run = FetchRun.objects.create(
-            feed=feed,
-            source=url,
-            format=feed.kind,
-            http_status=fetched.status,
-            bytes_read=len(body),
-        )
+        run = FetchRun.objects.create(feed=feed, source=url, format=feed.kind, http_status=fetched.status)
         return _record_on_feed(
-            feed,
-            _finish(run, status=FetchRun.Status.ERROR, error=_http_error(fetched.status, body)),
+            feed, _finish(run, status=FetchRun.Status.ERROR, error=_http_error(fetched.status))
         )
 
-    run = document_ingest(data=body, source=url, fmt=feed.kind, feed=feed, http_status=fetched.status)
+    run = document_ingest(
+        data=fetched.body or b"",
+        source=url,
+        fmt=feed.kind,
+        feed=feed,
+        http_status=fetched.status,
+        quote_document=False,
+    )
     if run.status == FetchRun.Status.OK and conditional:
         feed.etag = fetched.etag[:255]
         feed.last_modified = fetched.last_modified[:64]
     return _record_on_feed(feed, run)
 
 
-def _http_error(status: int, body: bytes) -> str:
-    """Return an error for an HTTP failure, with the source's own explanation when it gave one."""
+def _http_error(status: int) -> str:
+    """Return an error for an HTTP failure: the status and its standard phrase, never the body."""
     try:
-        feeds.parse(body)
-    except feeds.FeedError as error:
-        if "error" in str(error).lower():
-            return f"HTTP {status}: {error}"
-    except Exception:  # noqa: S110 - the body is only a hint; the status is the error
-        pass
-    return f"HTTP {status}"
+        return f"HTTP {status} {HTTPStatus(status).phrase}"
+    except ValueError:
+        return f"HTTP {status}"
 
 
 def _finish(run: FetchRun, *, status: str, error: str = "", **outcome: Any) -> FetchRun:

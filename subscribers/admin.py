@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import csv
+from functools import partial
 
 from django.contrib import admin, messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
 from django.shortcuts import get_object_or_404
@@ -13,19 +14,35 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_GET, require_POST
 
+from papers.forms import CategoryListField, TextListField, TextListsMixin
 from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.preferences import MAX_AUTHOR_LENGTH, MAX_AUTHORS, MAX_KEYWORD_LENGTH, MAX_KEYWORDS
 
 
 @admin.register(Topic)
-class TopicAdmin(admin.ModelAdmin):
+class TopicAdmin(TextListsMixin, admin.ModelAdmin):
+    text_lists = {
+        "categories": CategoryListField,
+        "include_keywords": partial(
+            TextListField,
+            help_text="A paper matching any of these matches. Separate with commas or new lines.",
+        ),
+        "exclude_keywords": partial(
+            TextListField,
+            help_text="A paper matching any of these never matches. Separate with commas or new lines.",
+        ),
+    }
     list_display = ("name", "slug", "category_list", "subscriber_count", "position", "active")
     list_editable = ("position", "active")
     search_fields = ("name", "slug", "description")
     prepopulated_fields = {"slug": ("name",)}
     readonly_fields = ("live_preview",)
+
+    class Media:
+        js = ("js/topic_preview.js",)
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
         return super().get_queryset(request).annotate(subscriber_total=Count("subscribers"))
@@ -40,25 +57,70 @@ class TopicAdmin(admin.ModelAdmin):
 
     @admin.display(description="live preview")
     def live_preview(self, topic: Topic) -> str:
-        """The papers of the latest announcement this topic matches now (as saved), with why-lines."""
-        from newsletter.selectors import topic_preview
+        """The papers of the latest announcement this topic matches; the page's script follows the typing."""
+        url = reverse("admin:subscribers_topic_preview")
+        if topic.pk is not None:
+            url += f"?topic={topic.pk}"
+        return format_html(
+            '<div class="pm-topic-preview" data-preview-url="{}" aria-live="polite">{}</div>',
+            url,
+            _preview_html(topic) if topic.pk is not None else "Type categories or keywords to preview.",
+        )
 
-        if topic.pk is None:
-            return "Save the topic to preview what it matches."
-        day, matches = topic_preview(topic=topic)
-        if day is None:
-            return "No announced papers yet."
-        rows = format_html_join(
-            "",
-            '<li><a href="{}">{}</a> <small>({})</small><br>'
-            '<span style="color:var(--body-quiet-color)">{}</span></li>',
-            ((p.abstract_page, p.title, p.arxiv_id, why) for p, why in matches),
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        custom = [
+            path(
+                "preview/",
+                self.admin_site.admin_view(require_GET(self.preview_view)),
+                name="subscribers_topic_preview",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def preview_view(self, request: HttpRequest) -> HttpResponse:
+        """Return what the topic matches with the rules typed on its page, unsaved (an HTML fragment)."""
+        if not self.has_view_or_change_permission(request):
+            raise PermissionDenied
+        topic = Topic(pk=_int_or_none(request.GET.get("topic")))
+        errors = []
+        for name, make in self.text_lists.items():
+            try:
+                setattr(topic, name, make().clean(request.GET.get(name, "")))
+            except ValidationError as error:
+                errors.extend(error.messages)
+        if errors:
+            return HttpResponse(
+                format_html_join("", "<p class=errornote>{}</p>", ((e,) for e in errors)), status=400
+            )
+        return HttpResponse(
+            format_html(
+                "<p><em>Preview of the rules as typed (not saved yet).</em></p>{}", _preview_html(topic)
+            )
         )
-        return (
-            format_html("<p>{} of the papers announced on {}:</p><ol>{}</ol>", len(matches), day, rows)
-            if matches
-            else f"Nothing announced on {day} matches."
-        )
+
+
+def _int_or_none(value: str | None) -> int | None:
+    return int(value) if value and value.isdigit() else None
+
+
+def _preview_html(topic: Topic) -> str:
+    """Return the papers of the latest announcement ``topic`` matches, with why-lines, as HTML."""
+    from newsletter.selectors import topic_preview
+
+    day, matches = topic_preview(topic=topic)
+    if day is None:
+        return "No announced papers yet."
+    rows = format_html_join(
+        "",
+        '<li><a href="{}">{}</a> <small>({})</small><br>'
+        '<span style="color:var(--body-quiet-color)">{}</span></li>',
+        ((p.abstract_page, p.title, p.arxiv_id, why) for p, why in matches),
+    )
+    return (
+        format_html("<p>{} of the papers announced on {}:</p><ol>{}</ol>", len(matches), day, rows)
+        if matches
+        else format_html("<p>Nothing announced on {} matches.</p>", day)
+    )
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -92,12 +154,20 @@ class EventInline(ReadOnlyInline):
 
 class LinkEmailInline(ReadOnlyInline):
     model = LinkEmail
-    fields = ("created_at", "kind", "state", "attempts", "sent_at", "last_error")
+    fields = ("created_at", "kind", "state", "attempts", "retry_after", "sent_at", "last_error")
     readonly_fields = fields
 
 
 @admin.register(Subscriber)
-class SubscriberAdmin(admin.ModelAdmin):
+class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
+    # The preference centre's limits.
+    text_lists = {
+        "keywords": partial(TextListField, max_items=MAX_KEYWORDS, max_item_length=MAX_KEYWORD_LENGTH),
+        "excluded_keywords": partial(
+            TextListField, max_items=MAX_KEYWORDS, max_item_length=MAX_KEYWORD_LENGTH
+        ),
+        "authors": partial(TextListField, max_items=MAX_AUTHORS, max_item_length=MAX_AUTHOR_LENGTH),
+    }
     list_display = (
         "email",
         "status",
@@ -150,12 +220,20 @@ class SubscriberAdmin(admin.ModelAdmin):
 
     @admin.action(description="Reactivate (they must confirm again)", permissions=["change"])
     def reactivate(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
-        asked = sum(services.subscriber_reactivate(subscriber=s) for s in queryset)
+        chosen = list(queryset)
+        asked = sum(services.subscriber_reactivate(subscriber=s) for s in chosen)
         self.message_user(
             request,
             f"Sent {asked} confirmation link(s); nothing changes until they confirm.",
             messages.SUCCESS,
         )
+        if asked < len(chosen):
+            self.message_user(
+                request,
+                f"{len(chosen) - asked} not asked: already active or paused, or their address is "
+                "suppressed by a bounce, a complaint or an admin (delete its suppression first).",
+                messages.WARNING,
+            )
 
     @admin.action(description="Resend the confirmation email", permissions=["change"])
     def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:

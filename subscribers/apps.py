@@ -8,6 +8,7 @@ class SubscribersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from subscribers import checks  # noqa: F401 - registers the system checks
         from subscribers.models import Topic
         from subscribers.selectors import forget_topic_choices
 

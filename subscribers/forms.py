@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.core.validators import EmailValidator
 
+from subscribers.addresses import AddressError, checked_email
 from subscribers.models import Subscriber
 from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
 from subscribers.selectors import topic_choices
@@ -72,7 +73,9 @@ class KeyedTypedChoiceField(KeyedChoicesMixin, forms.TypedChoiceField):
 
 
 class KeyedMultipleChoiceField(KeyedChoicesMixin, forms.MultipleChoiceField):
-    pass
+    def to_python(self, value: Any) -> list[str]:
+        """Return each choice once, in the order first given: a choice sent twice is chosen once."""
+        return list(dict.fromkeys(super().to_python(value)))
 
 
 @cache
@@ -83,6 +86,11 @@ def cadence_choices() -> list[tuple[str, str]]:
 @cache
 def hour_choices() -> list[tuple[int, str]]:
     return [(hour, f"{hour:02d}:00") for hour in range(24)]
+
+
+@cache
+def weekday_choices() -> list[tuple[int, str]]:
+    return Subscriber.Weekday.choices
 
 
 class NoLineBreaksMixin:
@@ -133,12 +141,25 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
     )
     timezone = KeyedChoiceField(choices=timezone_choices, initial="UTC", label="Time zone")
     send_hour = KeyedTypedChoiceField(choices=hour_choices, coerce=int, initial=7, label="Deliver at")
+    send_weekday = KeyedTypedChoiceField(
+        choices=weekday_choices,
+        coerce=int,
+        required=False,
+        empty_value=Subscriber.Weekday.MONDAY,
+        initial=Subscriber.Weekday.MONDAY,
+        label="On",
+    )
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
         if self.is_bound or self.initial:
             # The person (or their saved preferences) chose a zone: the browser must not replace it.
             self.fields["timezone"].widget.attrs["data-chosen"] = "1"
+
+    @property
+    def weekly(self) -> bool:
+        """Whether the cadence submitted, or else the one shown, is weekly: only then is the day shown."""
+        return self["cadence"].value() == Subscriber.Cadence.WEEKLY
 
     def clean_keywords(self) -> tuple[list[str], list[str]]:
         try:
@@ -178,8 +199,8 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
             cadence=data["cadence"],
             timezone=data["timezone"],
             send_hour=data["send_hour"],
-            send_weekday=data.get("send_weekday", Subscriber.Weekday.MONDAY),
-            max_papers=data.get("max_papers", 10),
+            send_weekday=data["send_weekday"],
+            max_papers=data.get("max_papers"),  # not on the sign-up form: what is stored stays
         )
 
 
@@ -187,7 +208,16 @@ class SignupForm(PreferencesForm):
     """The public sign-up form (``/subscribe/`` and the home page)."""
 
     single_line_fields = ("email", *PreferencesForm.single_line_fields)
-    field_order = ["email", "topics", "keywords", "authors", "cadence", "timezone", "send_hour"]
+    field_order = [
+        "email",
+        "topics",
+        "keywords",
+        "authors",
+        "cadence",
+        "timezone",
+        "send_hour",
+        "send_weekday",
+    ]
 
     email = forms.CharField(
         max_length=254,
@@ -204,7 +234,10 @@ class SignupForm(PreferencesForm):
     def clean_email(self) -> str:
         value = self.cleaned_data["email"].strip()
         EmailValidator(message="Enter a valid email address, like name@example.org.")(value)
-        return value.lower()
+        try:
+            return checked_email(value)
+        except AddressError as error:
+            raise forms.ValidationError(str(error)) from None
 
     @property
     def is_bot(self) -> bool:
@@ -212,13 +245,10 @@ class SignupForm(PreferencesForm):
 
 
 class ManagePreferencesForm(PreferencesForm):
-    """The preference centre: the shared fields plus the weekday for weekly digests."""
+    """The preference centre: the shared fields plus the most papers in one digest."""
 
     max_papers = forms.TypedChoiceField(
         choices=[(n, f"{n} papers") for n in (5, 10, 15, 20)], coerce=int, initial=10, label="At most"
-    )
-    send_weekday = forms.TypedChoiceField(
-        choices=Subscriber.Weekday.choices, coerce=int, initial=0, label="Day for weekly digests"
     )
 
     @classmethod

@@ -110,6 +110,12 @@ class ConsentRecord(models.Model):
         state = "confirmed" if self.confirmed_at else "unconfirmed"
         return f"{self.form_id}/{self.wording_version} at {self.submitted_at:%Y-%m-%d %H:%M} ({state})"
 
+    def superseded(self) -> bool:
+        """Return whether a sign-up made after this one was confirmed: then the newer choices stand."""
+        return ConsentRecord.objects.filter(
+            subscriber_id=self.subscriber_id, pk__gt=self.pk, confirmed_at__isnull=False
+        ).exists()
+
 
 class SubscriberEvent(models.Model):
     """The subscriber's history, one row per thing that happened to the subscription."""
@@ -143,9 +149,10 @@ class SubscriberEvent(models.Model):
 class LinkEmail(models.Model):
     """An email someone asked for (a confirmation link, a preference-centre link): owed until sent.
 
-    The request that asks for it writes this row in its own transaction and
-    never talks to the broker; beat's sweep (``link_emails_sweep``, every two
-    seconds) sends what is owed.
+    The request that asks for it writes this row in its own transaction, so the
+    ask survives a broker outage, and beat's sweep sends it (`link_emails_sweep`).
+    A try that fails for a reason that may pass backs off this row alone
+    (``retry_after``); one that would fail every time fails it at once.
     """
 
     class Kind(models.TextChoices):
@@ -169,6 +176,11 @@ class LinkEmail(models.Model):
         null=True, blank=True, help_text="A worker is sending it; another may try after this time."
     )
     attempts = models.PositiveSmallIntegerField(default=0)
+    retry_after = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="A try failed for a reason that may pass: not tried before this time.",
+    )
     sent_at = models.DateTimeField(null=True, blank=True)
     last_error = models.CharField(max_length=300, blank=True)
 

@@ -1,13 +1,16 @@
-"""Parsing and normalising what subscribers type: keywords, exclusions and author names.
+"""What a subscriber asks to receive: parsing and normalising what they type, and the record of it.
 
-Pure functions, no database.
+The parsers are pure functions; ``Preferences`` reads a subscriber's topics.
 """
 
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass, field
+from typing import Any
 
 from papers.names import collapse_whitespace
+from subscribers.models import ConsentRecord, Subscriber
 
 MAX_KEYWORDS = 20
 MAX_KEYWORD_LENGTH = 60
@@ -71,3 +74,51 @@ def parse_authors(text: str) -> list[str]:
 def keywords_text(included: list[str], excluded: list[str]) -> str:
     """Return keywords as a person would type them (the inverse of parse_keywords)."""
     return ", ".join([*included, *(f"-{word}" for word in excluded)])
+
+
+@dataclass
+class Preferences:
+    """What a subscriber asked to receive."""
+
+    topics: list[str] = field(default_factory=list)  # topic slugs
+    keywords: list[str] = field(default_factory=list)
+    excluded_keywords: list[str] = field(default_factory=list)
+    authors: list[str] = field(default_factory=list)
+    cadence: str = Subscriber.Cadence.DAILY
+    timezone: str = "UTC"
+    send_hour: int = 7
+    send_weekday: int = Subscriber.Weekday.MONDAY
+    max_papers: int | None = None  # None: not asked (the sign-up form), so what is stored stays
+
+    def as_dict(self) -> dict[str, Any]:
+        """Return the preferences that were chosen (None is left out), as JSON-ready data."""
+        # Strings, numbers and lists of strings: copying the lists copies it all (asdict() walks each value).
+        return {
+            name: list(value) if isinstance(value, list) else value
+            for name, value in vars(self).items()
+            if value is not None
+        }
+
+    @classmethod
+    def from_dict(cls, data: dict[str, Any]) -> Preferences:
+        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
+        return cls(**known)
+
+    @classmethod
+    def requested(cls, subscriber: Subscriber, consent: ConsentRecord) -> Preferences:
+        """Return what confirming ``consent`` gives: the preferences its form asked, the others kept."""
+        return cls.from_dict({**cls.of(subscriber).as_dict(), **consent.requested_preferences})
+
+    @classmethod
+    def of(cls, subscriber: Subscriber) -> Preferences:
+        return cls(
+            topics=sorted(topic.slug for topic in subscriber.topics.all()),
+            keywords=list(subscriber.keywords),
+            excluded_keywords=list(subscriber.excluded_keywords),
+            authors=list(subscriber.authors),
+            cadence=subscriber.cadence,
+            timezone=subscriber.timezone,
+            send_hour=subscriber.send_hour,
+            send_weekday=subscriber.send_weekday,
+            max_papers=subscriber.max_papers,
+        )

@@ -1,4 +1,5 @@
-"""Fixed-window rate limits kept in Django's cache (local memory, or Redis when configured).
+"""Fixed-window rate limits kept in Django's cache (local memory, or Redis when configured), and the
+client address they count by.
 
 When the cache cannot be reached the limits fail open, with a warning: a Redis
 outage must not turn every sign-up away. The confirmation email still waits
@@ -8,14 +9,66 @@ in the database for the queue (see LinkEmail).
 from __future__ import annotations
 
 import hashlib
+import ipaddress
 import logging
+import math
 import time
 
 from django.conf import settings
 from django.core.cache import cache
+from django.http import HttpRequest
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
+
+
+def client_ip(request: HttpRequest) -> str | None:
+    """Return the address of the client that sent ``request``, as far as trusted proxies vouch for it.
+
+    With TRUSTED_PROXY_COUNT = N proxies in front, each appending the address it
+    got the request from to CLIENT_IP_HEADER (X-Forwarded-For), the N-th entry
+    from the right was written by the outermost of them: that is the client.
+    Entries further left came with the request and are never believed. A value
+    that is not an IP address, or a header too short to have passed through
+    every proxy, falls back to REMOTE_ADDR (None only if that is not one either).
+    This is the one function for a client's address: rate limits, consent records, events.
+    """
+    count = settings.TRUSTED_PROXY_COUNT
+    if count > 0:
+        hops = request.META.get(settings.CLIENT_IP_HEADER, "").split(",")
+        if len(hops) >= count:
+            address = _address(hops[-count])
+            if address is not None:
+                return str(address)
+    address = _address(request.META.get("REMOTE_ADDR", ""))
+    return None if address is None else str(address)
+
+
+def client_bucket(request: HttpRequest) -> str:
+    """Return the key a client's requests are counted under: its address, or its /64 network for IPv6.
+
+    One IPv6 subscriber line is given a whole /64 and can change address at will inside it.
+    """
+    address = _address(client_ip(request) or "")
+    if address is None:
+        return "unknown"
+    if address.version == 6:
+        return str(ipaddress.IPv6Network((address, 64), strict=False))
+    return str(address)
+
+
+def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None:
+    """Return ``value`` as an IP address in one form (IPv4-mapped IPv6 as IPv4, no zone), or None."""
+    try:
+        address = ipaddress.ip_address(value.strip())
+    except ValueError:
+        return None
+    if address.version == 6:
+        if address.ipv4_mapped is not None:
+            return address.ipv4_mapped
+        if address.scope_id is not None:
+            return ipaddress.IPv6Address(str(address).split("%", 1)[0])
+    return address
 
 
 def parse_rate(rate: str) -> tuple[int, int]:
@@ -23,6 +76,12 @@ def parse_rate(rate: str) -> tuple[int, int]:
     count, _, unit = rate.partition("/")
     seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit.strip().lower()[:1]]
     return int(count), seconds
+
+
+def seconds_left(rate: str) -> int:
+    """Return the whole seconds until the current window of ``rate`` ends: the Retry-After of a 429."""
+    _limit, window = parse_rate(rate)
+    return max(1, math.ceil(window - time.time() % window))
 
 
 def hit(scope: str, key: str, rate: str) -> bool:

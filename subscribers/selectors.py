@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import time
+from dataclasses import dataclass
 from typing import Any
+from zoneinfo import ZoneInfo
 
+from django.conf import settings
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from subscribers.models import Feedback, Subscriber, Topic
-from subscribers.tokens import Purpose, TokenData, address_tag, read_token
+from subscribers.models import ConsentRecord, Feedback, Subscriber, Suppression, Topic
+from subscribers.preferences import Preferences
+from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
 
 
 def topics_offered() -> QuerySet[Topic]:
@@ -43,7 +49,7 @@ def forget_topic_choices(**_signal: object) -> None:
 def subscriber_from_token(data: TokenData) -> Subscriber | None:
     """Return the subscriber a verified token names, or None if it is gone (erased) or re-used."""
     subscriber = Subscriber.objects.filter(pk=data.subscriber_id).first()
-    if subscriber is None or address_tag(subscriber.email) != data.address_tag:
+    if subscriber is None or not address_tag_matches(subscriber.email, data.address_tag):
         return None
     return subscriber
 
@@ -54,6 +60,143 @@ def subscriber_for(purpose: Purpose, token: str) -> Subscriber | None:
     Raises TokenExpired or TokenInvalid; returns None when the subscriber is gone.
     """
     return subscriber_from_token(read_token(purpose, token))
+
+
+def address_blocked(*, email: str) -> bool:
+    """Return whether no email at all may go to ``email``: a bounce, a complaint or an admin suppressed it.
+
+    An erasure stops digests only: signing up again and confirming is how the person comes back.
+    """
+    return (
+        Suppression.objects.filter(email_hash=email_hash(email))
+        .exclude(reason=Suppression.Reason.ERASED)
+        .exists()
+    )
+
+
+@dataclass(frozen=True)
+class NextDigest:
+    """When a subscriber's next digest is due, in their own time zone."""
+
+    at: dt.datetime  # in the subscriber's zone
+    zone: str
+    under_way: bool  # the delivery time passed a little while ago: the next dispatch run sends it
+
+    @property
+    def day(self) -> str:
+        return f"{self.at:%A} {self.at.day} {self.at:%B}"
+
+    @property
+    def time(self) -> str:
+        return f"{self.at:%H:%M}"
+
+    @property
+    def weekday(self) -> str:
+        return f"{self.at:%A}"
+
+
+def next_digest(*, subscriber: Subscriber, now: dt.datetime | None = None) -> NextDigest | None:
+    """Return when an active subscriber's next digest is due; None for anyone else.
+
+    Reckoned as the dispatcher does (``newsletter.selectors.due_groups``): a
+    digest is due at the subscriber's hour in their zone, on their weekday if
+    weekly, or later that day within DIGEST_CATCHUP_HOURS if no digest of that
+    day was made yet. A digest with no new papers is not sent.
+    """
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        return None
+    try:
+        zone = ZoneInfo(subscriber.timezone)
+    except (KeyError, ValueError):
+        zone = ZoneInfo("UTC")
+    local = (now or timezone.now()).astimezone(zone)
+    for offset in range(8):
+        day = local.date() + dt.timedelta(days=offset)
+        if subscriber.cadence == Subscriber.Cadence.WEEKLY and day.weekday() != subscriber.send_weekday:
+            continue
+        at = dt.datetime.combine(day, dt.time(subscriber.send_hour), tzinfo=zone)
+        if at > local:
+            return NextDigest(at=at, zone=zone.key, under_way=False)
+        if (
+            local.hour < subscriber.send_hour + settings.DIGEST_CATCHUP_HOURS
+            and not subscriber.deliveries.filter(
+                edition__date=day, edition__cadence=subscriber.cadence
+            ).exists()
+        ):
+            return NextDigest(at=at, zone=zone.key, under_way=True)
+    return None
+
+
+def preferences_summary(preferences: Preferences, *, spell_out: bool = True) -> list[tuple[str, str]]:
+    """Return (label, value) lines that say what ``preferences`` ask for, as a person would read them.
+
+    Without ``spell_out`` the words anyone can type (keywords, authors) are
+    counted, not quoted: that is how an email shows a sign-up a stranger may
+    have filled in, so nobody can make papermail mail their text to someone.
+    """
+    names = dict(Topic.objects.filter(slug__in=preferences.topics).values_list("slug", "name"))
+    when = f"at {preferences.send_hour:02d}:00 ({preferences.timezone} time)"
+    if preferences.cadence == Subscriber.Cadence.WEEKLY:
+        delivery = f"Weekly, on {Subscriber.Weekday(preferences.send_weekday).label} {when}"
+    else:
+        delivery = f"Daily, {when}"
+    lines = [("Topics", ", ".join(names[slug] for slug in preferences.topics if slug in names) or "none")]
+    if spell_out:
+        lines.append(("Keywords", ", ".join(preferences.keywords) or "none"))
+        if preferences.excluded_keywords:
+            lines.append(("Excluding", ", ".join(preferences.excluded_keywords)))
+        lines.append(("Authors", ", ".join(preferences.authors) or "none"))
+    else:
+        keywords = _count(len(preferences.keywords), "keyword")
+        if preferences.excluded_keywords:
+            keywords += f", {_count(len(preferences.excluded_keywords), 'excluded keyword')}"
+        lines.append(("Keywords", keywords))
+        lines.append(("Authors", _count(len(preferences.authors), "author")))
+    lines.append(("Delivery", delivery))
+    if preferences.max_papers is not None:
+        lines.append(("At most", f"{preferences.max_papers} papers"))
+    return lines
+
+
+def _count(n: int, noun: str) -> str:
+    return "none" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+
+
+@dataclass(frozen=True)
+class SignupChoices:
+    """What confirming one sign-up would do, in words: for its email and its confirmation page."""
+
+    requested: list[tuple[str, str]]
+    requested_counted: list[tuple[str, str]]  # keywords and authors counted, for the email
+    current: list[tuple[str, str]]  # the choices in force; empty unless the address is subscribed
+    subscribed: bool  # active or paused: confirming changes the choices of a running subscription
+    paused: bool  # confirming also resumes the digests
+    changes: bool  # confirming would change anything at all
+    superseded: bool  # a newer sign-up was confirmed: this one would change nothing
+
+
+def signup_choices(*, subscriber: Subscriber, consent: ConsentRecord) -> SignupChoices:
+    """Return what confirming ``consent`` would do to ``subscriber``."""
+    subscribed = subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED)
+    paused = subscriber.status == Subscriber.Status.PAUSED
+    current = Preferences.of(subscriber)
+    requested = Preferences.requested(subscriber, consent)
+    return SignupChoices(
+        requested=preferences_summary(requested),
+        requested_counted=preferences_summary(requested, spell_out=False),
+        current=preferences_summary(current) if subscribed else [],
+        subscribed=subscribed,
+        paused=paused,
+        changes=not subscribed or paused or requested != current,
+        superseded=consent.superseded(),
+    )
+
+
+def consent_for(*, subscriber: Subscriber, consent_id: int | None) -> ConsentRecord | None:
+    """Return the sign-up a confirmation link names (its latest sign-up, for a link that names none)."""
+    if consent_id is not None:
+        return subscriber.consents.filter(pk=consent_id).first()
+    return subscriber.consents.order_by("-submitted_at").first()
 
 
 def feedback_of(*, subscriber: Subscriber, limit: int = 50) -> list[Feedback]:
@@ -73,6 +216,7 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
         "created_at": when(subscriber.created_at),
         "confirmed_at": when(subscriber.confirmed_at),
         "unsubscribed_at": when(subscriber.unsubscribed_at),
+        "suppressed_reason": subscriber.suppressed_reason,
         "preferences": {
             "topics": [{"slug": t.slug, "name": t.name} for t in subscriber.topics.order_by("position")],
             "keywords": subscriber.keywords,
@@ -82,6 +226,7 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             "timezone": subscriber.timezone,
             "send_hour": subscriber.send_hour,
             "send_weekday": subscriber.get_send_weekday_display(),
+            "max_papers": subscriber.max_papers,
         },
         "consent_records": [
             {

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 import logging
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -14,7 +15,8 @@ from django.utils import timezone
 
 from papers.db import insert_new_with_children
 from papers.models import Paper
-from subscribers import links, ratelimit
+from subscribers import links, ratelimit, selectors
+from subscribers.addresses import canonical_email
 from subscribers.models import (
     ConsentRecord,
     Feedback,
@@ -24,6 +26,7 @@ from subscribers.models import (
     Suppression,
     Topic,
 )
+from subscribers.preferences import Preferences
 from subscribers.tokens import email_hash
 
 logger = logging.getLogger(__name__)
@@ -36,44 +39,6 @@ CONSENT_WORDING = (
     "cadence I chose. I can change my preferences, pause or unsubscribe at any time with one "
     "click from any email."
 )
-
-
-@dataclass
-class Preferences:
-    """What a subscriber asked to receive."""
-
-    topics: list[str] = field(default_factory=list)  # topic slugs
-    keywords: list[str] = field(default_factory=list)
-    excluded_keywords: list[str] = field(default_factory=list)
-    authors: list[str] = field(default_factory=list)
-    cadence: str = Subscriber.Cadence.DAILY
-    timezone: str = "UTC"
-    send_hour: int = 7
-    send_weekday: int = Subscriber.Weekday.MONDAY
-    max_papers: int = 10
-
-    def as_dict(self) -> dict[str, Any]:
-        # Strings, numbers and lists of strings: copying the lists copies it all (asdict() walks each value).
-        return {name: list(value) if isinstance(value, list) else value for name, value in vars(self).items()}
-
-    @classmethod
-    def from_dict(cls, data: dict[str, Any]) -> Preferences:
-        known = {name: data[name] for name in cls.__dataclass_fields__ if name in data}
-        return cls(**known)
-
-    @classmethod
-    def of(cls, subscriber: Subscriber) -> Preferences:
-        return cls(
-            topics=sorted(topic.slug for topic in subscriber.topics.all()),
-            keywords=list(subscriber.keywords),
-            excluded_keywords=list(subscriber.excluded_keywords),
-            authors=list(subscriber.authors),
-            cadence=subscriber.cadence,
-            timezone=subscriber.timezone,
-            send_hour=subscriber.send_hour,
-            send_weekday=subscriber.send_weekday,
-            max_papers=subscriber.max_papers,
-        )
 
 
 @dataclass(frozen=True)
@@ -96,7 +61,8 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
     subscriber.timezone = preferences.timezone
     subscriber.send_hour = preferences.send_hour
     subscriber.send_weekday = preferences.send_weekday
-    subscriber.max_papers = preferences.max_papers
+    if preferences.max_papers is not None:
+        subscriber.max_papers = preferences.max_papers
     subscriber.save()
     subscriber.topics.set(Topic.objects.filter(slug__in=preferences.topics, active=True))
 
@@ -107,21 +73,19 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
 def subscription_request(*, email: str, preferences: Preferences, request: RequestInfo) -> None:
     """Handle a sign-up; the caller shows the same page whatever happens here.
 
-    A new, pending, unsubscribed or suppressed address gets a confirmation email
-    and nothing changes until it is confirmed (the requested preferences wait
-    on the consent record). An active or paused subscriber gets a link to their
-    preference centre instead. Emails per address are rate-limited.
+    Nothing changes until the address's owner confirms: the requested
+    preferences wait on the consent record, and its confirmation link applies
+    them (``subscriber_confirm``). A new, pending, unsubscribed or suppressed
+    address is asked to confirm its subscription; an active or paused one is
+    asked to confirm the new choices (or, when they are its choices already,
+    sent its preference-centre link). Emails per address are rate-limited.
     """
-    email = email.strip().lower()
+    email = canonical_email(email)
     may_email = _may_email(email)
     if connection.vendor == "postgresql" and _new_address_signup(email, preferences, request, may_email):
         return
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
-        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
-            if may_email:
-                _owe_link_email(subscriber, LinkEmail.Kind.MANAGE_LINK)
-            return
         consent = ConsentRecord.objects.create(subscriber=subscriber, **_consent_fields(preferences, request))
         _event(
             subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
@@ -191,9 +155,18 @@ def _owe_link_email(subscriber: Subscriber, kind: str, *, consent: ConsentRecord
 
 
 def _not_wanted(row: LinkEmail) -> str:
-    """Return why an owed link email should no longer go out, or "" (age is the sweep's to judge)."""
-    if row.kind == LinkEmail.Kind.CONFIRMATION and (row.consent is None or row.consent.confirmed_at):
-        return "already confirmed"
+    """Return why an owed link email should no longer go out, or "" (age is the sweep's to judge).
+
+    A suppressed address is checked here, when the email would go, not when it was asked for:
+    whoever signs it up sees the same page after the same work.
+    """
+    if row.kind == LinkEmail.Kind.CONFIRMATION:
+        if row.consent is None or row.consent.confirmed_at:
+            return "already confirmed"
+        if row.consent.superseded():
+            return "a newer sign-up was confirmed"
+    if selectors.address_blocked(email=row.subscriber.email):
+        return "the address is suppressed"
     return ""
 
 
@@ -203,9 +176,14 @@ def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
     Beat runs this every two seconds (*Send owed link emails*): it is how every
     confirmation and preference-centre email goes out. Each sweep claims its
     own batch (``SKIP LOCKED``), so sweeps overlapping on several workers send
-    different rows, and a row is sent once however often the sweep runs. A
-    provider error puts its row back, counted, ends this sweep and releases the
-    rest of its batch for the next one. Rows past LINK_EMAIL_MAX_AGE_HOURS are
+    different rows, and a row is sent once however often the sweep runs.
+
+    A row that fails never holds back the others: one that would fail every
+    time (an address no codec can encode, a recipient the provider rejects) is
+    failed at once; one that may pass later is backed off on its own, counted,
+    and failed after LINK_EMAIL_MAX_ATTEMPTS. When the provider cannot be
+    reached at all, the sweep stops and leaves the rest of its batch, untried
+    and uncounted, to the next one. Rows past LINK_EMAIL_MAX_AGE_HOURS are
     dropped: a link that old would only puzzle its reader.
     """
     now = now or timezone.now()
@@ -217,30 +195,50 @@ def link_emails_sweep(*, now: dt.datetime | None = None) -> int:
         batch = list(
             LinkEmail.objects.filter(state=LinkEmail.State.OWED)
             .filter(Q(claimed_until__isnull=True) | Q(claimed_until__lt=now))
+            .filter(Q(retry_after__isnull=True) | Q(retry_after__lte=now))
             .select_for_update(skip_locked=True)
             .order_by("created_at", "pk")
             .values_list("pk", flat=True)[:LINK_EMAIL_SWEEP_BATCH]
         )
         LinkEmail.objects.filter(pk__in=batch).update(claimed_until=now + LINK_EMAIL_CLAIM)
     sent = 0
-    for done, pk in enumerate(batch):
-        try:
-            sent += _send_claimed(pk)
-        except Exception:
-            LinkEmail.objects.filter(pk__in=batch[done + 1 :], state=LinkEmail.State.OWED).update(
-                claimed_until=None
-            )
-            raise
+    done = 0
+    try:
+        for pk in batch:
+            outcome = _send_claimed(pk, now=now)
+            done += 1
+            sent += outcome == _Outcome.SENT
+            if outcome == _Outcome.UNREACHABLE:
+                break
+    finally:
+        LinkEmail.objects.filter(pk__in=batch[done:], state=LinkEmail.State.OWED).update(claimed_until=None)
     return sent
 
 
-def _send_claimed(link_email_id: int) -> bool:
-    """Send a link email this worker has claimed; record the outcome; return whether it was sent.
+class _Outcome(enum.Enum):
+    SENT = "sent"
+    NOT_SENT = "not sent"  # no longer wanted, or failed for good
+    RETRY = "retry"  # backed off
+    UNREACHABLE = "unreachable"  # backed off, and the provider gave no answer
 
-    A provider error puts the row back (unclaimed, the attempt counted) and is
-    re-raised; after LINK_EMAIL_MAX_ATTEMPTS the row is failed instead.
+
+def link_email_backoff(attempts: int) -> dt.timedelta:
+    """Return the wait after ``attempts`` failed tries: LINK_EMAIL_RETRY_BACKOFF, doubled each time."""
+    seconds = settings.LINK_EMAIL_RETRY_BACKOFF * 2 ** min(max(attempts - 1, 0), 16)
+    return dt.timedelta(seconds=min(seconds, LINK_EMAIL_LONGEST_WAIT.total_seconds()))
+
+
+LINK_EMAIL_LONGEST_WAIT = dt.timedelta(hours=1)
+
+
+def _send_claimed(link_email_id: int, *, now: dt.datetime) -> _Outcome:
+    """Send a link email this worker has claimed and record the outcome.
+
+    The attempt is counted whatever happens. An error that may pass backs the
+    row off (``retry_after``), or fails it after LINK_EMAIL_MAX_ATTEMPTS; any
+    other error fails it at once.
     """
-    from newsletter import emails
+    from newsletter import emails, mail_backends
 
     row = LinkEmail.objects.select_related("subscriber", "consent").get(pk=link_email_id)
     reason = _not_wanted(row)
@@ -248,26 +246,38 @@ def _send_claimed(link_email_id: int) -> bool:
         LinkEmail.objects.filter(pk=row.pk).update(
             state=LinkEmail.State.SKIPPED, claimed_until=None, last_error=reason
         )
-        return False
+        return _Outcome.NOT_SENT
     try:
         if row.kind == LinkEmail.Kind.CONFIRMATION:
             sent = emails.send_confirmation(subscriber=row.subscriber, consent=row.consent)
         else:
             sent = emails.send_manage_link(subscriber=row.subscriber)
     except Exception as error:
-        gave_up = row.attempts + 1 >= settings.LINK_EMAIL_MAX_ATTEMPTS
+        attempts = row.attempts + 1
+        described = f"{type(error).__name__}: {error}"
+        if not mail_backends.is_transient(error):
+            logger.warning("link email %s failed for good: %s", row.pk, described)
+            _link_email_failed(row, described)
+            return _Outcome.NOT_SENT
+        if attempts >= settings.LINK_EMAIL_MAX_ATTEMPTS:
+            logger.warning("link email %s failed after %d attempts: %s", row.pk, attempts, described)
+            _link_email_failed(row, f"gave up after {attempts} attempts: {described}")
+            return _Outcome.NOT_SENT
+        wait = link_email_backoff(attempts)
+        logger.warning("link email %s not sent, next try in %ds: %s", row.pk, wait.total_seconds(), described)
         LinkEmail.objects.filter(pk=row.pk).update(
-            state=LinkEmail.State.FAILED if gave_up else LinkEmail.State.OWED,
             claimed_until=None,
+            retry_after=now + wait,
             attempts=F("attempts") + 1,
-            last_error=f"{type(error).__name__}: {error}"[:300],
+            last_error=described[:300],
         )
-        raise
+        return _Outcome.UNREACHABLE if mail_backends.is_unreachable(error) else _Outcome.RETRY
     with transaction.atomic():
         LinkEmail.objects.filter(pk=row.pk).update(
             state=LinkEmail.State.SENT if sent else LinkEmail.State.FAILED,
             sent_at=timezone.now() if sent else None,
             claimed_until=None,
+            retry_after=None,
             attempts=F("attempts") + 1,
             last_error="" if sent else "the email backend sent nothing",
         )
@@ -278,23 +288,37 @@ def _send_claimed(link_email_id: int) -> bool:
                 else SubscriberEvent.Kind.MANAGE_LINK_SENT
             )
             _event(row.subscriber, kind, **({"consent": row.consent_id} if row.consent_id else {}))
-    return sent
+    return _Outcome.SENT if sent else _Outcome.NOT_SENT
+
+
+def _link_email_failed(row: LinkEmail, why: str) -> None:
+    LinkEmail.objects.filter(pk=row.pk).update(
+        state=LinkEmail.State.FAILED,
+        claimed_until=None,
+        retry_after=None,
+        attempts=F("attempts") + 1,
+        last_error=why[:300],
+    )
 
 
 @dataclass(frozen=True)
 class ConfirmOutcome:
     subscriber: Subscriber
     already_confirmed: bool
+    superseded: bool = False  # a newer sign-up was confirmed first: this one changed nothing
+    was_subscribed: bool = False  # the address was active or paused: the sign-up changed its choices
 
 
 def subscriber_confirm(
     *, subscriber: Subscriber, consent_id: int | None, request: RequestInfo
 ) -> ConfirmOutcome:
-    """Confirm a subscription from its confirmation link (a POST); idempotent.
+    """Confirm a subscription, or an active subscriber's new choices, from its link (a POST); idempotent.
 
-    Applies the preferences asked for on that sign-up, records when and from
-    where it was confirmed, and lifts a suppression: confirming afresh is how a
-    bounced or erased address comes back.
+    Applies the preferences asked for on that sign-up (keeping those its form
+    did not ask), records when and from where it was confirmed, and lifts a
+    suppression: confirming afresh is how a bounced or erased address comes
+    back. A sign-up older than one already confirmed changes nothing: the
+    newest choices confirmed stand, whatever order the links are opened in.
     """
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
@@ -303,13 +327,16 @@ def subscriber_confirm(
             consent = subscriber.consents.order_by("-submitted_at").first()
         if consent is not None and consent.confirmed_at is not None:
             return ConfirmOutcome(subscriber, already_confirmed=True)
+        if consent is not None and consent.superseded():
+            return ConfirmOutcome(subscriber, already_confirmed=False, superseded=True)
+        was_subscribed = subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED)
         now = timezone.now()
         if consent is not None:
             consent.confirmed_at = now
             consent.confirmed_ip = request.ip
             consent.confirmed_user_agent = request.user_agent[:400]
             consent.save(update_fields=["confirmed_at", "confirmed_ip", "confirmed_user_agent"])
-            _apply_preferences(subscriber, Preferences.from_dict(consent.requested_preferences))
+            _apply_preferences(subscriber, Preferences.requested(subscriber, consent))
         Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
         subscriber.status = Subscriber.Status.ACTIVE
         subscriber.confirmed_at = now
@@ -319,19 +346,46 @@ def subscriber_confirm(
         _event(
             subscriber, SubscriberEvent.Kind.CONFIRMED, ip=request.ip, consent=consent.pk if consent else None
         )
-    return ConfirmOutcome(subscriber, already_confirmed=False)
+    return ConfirmOutcome(subscriber, already_confirmed=False, was_subscribed=was_subscribed)
 
 
 def confirmation_resend(*, subscriber: Subscriber, request: RequestInfo) -> bool:
-    """Send a fresh confirmation link for the latest sign-up; return whether one was sent."""
+    """Send a fresh confirmation link for the latest sign-up, unless it was confirmed; return whether sent."""
     with transaction.atomic():
         subscriber = Subscriber.objects.select_for_update().get(pk=subscriber.pk)
         if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
             return False
-        consent = subscriber.consents.filter(confirmed_at__isnull=True).order_by("-submitted_at").first()
-        if consent is None or not _may_email(subscriber.email):
+        consent = subscriber.consents.order_by("-pk").first()
+        if consent is None or consent.confirmed_at is not None or not _may_email(subscriber.email):
             return False
         _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
+    return True
+
+
+def link_request(*, email: str, request: RequestInfo) -> None:
+    """Mail a fresh link to a known address (the caller answers the same whatever happens here).
+
+    An unknown address gets nothing; a known one, what ``subscriber_new_link`` sends.
+    """
+    subscriber = Subscriber.objects.filter(email=canonical_email(email)).first()
+    if subscriber is not None:
+        subscriber_new_link(subscriber=subscriber, request=request)
+
+
+def subscriber_new_link(*, subscriber: Subscriber, request: RequestInfo) -> bool:
+    """Mail the subscriber the link they need now; return whether one was queued (rate-limited per address).
+
+    Someone who has not confirmed their latest sign-up gets its confirmation
+    link again; a subscribed or unsubscribed reader, their preference-centre link.
+    """
+    if subscriber.status not in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        if confirmation_resend(subscriber=subscriber, request=request):
+            return True
+        if subscriber.status != Subscriber.Status.UNSUBSCRIBED:
+            return False
+    if not _may_email(subscriber.email):
+        return False
+    _owe_link_email(subscriber, LinkEmail.Kind.MANAGE_LINK)
     return True
 
 
@@ -413,7 +467,15 @@ def subscriber_unsubscribe(*, subscriber: Subscriber, request: RequestInfo, via:
 
 
 def subscriber_resubscribe(*, subscriber: Subscriber, request: RequestInfo) -> bool:
-    """Ask an unsubscribed person to confirm again (consent withdrawn must be given afresh)."""
+    """Ask an unsubscribed person to confirm again (consent withdrawn must be given afresh).
+
+    Someone who never confirmed is sent their latest sign-up's link again: their
+    stored preferences are not theirs yet, only the sign-up's.
+    """
+    if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        return False
+    if subscriber.status == Subscriber.Status.PENDING:
+        return confirmation_resend(subscriber=subscriber, request=request)
     preferences = Preferences.of(subscriber)
     subscription_request(email=subscriber.email, preferences=preferences, request=request)
     return True
@@ -422,9 +484,13 @@ def subscriber_resubscribe(*, subscriber: Subscriber, request: RequestInfo) -> b
 def subscriber_reactivate(*, subscriber: Subscriber) -> bool:
     """Ask a subscriber who is not active to confirm again; an admin never bypasses consent.
 
-    Returns whether a confirmation email was queued (active subscribers need none).
+    Returns whether a confirmation email was queued: active subscribers need none, and an
+    address a bounce, a complaint or an admin suppressed is mailed nothing until its suppression
+    is deleted.
     """
     if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
+        return False
+    if selectors.address_blocked(email=subscriber.email):
         return False
     _event(subscriber, SubscriberEvent.Kind.REACTIVATION_REQUESTED)
     subscription_request(
@@ -435,7 +501,7 @@ def subscriber_reactivate(*, subscriber: Subscriber) -> bool:
 
 def subscriber_suppress(*, email: str, reason: str, detail: dict[str, Any] | None = None) -> bool:
     """Put an address on the suppression list and stop its mail; return whether it was new."""
-    email = email.strip().lower()
+    email = canonical_email(email)
     with transaction.atomic():
         _, created = Suppression.objects.get_or_create(
             email_hash=email_hash(email), defaults={"reason": reason}
@@ -460,10 +526,11 @@ def subscriber_erase(*, subscriber: Subscriber) -> None:
     """Delete everything stored about a subscriber, keeping only the keyed hash of the address.
 
     The hash, on the suppression list, is what stops the address being mailed
-    again by mistake; signing up again and confirming lifts it.
+    again by mistake; signing up again and confirming lifts it. A suppression
+    already there (a bounce, a complaint) keeps its reason: it still stops all mail.
     """
     with transaction.atomic():
-        Suppression.objects.update_or_create(
+        Suppression.objects.get_or_create(
             email_hash=email_hash(subscriber.email), defaults={"reason": Suppression.Reason.ERASED}
         )
         subscriber.delete()

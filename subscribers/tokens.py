@@ -18,6 +18,8 @@ from functools import lru_cache
 from django.conf import settings
 from django.core import signing
 
+from subscribers.addresses import canonical_email, unicode_domain_form
+
 
 class Purpose(StrEnum):
     CONFIRM = "confirm"
@@ -49,7 +51,7 @@ class TokenData:
 
 def email_hash(email: str) -> str:
     """Return the keyed hash of an address: how a suppressed or erased address is remembered."""
-    return _keyed_hash(settings.SUPPRESSION_HASH_KEY, email.strip().lower())
+    return _keyed_hash(settings.SUPPRESSION_HASH_KEY, canonical_email(email))
 
 
 @lru_cache(maxsize=4096)  # a chunk hashes each of its addresses a few times
@@ -59,6 +61,18 @@ def _keyed_hash(key: str, address: str) -> str:
 
 def address_tag(email: str) -> str:
     return email_hash(email)[:10]
+
+
+def address_tag_matches(email: str, tag: str) -> bool:
+    """Return whether ``tag`` is the address tag of ``email``, a canonical address.
+
+    Links mailed before addresses had one canonical form carry the tag of the
+    address as it was stored then, with its domain in Unicode: they keep working.
+    """
+    if address_tag(email) == tag:
+        return True
+    legacy = unicode_domain_form(email)
+    return legacy != email and _keyed_hash(settings.SUPPRESSION_HASH_KEY, legacy)[:10] == tag
 
 
 def _salt(purpose: Purpose) -> str:

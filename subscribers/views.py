@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ipaddress
 import json
 from collections.abc import Callable
 from functools import wraps
@@ -22,22 +21,16 @@ from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
 
 
-def client_ip(request: HttpRequest) -> str | None:
-    """Return the client's address: REMOTE_ADDR, or the proxy header named by CLIENT_IP_HEADER."""
-    raw = request.META.get(settings.CLIENT_IP_HEADER, "") or request.META.get("REMOTE_ADDR", "")
-    candidate = raw.split(",")[0].strip()  # X-Forwarded-For lists the client first
-    try:
-        return str(ipaddress.ip_address(candidate))
-    except ValueError:
-        return None
-
-
 def request_info(request: HttpRequest) -> services.RequestInfo:
-    return services.RequestInfo(ip=client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", ""))
+    return services.RequestInfo(
+        ip=ratelimit.client_ip(request), user_agent=request.META.get("HTTP_USER_AGENT", "")
+    )
 
 
-def too_many(request: HttpRequest) -> HttpResponse:
-    return render(request, "subscribers/too_many.html", status=429)
+def too_many(request: HttpRequest, *, retry_after: int) -> HttpResponse:
+    response = render(request, "subscribers/too_many.html", status=429)
+    response["Retry-After"] = str(retry_after)
+    return response
 
 
 def rate_limited(
@@ -48,10 +41,9 @@ def rate_limited(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            if request.method == "POST" and not ratelimit.hit(
-                scope, client_ip(request) or "unknown", getattr(settings, rate_setting)
-            ):
-                return too_many(request)
+            rate = getattr(settings, rate_setting)
+            if request.method == "POST" and not ratelimit.hit(scope, ratelimit.client_bucket(request), rate):
+                return too_many(request, retry_after=ratelimit.seconds_left(rate))
             return view(request, *args, **kwargs)
 
         return wrapped
@@ -68,7 +60,7 @@ def to_check_inbox() -> HttpResponseRedirect:
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @rate_limited("signup", "RATE_SIGNUPS_PER_IP")
 def subscribe(request: HttpRequest) -> HttpResponse:
     if request.method == "POST":
@@ -104,7 +96,7 @@ def _invalid_link(request: HttpRequest, *, expired_token: str | None = None) -> 
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def confirm(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirm button (mail scanners follow links); only the POST confirms."""
     try:
@@ -116,14 +108,23 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
     subscriber = selectors.subscriber_from_token(data)
     if subscriber is None:
         return _invalid_link(request)
-    if request.method == "GET":
-        return render(request, "subscribers/confirm.html", {"subscriber": subscriber})
+    if request.method != "POST":
+        consent = selectors.consent_for(subscriber=subscriber, consent_id=data.consent_id)
+        context = {
+            "subscriber": subscriber,
+            "choices": selectors.signup_choices(subscriber=subscriber, consent=consent) if consent else None,
+            "manage_url": links.manage_path(subscriber),
+        }
+        return render(request, "subscribers/confirm.html", context)
     outcome = services.subscriber_confirm(
         subscriber=subscriber, consent_id=data.consent_id, request=request_info(request)
     )
     context = {
         "subscriber": outcome.subscriber,
         "already": outcome.already_confirmed,
+        "superseded": outcome.superseded,
+        "was_subscribed": outcome.was_subscribed,
+        "next_digest": selectors.next_digest(subscriber=outcome.subscriber),
         "manage_url": links.manage_path(outcome.subscriber),
     }
     return render(request, "subscribers/confirmed.html", context)
@@ -132,7 +133,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
 @require_POST
 @rate_limited("resend", "RATE_SIGNUPS_PER_IP")
 def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
-    """Send a new confirmation link to the owner of an expired one."""
+    """Send the owner of an expired confirmation link a new one (or, if subscribed since, a manage link)."""
     try:
         read_token(Purpose.CONFIRM, token)
         data = None
@@ -142,28 +143,27 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     subscriber = selectors.subscriber_from_token(data) if data else None
     if subscriber is not None:
-        services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+        services.subscriber_new_link(subscriber=subscriber, request=request_info(request))
     return to_check_inbox()
 
 
-@require_POST
+@never_cache
+@require_http_methods(["GET", "POST"])
 @rate_limited("resend", "RATE_SIGNUPS_PER_IP")
 def link_request(request: HttpRequest) -> HttpResponse:
     """Ask for a new link by address; the answer is the same whether or not it is known."""
+    if request.method == "GET":
+        return render(request, "subscribers/new_link.html", {"form": ResendForm()})
     form = ResendForm(request.POST)
     if not form.is_valid():
-        return render(request, "subscribers/link_invalid.html", {"form": form}, status=400)
-    subscriber = Subscriber.objects.filter(email=form.cleaned_data["email"].strip().lower()).first()
-    if subscriber is not None:
-        if subscriber.status in (Subscriber.Status.ACTIVE, Subscriber.Status.PAUSED):
-            services.subscription_request(
-                email=subscriber.email,
-                preferences=services.Preferences.of(subscriber),
-                request=request_info(request),
-            )
-        else:
-            services.confirmation_resend(subscriber=subscriber, request=request_info(request))
+        return render(request, "subscribers/new_link.html", {"form": form}, status=400)
+    services.link_request(email=form.cleaned_data["email"], request=request_info(request))
     return to_check_inbox()
+
+
+def link_gone(request: HttpRequest) -> HttpResponse:
+    """The page for a link that names nobody: it offers to email a new one."""
+    return render(request, "subscribers/link_gone.html", {"form": ResendForm()}, status=404)
 
 
 # --- Preference centre ---------------------------------------------------------------------------
@@ -180,7 +180,7 @@ def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]],
             except (TokenExpired, TokenInvalid):
                 subscriber = None
             if subscriber is None:
-                return render(request, "subscribers/link_gone.html", status=404)
+                return link_gone(request)
             return view(request, subscriber, token, *args, **kwargs)
 
         return wrapped
@@ -189,7 +189,7 @@ def with_subscriber(purpose: Purpose) -> Callable[[Callable[..., HttpResponse]],
 
 
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @with_subscriber(Purpose.MANAGE)
 def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     status = 200
@@ -209,6 +209,7 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         "token": token,
         "done": request.GET.get("done", ""),
         "feedback": selectors.feedback_of(subscriber=subscriber),
+        "next_digest": selectors.next_digest(subscriber=subscriber),
         "feed_url": links.feed_url(subscriber),
     }
     return render(request, "subscribers/manage.html", context, status=status)
@@ -248,7 +249,7 @@ def export(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
     return response
 
 
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 @with_subscriber(Purpose.MANAGE)
 def erase(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
     if request.method == "POST" and request.POST.get("confirm") == "erase":
@@ -262,7 +263,7 @@ def erase(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpRespo
 
 @csrf_exempt
 @never_cache
-@require_http_methods(["GET", "POST"])
+@require_http_methods(["GET", "HEAD", "POST"])
 def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     """GET shows a confirm button; a POST unsubscribes at once and answers 200, never a redirect.
 
@@ -274,8 +275,8 @@ def unsubscribe(request: HttpRequest, token: str) -> HttpResponse:
     except (TokenExpired, TokenInvalid):
         subscriber = None
     if subscriber is None:
-        return render(request, "subscribers/link_gone.html", status=404)
-    if request.method == "GET":
+        return link_gone(request)
+    if request.method != "POST":
         return render(request, "subscribers/unsubscribe.html", {"subscriber": subscriber})
     one_click = request.POST.get("List-Unsubscribe") == "One-Click"
     services.subscriber_unsubscribe(

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
@@ -57,6 +57,12 @@ def feed_server() -> Iterator[FeedServer]:
 
 
 @pytest.fixture
+def local_feeds(settings) -> None:  # type: ignore[no-untyped-def]
+    """Let feeds be fetched from the local feed server (127.0.0.1), as production never does."""
+    settings.FEED_ALLOW_PRIVATE_ADDRESSES = True
+
+
+@pytest.fixture
 def sample() -> SampleReader:
     return SampleReader()
 
@@ -96,19 +102,60 @@ def default_topics() -> None:
     importlib.import_module("subscribers.migrations.0002_default_topics").create(apps, None)
 
 
+# The groups and their permissions as the migrations left them, read once the test database is made.
+MIGRATED_ROLES: dict[str, list[tuple[str, str]]] = {}
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):  # type: ignore[no-untyped-def]
+    """pytest-django's test database, and a note of the roles its migrations made (see ``roles``)."""
+    from django.contrib.auth.models import Group
+
+    with django_db_blocker.unblock():
+        MIGRATED_ROLES.update(
+            {
+                group.name: list(group.permissions.values_list("content_type__app_label", "codename"))
+                for group in Group.objects.all()
+            }
+        )
+
+
 @pytest.fixture
 def roles() -> None:
-    """Re-create the Editors and Admins groups (transactional tests flush them away)."""
-    import importlib
-
+    """Re-create the Editors and Admins groups as migrated (transactional tests flush them away)."""
     from django.contrib.auth.models import Group, Permission
 
-    migration = importlib.import_module("newsletter.migrations.0004_roles")
+    for name, pairs in MIGRATED_ROLES.items():
+        Group.objects.get_or_create(name=name)[0].permissions.set(
+            [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in pairs]
+        )
 
-    def permissions(pairs):  # type: ignore[no-untyped-def]
-        return [Permission.objects.get(content_type__app_label=app, codename=code) for app, code in pairs]
 
-    Group.objects.get_or_create(name="Editors")[0].permissions.set(permissions(migration.EDITOR_PERMISSIONS))
-    Group.objects.get_or_create(name="Admins")[0].permissions.set(
-        permissions(migration.EDITOR_PERMISSIONS + migration.ADMIN_EXTRA_PERMISSIONS)
-    )
+@pytest.fixture
+def webhook_provider() -> Iterator[Callable[[str], None]]:
+    """Mount the webhook URLs of an ANYMAIL_PROVIDER, as a server started with it would (URLs load once)."""
+    from django.test import override_settings
+
+    overrides: list[override_settings] = []
+
+    def mount(provider: str) -> None:
+        if overrides and provider == settings.ANYMAIL_PROVIDER:
+            return  # mounted already (Hypothesis runs a test's body many times)
+        override = override_settings(ANYMAIL_PROVIDER=provider)
+        override.enable()
+        overrides.append(override)
+        _reload_urls()
+
+    yield mount
+    for override in reversed(overrides):
+        override.disable()
+    _reload_urls()
+
+
+def _reload_urls() -> None:
+    import importlib
+
+    from django.urls import clear_url_caches
+
+    importlib.reload(importlib.import_module(settings.ROOT_URLCONF))
+    clear_url_caches()

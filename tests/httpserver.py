@@ -27,7 +27,7 @@ class Reply:
 class FeedServer:
     """Serves scripted replies; the last reply of a path repeats once the script runs out."""
 
-    def __init__(self) -> None:
+    def __init__(self, host: str = "127.0.0.1") -> None:
         self.scripts: dict[str, list[Reply]] = {}
         self.requests: dict[str, list[dict[str, str]]] = defaultdict(list)
         self.bodies: dict[str, list[bytes]] = defaultdict(list)
@@ -80,7 +80,7 @@ class FeedServer:
                 else:
                     self.wfile.write(reply.body)
 
-        self.httpd = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.httpd = ThreadingHTTPServer((host, 0), Handler)
         self.httpd.daemon_threads = True
         self.httpd.block_on_close = False  # a trickling reply must not hold up the test's end
         self._thread = threading.Thread(

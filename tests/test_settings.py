@@ -23,6 +23,10 @@ def manage(*args: str, env: dict[str, str], tmp_path: Path) -> subprocess.Comple
             "ALLOWED_HOSTS",
             "DJANGO_DEBUG",
             "DJANGO_SETTINGS_MODULE",
+            "PORT",
+            "SITE_URL",
+            "LOG_FORMAT",
+            "LOG_LEVEL",
         }
     }
     clean.update(
@@ -133,6 +137,61 @@ def test_production_settings_pass_the_deploy_check_with_no_warnings(tmp_path: Pa
     assert "System check identified no issues" in result.stdout
 
 
+PRODUCTION = {
+    "DJANGO_DEBUG": "0",
+    "SECRET_KEY": "q8Zr-3vN!pX2@tLm9#Wc7$yHb4%Kd6^Fs1&Gj5*Ue0(Ai)Ro_Tn+Ml=Vw",
+    "ALLOWED_HOSTS": "papers.example.org",
+    "SITE_URL": "https://papers.example.org",
+}
+
+
+def test_production_with_a_provider_and_no_webhook_secret_fails_the_deploy_check(tmp_path: Path) -> None:
+    env = {**PRODUCTION, "ANYMAIL_PROVIDER": "postmark", "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token"}
+    result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "papermail.E002" in result.stderr and "WEBHOOK_SECRET" in result.stderr
+
+
+def test_production_with_an_empty_webhook_secret_fails_the_deploy_check(tmp_path: Path) -> None:
+    env = {
+        **PRODUCTION,
+        "ANYMAIL_PROVIDER": "postmark",
+        "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token",
+        "ANYMAIL_WEBHOOK_SECRET": "",
+    }
+    result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0 and "papermail.E002" in result.stderr
+
+
+def test_production_mailgun_needs_its_signing_key_not_a_webhook_secret(tmp_path: Path) -> None:
+    env = {
+        **PRODUCTION,
+        "ANYMAIL_PROVIDER": "mailgun",
+        "ANYMAIL_MAILGUN_API_KEY": "key-1",
+        "ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY": "",
+        "WEBHOOK_SECRET": "hook:s3cret",
+    }
+    result = manage("check", "--deploy", env=env, tmp_path=tmp_path)
+    assert result.returncode != 0
+    assert "papermail.E002" in result.stderr and "ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY" in result.stderr
+    env["ANYMAIL_MAILGUN_WEBHOOK_SIGNING_KEY"] = "signing-key"
+    del env["WEBHOOK_SECRET"]
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_production_without_webhooks_has_no_webhook_error(tmp_path: Path) -> None:
+    env = {**PRODUCTION, "EMAIL_URL": "smtp+tls://user:pass@smtp.example.org:587"}
+    result = manage("check", "--deploy", "--fail-level", "WARNING", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_in_development_a_provider_without_webhook_authentication_is_a_warning(tmp_path: Path) -> None:
+    env = {"ANYMAIL_PROVIDER": "postmark", "ANYMAIL_POSTMARK_SERVER_TOKEN": "server-token"}
+    result = manage("check", env=env, tmp_path=tmp_path)
+    assert result.returncode == 0 and "papermail.W001" in result.stderr
+
+
 def test_anymail_provider_and_its_keys_come_from_the_environment(tmp_path: Path) -> None:
     env = {
         "ANYMAIL_PROVIDER": "mailgun",
@@ -192,3 +251,61 @@ def test_anymail_numbers_and_flags_arrive_typed(tmp_path: Path) -> None:
     )
     env["ANYMAIL_REQUESTS_TIMEOUT"] = "3.5,25"
     assert show("settings.ANYMAIL['REQUESTS_TIMEOUT']", env, tmp_path) == "(3.5, 25.0)"
+
+
+def test_admin_sign_in_is_throttled_by_django_axes_with_limits_from_the_environment(tmp_path: Path) -> None:
+    code = (
+        "from django.conf import settings as s; "
+        "print(s.AUTHENTICATION_BACKENDS[0], s.MIDDLEWARE[-1], s.AXES_FAILURE_LIMIT, "
+        "s.ADMIN_LOGIN_USERNAME_FAILURE_LIMIT, s.AXES_LOCKOUT_PARAMETERS, s.AXES_COOLOFF_TIME)"
+    )
+    defaults = manage("shell", "-c", code, env={}, tmp_path=tmp_path)
+    assert defaults.stdout.splitlines()[-1].split() == [
+        "axes.backends.AxesStandaloneBackend",
+        "axes.middleware.AxesMiddleware",
+        "5",
+        "20",
+        "[['username',",
+        "'ip_address'],",
+        "'username']",
+        "0:15:00",
+    ], defaults.stderr
+    env = {
+        "ADMIN_LOGIN_FAILURE_LIMIT": "3",
+        "ADMIN_LOGIN_USERNAME_FAILURE_LIMIT": "0",
+        "ADMIN_LOGIN_COOLOFF_MINUTES": "60",
+    }
+    changed = manage("shell", "-c", code, env=env, tmp_path=tmp_path)
+    assert changed.stdout.splitlines()[-1].split()[2:] == [
+        "3",
+        "0",
+        "[['username',",
+        "'ip_address']]",
+        "1:00:00",
+    ], changed.stderr
+
+
+def test_in_development_the_site_url_follows_the_port_the_server_listens_on(tmp_path: Path) -> None:
+    assert show("settings.SITE_URL", {}, tmp_path) == "'http://localhost:8000'"
+    assert show("settings.SITE_URL", {"PORT": "8123"}, tmp_path) == "'http://localhost:8123'"
+
+
+def test_a_site_url_that_is_set_wins_over_the_port(tmp_path: Path) -> None:
+    env = {"PORT": "8123", "SITE_URL": "https://papers.example.org/"}
+    assert show("settings.SITE_URL", env, tmp_path) == "'https://papers.example.org'"
+
+
+def test_in_production_the_port_does_not_make_the_site_url(tmp_path: Path) -> None:
+    # Behind a proxy the port gunicorn binds is not the one readers use.
+    env = {
+        "DJANGO_DEBUG": "0",
+        "SECRET_KEY": "q8Zr-3vN!pX2@tLm9#Wc7$yHb4%Kd6^Fs1&Gj5*Ue0(Ai)Ro_Tn+Ml=Vw",
+        "ALLOWED_HOSTS": "x.example.org",
+        "PORT": "8123",
+    }
+    assert show("settings.SITE_URL", env, tmp_path) == "'http://localhost:8000'"
+
+
+def test_an_unknown_log_format_refuses_to_start(tmp_path: Path) -> None:
+    result = manage("check", env={"LOG_FORMAT": "xml"}, tmp_path=tmp_path)
+    assert result.returncode != 0 and "LOG_FORMAT must be plain or json, not 'xml'" in result.stderr

@@ -21,7 +21,7 @@ from newsletter.models import Delivery
 from subscribers.models import Feedback, Subscriber
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.newsletter.conftest import DAY, PARIS_SEVEN
-from tests.smtpsink import SmtpSink
+from tests.smtpsink import SmtpSink, free_port
 
 pytestmark = pytest.mark.django_db
 SITE = "https://papers.example.org"
@@ -353,6 +353,45 @@ def test_over_smtp_a_lost_connection_keeps_what_went_out_and_puts_back_the_rest(
     assert set(states.values()) == {Delivery.State.PENDING}  # the others wait for the retry
 
 
+def test_over_smtp_a_refused_connection_puts_the_chunk_back_counted_and_backed_off(
+    llm, papers, settings
+) -> None:
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    for name in ("ada", "bob"):
+        SubscriberFactory(email=f"{name}@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        [chunk] = dispatch.digests_dispatch(now=PARIS_SEVEN).chunks
+        with pytest.raises(sending.TransientSendError, match="ConnectionRefusedError"):
+            sending.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    rows = list(Delivery.objects.all())
+    # Nothing is left "sending" until the lease runs out: each row waits for a retry, its try counted.
+    assert {(d.state, d.attempts) for d in rows} == {(Delivery.State.PENDING, 1)}
+    assert all(d.retry_after > PARIS_SEVEN for d in rows)
+    assert all(d.last_error.startswith("ConnectionRefusedError") for d in rows)
+
+    later = PARIS_SEVEN + dt.timedelta(minutes=1)
+    with SmtpSink() as sink, time_machine.travel(later, tick=False):
+        settings.EMAIL_PORT = sink.port
+        assert sending.chunk_send(delivery_ids=chunk, now=later).sent == 2
+    assert sorted(m["To"] for m in sink.messages) == ["ada@example.org", "bob@example.org"]
+    assert {(d.state, d.attempts) for d in Delivery.objects.all()} == {(Delivery.State.SENT, 2)}
+
+
+def test_a_refused_connection_on_the_last_attempt_fails_the_rows(llm, papers, settings) -> None:
+    settings.DIGEST_MAX_ATTEMPTS = 1
+    settings.EMAIL_BACKEND = "newsletter.mail_backends.SMTPBackend"
+    settings.EMAIL_HOST, settings.EMAIL_PORT, settings.EMAIL_TIMEOUT = "127.0.0.1", free_port(), 2
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    with time_machine.travel(PARIS_SEVEN, tick=False):
+        [chunk] = dispatch.digests_dispatch(now=PARIS_SEVEN).chunks
+        with pytest.raises(sending.TransientSendError):
+            sending.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    delivery = Delivery.objects.get()
+    assert delivery.state == Delivery.State.FAILED
+    assert delivery.last_error.startswith("gave up after 1 attempts: ConnectionRefusedError")
+
+
 @pytest.mark.parametrize("pipelining", [False, True], ids=["one-by-one", "pipelined"])
 def test_over_smtp_lines_starting_with_a_dot_arrive_whole(reader, papers, settings, pipelining: bool) -> None:
     papers[0].abstract = "First line.\n.hidden? No: a line that starts with a dot.\n..and two."
@@ -367,3 +406,38 @@ def test_over_smtp_lines_starting_with_a_dot_arrive_whole(reader, papers, settin
     [parsed] = sink.messages
     text = parsed.get_payload()[0].get_content()
     assert ".hidden? No: a line that starts with a dot." in text and "..and two." in text
+
+
+def _feedback_page(client, message: mail.EmailMessage, direction: str = "more", **paper_fields) -> str:
+    paper = Delivery.objects.get().items.get(paper__arxiv_id="2611.00002").paper
+    type(paper).objects.filter(pk=paper.pk).update(**paper_fields)
+    page = client.get(f"{path_of(message, 'digest')}feedback/{paper.pk}/{direction}/")
+    assert page.status_code == 200
+    return " ".join(unescape(page.content.decode()).split())
+
+
+def test_it_names_the_categories_and_authors_feedback_will_weigh(client, reader) -> None:
+    html = _feedback_page(
+        client, send(), categories=["cs.CL", "cs.AI"], author_names=["Ada Lovelace", "Alan Turing"]
+    )
+    assert (
+        "Your future digests will favour papers in cs.CL or cs.AI and papers by Ada Lovelace or Alan Turing."
+        in html
+    )
+
+
+def test_it_leaves_out_the_authors_when_a_paper_has_none(client, reader) -> None:
+    html = _feedback_page(client, send(), "less", categories=["cs.CL"], author_names=[])
+    assert "Your future digests will play down papers in cs.CL." in html
+    assert "author" not in html
+
+
+def test_it_says_so_when_feedback_has_nothing_to_weigh(client, reader) -> None:
+    html = _feedback_page(client, send(), categories=[], author_names=[])
+    assert "lists no categories or authors" in html and "these authors" not in html
+
+
+def test_it_shortens_a_long_author_list(client, reader) -> None:
+    names = [f"Author {n}" for n in range(1, 9)]
+    html = _feedback_page(client, send(), categories=["cs.CL"], author_names=names)
+    assert "papers by Author 1, Author 2, Author 3 or any of 5 other authors." in html

@@ -141,6 +141,20 @@ def test_a_worker_lost_after_claiming_is_recovered_after_the_lease(llm, papers, 
     assert Delivery.objects.get().attempts == 2
 
 
+def test_a_row_lost_on_its_last_attempt_is_failed_not_sent_again(llm, papers, settings) -> None:
+    settings.DIGEST_MAX_ATTEMPTS = 2
+    SubscriberFactory(email="ada@example.org", topics=[llm])
+    result = dispatch.digests_dispatch(now=PARIS_SEVEN)
+    Delivery.objects.update(attempts=1)  # one try already failed
+    sending.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)  # ...the second is lost
+    later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS + 60)
+    assert dispatch_and_send(later).recovered == 0
+    delivery = Delivery.objects.get()
+    assert (delivery.state, delivery.attempts) == (Delivery.State.FAILED, 2)
+    assert delivery.last_error.startswith("gave up after 2 attempts: lease expired")
+    assert mail.outbox == []
+
+
 def test_a_retry_after_a_crash_sends_the_papers_first_chosen(llm, papers, settings) -> None:
     subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
     result = dispatch.digests_dispatch(now=PARIS_SEVEN)

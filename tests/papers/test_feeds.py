@@ -340,3 +340,80 @@ def test_control_characters_never_reach_the_entries() -> None:
     ).encode()
     entry = feeds.parse(data).entries[0]
     assert (entry.title, entry.abstract, entry.author_names) == ("Nul and bell", "ab", ("Ann Lee",))
+
+
+# --- URLs a feed supplies ----------------------------------------------------------------------
+
+UNSAFE_URLS = [
+    "javascript:alert(document.cookie)",
+    " JavaScript:alert(1)",
+    "java\tscript:alert(1)",
+    "data:text/html,<script>alert(1)</script>",
+    "vbscript:msgbox(1)",
+    "//evil.example/x",
+    "ftp://files.example.org/code.tar",
+    "https://github.com/" + "a" * 600,
+]
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_it_drops_hugging_face_json_urls_that_are_not_http_and_keeps_the_paper(url: str) -> None:
+    data = json.dumps(
+        [
+            {
+                "paper": {
+                    "id": "2611.00001",
+                    "title": "Links",
+                    "githubRepo": url,
+                    "projectPage": url,
+                },
+                "thumbnail": url,
+            }
+        ]
+    ).encode()
+    entry = feeds.parse(data, feeds.HF_JSON).entries[0]
+    assert entry.title == "Links"
+    assert (entry.code_url, entry.project_url, entry.thumbnail_url) == ("", "", "")
+
+
+def test_it_keeps_http_and_https_urls_from_hugging_face_json() -> None:
+    data = json.dumps(
+        [
+            {
+                "paper": {
+                    "id": "2611.00001",
+                    "title": "Links",
+                    "githubRepo": "HTTPS://github.com/example/code",
+                    "projectPage": "http://example.org/project",
+                },
+                "thumbnail": "https://cdn-thumbnails.huggingface.co/social-thumbnails/papers/2611.00001.png",
+            }
+        ]
+    ).encode()
+    entry = feeds.parse(data, feeds.HF_JSON).entries[0]
+    assert entry.code_url == "HTTPS://github.com/example/code"
+    assert entry.project_url == "http://example.org/project"
+    assert entry.thumbnail_url.endswith("/2611.00001.png")
+
+
+@pytest.mark.parametrize("url", ["javascript:alert(1)", "data:application/pdf;base64,JVBERi0="])
+def test_an_unsafe_api_pdf_link_falls_back_to_the_canonical_one(sample, url: str) -> None:
+    data = sample("arxiv_api_current.atom").replace(
+        b'href="https://arxiv.org/pdf/2611.18230v2"', f'href="{url}"'.encode()
+    )
+    entry = by_id(feeds.parse(data))["2611.18230"]
+    assert entry.pdf_url == "https://arxiv.org/pdf/2611.18230"
+
+
+def test_an_unsafe_hf_rss_thumbnail_is_dropped(sample) -> None:
+    data = sample("hf_rss.xml")
+    parsed_before = by_id(feeds.parse(data))["2611.18263"]
+    unsafe = data.replace(parsed_before.thumbnail_url.encode(), b"javascript:alert(1)")
+    assert unsafe != data
+    entry = by_id(feeds.parse(unsafe))["2611.18263"]
+    assert entry.thumbnail_url == "" and entry.title == parsed_before.title
+
+
+@pytest.mark.parametrize("url", UNSAFE_URLS)
+def test_web_url_keeps_only_http_and_https(url: str) -> None:
+    assert feeds.web_url(url) == ""

@@ -12,7 +12,7 @@ from tests.conftest import DEMO, SAMPLES
 from tests.factories import FeedFactory
 from tests.httpserver import Reply
 
-pytestmark = pytest.mark.django_db
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("local_feeds")]
 
 
 def run(*args: str) -> str:
@@ -101,6 +101,29 @@ def test_a_file_of_the_wrong_declared_format_fails_clearly() -> None:
 def test_a_missing_file_is_a_clear_error() -> None:
     with pytest.raises(CommandError, match=r"cannot read /nonexistent\.xml"):
         run("--file", "/nonexistent.xml")
+
+
+def test_a_file_over_the_size_cap_is_refused_and_nothing_is_stored(tmp_path, settings) -> None:
+    settings.FEED_MAX_BYTES = 4096
+    path = tmp_path / "big.xml"
+    path.write_bytes((DEMO / "arxiv_cs.CL_2026-11-24.xml").read_bytes())
+    with pytest.raises(CommandError, match=rf"{path} is too large: more than 4,096 bytes \(FEED_MAX_BYTES\)"):
+        run("--file", str(path))
+    assert Paper.objects.count() == 0 and FetchRun.objects.count() == 0
+
+
+def test_an_endless_file_is_refused_without_reading_it_all(settings) -> None:
+    settings.FEED_MAX_BYTES = 4096
+    with pytest.raises(CommandError, match="/dev/zero is too large"):
+        run("--file", "/dev/zero")
+
+
+def test_a_file_at_the_size_cap_is_ingested(tmp_path, settings) -> None:
+    data = (DEMO / "arxiv_cs.CL_2026-11-24.xml").read_bytes()
+    settings.FEED_MAX_BYTES = len(data)
+    path = tmp_path / "exact.xml"
+    path.write_bytes(data)
+    assert run("--file", str(path)) == f"{path}: 12 new, 0 updated, 0 unchanged, 0 skipped, 0 errors\n"
 
 
 def test_hf_backfill_fetches_each_day_with_progress(feed_server, sample) -> None:

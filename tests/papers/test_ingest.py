@@ -3,16 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+import importlib
+import json
 from functools import partial
 
 import pytest
 import time_machine
+from django.apps import apps
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from papers import feeds, services
 from papers.models import FetchRun, Paper
 from tests.concurrency import at_once
+from tests.factories import PaperFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -186,3 +190,58 @@ def test_concurrent_runs_with_the_same_new_papers_never_collide(sample) -> None:
     assert sum(run.new for run in runs) == 14
     row = paper("2611.18230")
     assert row.upvotes == 142 and row.categories == ["cs.CL", "cs.AI"]
+
+
+# --- Links that are not http(s) -----------------------------------------------------------------
+
+
+def hf_document(**paper: str) -> bytes:
+    thumbnail = paper.pop("thumbnail", "")
+    return json.dumps(
+        [{"paper": {"id": "2611.00001", "title": "Links", **paper}, "thumbnail": thumbnail}]
+    ).encode()
+
+
+def test_an_unsafe_link_is_dropped_and_the_paper_kept() -> None:
+    data = hf_document(
+        githubRepo="javascript:alert(document.cookie)",
+        projectPage="data:text/html,<script>alert(1)</script>",
+        thumbnail="javascript:alert(1)",
+    )
+    run = services.document_ingest(data=data, source="file:hf.json")
+    assert (run.status, run.new) == (FetchRun.Status.OK, 1)
+    row = paper("2611.00001")
+    assert (row.code_url, row.project_url, row.thumbnail_url) == ("", "", "")
+    assert row.pdf_url == "https://arxiv.org/pdf/2611.00001"
+
+
+def test_an_unsafe_link_never_replaces_a_good_one() -> None:
+    services.document_ingest(data=hf_document(githubRepo="https://github.com/lab/code"), source="file:a")
+    services.document_ingest(data=hf_document(githubRepo="javascript:alert(1)"), source="file:b")
+    assert paper("2611.00001").code_url == "https://github.com/lab/code"
+
+
+def test_a_link_too_long_to_store_is_dropped_not_a_failed_run() -> None:
+    data = hf_document(githubRepo="https://github.com/" + "a" * 600)
+    run = services.document_ingest(data=data, source="file:hf.json")
+    assert (run.status, run.new) == (FetchRun.Status.OK, 1), run.error
+    assert paper("2611.00001").code_url == ""
+
+
+def test_the_migration_empties_unsafe_links_already_stored() -> None:
+    good = PaperFactory(code_url="https://github.com/lab/code", project_url="HTTP://example.org/p")
+    bad = PaperFactory()
+    Paper.objects.filter(pk=bad.pk).update(
+        abs_url="ftp://arxiv.example/abs",
+        pdf_url="data:application/pdf;base64,JVBERi0=",
+        hf_url=" javascript:alert(1)",
+        code_url="javascript:alert(document.cookie)",
+        project_url="vbscript:msgbox(1)",
+        thumbnail_url="//evil.example/x.png",
+    )
+    migration = importlib.import_module("papers.migrations.0005_paper_links_http_only")
+    migration.empty_unsafe_links(apps, None)
+    bad.refresh_from_db()
+    assert [getattr(bad, name) for name in migration.LINK_FIELDS] == [""] * 6
+    good.refresh_from_db()
+    assert (good.code_url, good.project_url) == ("https://github.com/lab/code", "HTTP://example.org/p")

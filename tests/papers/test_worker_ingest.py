@@ -13,7 +13,15 @@ from tests.factories import FeedFactory
 from tests.httpserver import Reply
 from tests.workers import celery_worker, wait_for, worker_broker_url
 
-pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]
+pytestmark = [
+    pytest.mark.postgres,
+    pytest.mark.redis,
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.usefixtures("local_feeds"),
+]
+
+# The worker runs the real settings; the feeds here are served from 127.0.0.1.
+LOCAL_FEEDS = {"FEED_ALLOW_PRIVATE_ADDRESSES": "1"}
 
 
 def test_a_real_worker_fetches_every_enabled_feed_of_the_scheduled_kinds(
@@ -28,7 +36,10 @@ def test_a_real_worker_fetches_every_enabled_feed_of_the_scheduled_kinds(
         slug="cs-lg", url=feed_server.script("/lg", Reply(body=sample("arxiv_rss_next_day.xml")))
     )
     FeedFactory(slug="hf", kind=Feed.Kind.HF_JSON, url=feed_server.url("/hf"))
-    with celery_worker(tmp_path), app.connection_for_write(worker_broker_url()) as conn:
+    with (
+        celery_worker(tmp_path, extra_env=LOCAL_FEEDS),
+        app.connection_for_write(worker_broker_url()) as conn,
+    ):
         # What beat sends for the arXiv schedule: one fan-out task, then one task per feed.
         tasks.fetch_feeds.apply_async(kwargs={"kinds": ["arxiv-rss", "arxiv-api"]}, connection=conn)
         runs = wait_for(
@@ -47,7 +58,10 @@ def test_a_real_worker_fetches_every_enabled_feed_of_the_scheduled_kinds(
 
 def test_a_task_delivered_twice_stores_each_paper_once(feed_server, sample, tmp_path: Path) -> None:
     feed = FeedFactory(url=feed_server.script("/cl", Reply(body=sample("arxiv_cs.CL_2026-11-24.xml"))))
-    with celery_worker(tmp_path), app.connection_for_write(worker_broker_url()) as conn:
+    with (
+        celery_worker(tmp_path, extra_env=LOCAL_FEEDS),
+        app.connection_for_write(worker_broker_url()) as conn,
+    ):
         for _ in range(2):
             tasks.fetch_feed.apply_async((feed.id,), connection=conn)
         wait_for(

@@ -109,9 +109,47 @@ def test_a_token_for_another_purpose_is_refused(client, signup, post) -> None:
 
 
 def test_confirming_lifts_a_suppression(signup, post) -> None:
-    Suppression.objects.create(email_hash=email_hash("ada@example.org"), reason="hard_bounce")
+    # Only an erasure can be lifted so: a bounced address is sent no confirmation (test_suppressed.py).
+    Suppression.objects.create(email_hash=email_hash("ada@example.org"), reason="erased")
     signup("ada@example.org")
     assert Suppression.objects.exists()
     post(link("confirm"))
     assert not Suppression.objects.exists()
     assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
+
+
+def _confirmed_page(signup, post, when: dt.datetime, **fields: object) -> str:
+    signup(**fields)
+    with time_machine.travel(when, tick=False):
+        response = post(link("confirm"))
+    assert response.status_code == 200
+    return " ".join(response.content.decode().split())
+
+
+def test_it_names_the_first_daily_delivery_in_the_readers_time_zone(signup, post) -> None:
+    html = _confirmed_page(signup, post, dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC), send_hour="7")
+    assert (
+        "Your first digest is due on Wednesday 4 November at 07:00 (Europe/Paris time), then every day"
+        in html
+    )
+    assert "the next delivery time you chose" not in html
+
+
+def test_it_names_the_day_of_the_first_weekly_delivery(signup, post) -> None:
+    html = _confirmed_page(
+        signup,
+        post,
+        dt.datetime(2026, 11, 6, 23, tzinfo=dt.UTC),  # Saturday 08:00 in Tokyo
+        cadence="weekly",
+        send_weekday="4",
+        send_hour="18",
+        timezone="Asia/Tokyo",
+    )
+    assert (
+        "Your first digest is due on Friday 13 November at 18:00 (Asia/Tokyo time), then every Friday" in html
+    )
+
+
+def test_it_says_the_first_digest_goes_out_shortly_just_after_the_delivery_time(signup, post) -> None:
+    html = _confirmed_page(signup, post, dt.datetime(2026, 11, 3, 7, 30, tzinfo=dt.UTC), send_hour="7")
+    assert "Your first digest goes out shortly: your delivery time, 07:00 (Europe/Paris time)" in html

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
+import re
 
 import pytest
+import time_machine
 from django.core import mail
 
+from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
+from subscribers.services import Preferences
 from subscribers.tokens import Purpose, email_hash, make_token
 from tests.subscribers.conftest import link
 
@@ -169,3 +174,108 @@ def test_the_manage_link_from_a_later_email_works(client, signup, active) -> Non
     signup("ada@example.org")
     response = client.get(link("manage"))
     assert response.status_code == 200 and "Your papermail preferences" in response.content.decode()
+
+
+def test_it_exports_every_preference_the_subscriber_set(post, active) -> None:
+    post(manage_path(active), prefs(cadence="weekly", send_weekday="4", max_papers="20", keywords="a, -b"))
+    data = json.loads(post(manage_path(active) + "export/").content)
+    assert set(data["preferences"]) == set(Preferences.__dataclass_fields__)
+    assert data["preferences"]["max_papers"] == 20
+    assert (data["preferences"]["cadence"], data["preferences"]["send_weekday"]) == ("weekly", "Friday")
+    assert (data["preferences"]["keywords"], data["preferences"]["excluded_keywords"]) == (["a"], ["b"])
+
+
+def test_it_exports_why_an_address_is_no_longer_mailed(post, active) -> None:
+    services.subscriber_suppress(email=active.email, reason=Suppression.Reason.HARD_BOUNCE)
+    data = json.loads(post(manage_path(active) + "export/").content)
+    assert (data["status"], data["suppressed_reason"]) == ("suppressed", "hard_bounce")
+
+
+def _weekday_field(html: str) -> str:
+    """Return the opening tag of the element that holds the weekday field."""
+    [tag] = re.findall(
+        r'<div [^>]*data-only-for-cadence="weekly"[^>]*>(?=\s*<label for="id_send_weekday")', html
+    )
+    return tag
+
+
+def test_it_hides_the_weekday_from_daily_readers(client, active) -> None:
+    assert " hidden" in _weekday_field(client.get(manage_path(active)).content.decode())
+
+
+def test_it_shows_the_weekday_to_weekly_readers(client, active) -> None:
+    Subscriber.objects.filter(pk=active.pk).update(cadence="weekly")
+    assert " hidden" not in _weekday_field(client.get(manage_path(active)).content.decode())
+
+
+def test_switching_to_weekly_without_scripts_keeps_the_weekday_and_then_shows_it(
+    client, post, active
+) -> None:
+    Subscriber.objects.filter(pk=active.pk).update(send_weekday=3)
+    response = post(manage_path(active), prefs(cadence="weekly", send_weekday="3"))
+    active.refresh_from_db()
+    assert (active.cadence, active.send_weekday) == ("weekly", 3)
+    html = client.get(response["Location"]).content.decode()
+    assert " hidden" not in _weekday_field(html) and '<option value="3" selected>Thursday</option>' in html
+
+
+def test_the_pages_load_the_script_that_shows_the_weekday_for_weekly(client, active) -> None:
+    for html in (
+        client.get(manage_path(active)).content.decode(),
+        client.get("/subscribe/").content.decode(),
+    ):
+        assert 'src="/static/js/cadence.js"' in html and "<script>" not in html
+
+
+def _subscription_section(client, subscriber: Subscriber, url: str = "") -> str:
+    """Return the words of the page's "Your subscription" part (up to the next heading)."""
+    html = client.get(url or manage_path(subscriber)).content.decode()
+    start = html.index(">Your subscription</h2>")
+    return " ".join(html[start : html.index("<h2", start)].split())
+
+
+def test_it_tells_an_unsubscribed_reader_so_and_offers_to_subscribe_again(client, post, active) -> None:
+    url = manage_path(active)
+    post(url + "unsubscribe/")
+    section = _subscription_section(client, active, url)
+    assert "You are unsubscribed" in section
+    assert f'action="{url}resubscribe/"' in section and "Subscribe again" in section
+
+
+def test_it_tells_an_active_reader_what_comes_and_when(client, active) -> None:
+    with time_machine.travel(dt.datetime(2026, 11, 3, 14, tzinfo=dt.UTC), tick=False):
+        section = _subscription_section(client, active)
+    assert "You receive a daily digest at 07:00 (Europe/Paris time)" in section
+    assert "Your next digest is due on Wednesday 4 November at 07:00" in section
+    assert "Pause digests" in section and "Unsubscribe" in section
+
+
+def test_it_tells_a_paused_reader_that_digests_are_paused(client, post, active) -> None:
+    post(manage_path(active) + "pause/")
+    section = _subscription_section(client, active)
+    assert "Your digests are paused" in section and "Resume digests" in section
+
+
+def test_it_tells_a_suppressed_reader_why_nothing_is_sent(client, active) -> None:
+    services.subscriber_suppress(email=active.email, reason=Suppression.Reason.HARD_BOUNCE)
+    section = _subscription_section(client, active)
+    assert "We stopped mailing this address" in section and "bounced" in section
+    assert "Subscribe again" in section
+
+
+def test_it_tells_a_pending_reader_to_confirm(client, signup) -> None:
+    signup()
+    section = _subscription_section(client, Subscriber.objects.get())
+    assert "waiting for you to confirm" in section and "Send the confirmation link again" in section
+
+
+def test_a_pending_reader_asking_again_gets_the_link_of_their_own_sign_up(client, signup, post) -> None:
+    signup(keywords="reasoning")
+    pending = Subscriber.objects.get()
+    mail.outbox.clear()
+    post(manage_path(pending) + "resubscribe/")
+    assert [m.subject for m in mail.outbox] == ["Confirm your papermail subscription"]
+    post(link("confirm"))
+    pending.refresh_from_db()
+    assert pending.status == Subscriber.Status.ACTIVE and pending.keywords == ["reasoning"]
+    assert ConsentRecord.objects.count() == 1

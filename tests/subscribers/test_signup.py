@@ -113,19 +113,19 @@ def test_the_response_is_the_same_for_known_and_unknown_addresses(client, signup
     assert len(set(outcomes.values())) == 1
 
 
-def test_an_active_subscriber_is_sent_a_manage_link_not_a_confirmation(active, signup) -> None:
+def test_an_active_subscriber_is_asked_to_confirm_new_choices_not_to_subscribe(active, signup) -> None:
     signup("ada@example.org", topics=["robotics"])
-    assert [m.subject for m in mail.outbox] == ["Your papermail subscription"]
-    assert link("manage").startswith("/manage/")
+    assert [m.subject for m in mail.outbox] == ["Confirm the new choices for your papermail subscription"]
     active.refresh_from_db()
     assert list(active.topics.values_list("slug", flat=True)) == ["llm"]  # unchanged by a stranger's form
 
 
-def test_a_suppressed_address_must_confirm_afresh(signup) -> None:
-    Suppression.objects.create(email_hash=email_hash("bounced@example.org"), reason="hard_bounce")
-    signup("bounced@example.org")
+def test_an_erased_address_must_confirm_afresh(signup) -> None:
+    # A bounced or complained address is sent nothing at all (test_suppressed.py).
+    Suppression.objects.create(email_hash=email_hash("erased@example.org"), reason="erased")
+    signup("erased@example.org")
     assert mail.outbox[-1].subject == "Confirm your papermail subscription"
-    assert Subscriber.objects.get(email="bounced@example.org").status == Subscriber.Status.PENDING
+    assert Subscriber.objects.get(email="erased@example.org").status == Subscriber.Status.PENDING
 
 
 def test_it_requires_a_topic_a_keyword_or_an_author(signup) -> None:
@@ -135,10 +135,17 @@ def test_it_requires_a_topic_a_keyword_or_an_author(signup) -> None:
     assert not Subscriber.objects.exists() and not mail.outbox
 
 
-def test_a_signup_does_not_read_the_topics_again(client, signup) -> None:
+def test_a_signup_does_not_read_the_topics_again(client) -> None:
     client.get("/subscribe/")
-    with CaptureQueriesContext(connection) as queries:
-        assert signup("ada@example.org").status_code == 302
+    data = {
+        "email": "ada@example.org",
+        "topics": ["llm"],
+        "cadence": "daily",
+        "timezone": "UTC",
+        "send_hour": "7",
+    }
+    with CaptureQueriesContext(connection) as queries:  # the request; its email is the sweep's to write
+        assert client.post("/subscribe/", data).status_code == 302
     assert not [q["sql"] for q in queries if '"subscribers_topic"' in q["sql"]]
 
 
@@ -322,3 +329,10 @@ def test_pages_carry_a_content_security_policy(client) -> None:
 def test_both_parts_of_the_confirmation_carry_the_same_link(signup) -> None:
     signup()
     assert len(set(links_in(mail.outbox[0]))) == 1
+
+
+def test_a_weekly_reader_chooses_the_day_at_sign_up(signup, post) -> None:
+    signup("ada@example.org", cadence="weekly", send_weekday="4")
+    post(link("confirm"))
+    subscriber = Subscriber.objects.get()
+    assert (subscriber.cadence, subscriber.send_weekday) == ("weekly", 4)

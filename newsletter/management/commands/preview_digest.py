@@ -6,6 +6,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
 from newsletter import emails
+from subscribers.addresses import canonical_email
 from subscribers.models import Subscriber
 
 
@@ -17,7 +18,7 @@ class Command(BaseCommand):
         parser.add_argument("--html", action="store_true", help="Print the HTML part instead of the text.")
 
     def handle(self, *args: object, email: str, html: bool = False, **options: object) -> None:
-        subscriber = Subscriber.objects.filter(email=email.strip().lower()).first()
+        subscriber = Subscriber.objects.filter(email=canonical_email(email)).first()
         if subscriber is None:
             raise CommandError(f"no subscriber with the address {email}")
         preview = emails.digest_preview(subscriber=subscriber, now=timezone.now())

@@ -5,6 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from pathlib import Path
 
+from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from papers import feeds, selectors, services
@@ -26,6 +27,21 @@ def _day_range(text: str) -> list[dt.date]:
     return [start + dt.timedelta(days=n) for n in range((end - start).days + 1)]
 
 
+def _read_capped(path: Path) -> bytes:
+    """Return the bytes of ``path``, refusing one over FEED_MAX_BYTES without reading past the cap."""
+    limit = settings.FEED_MAX_BYTES
+    try:
+        with path.open("rb") as handle:
+            data = handle.read(limit + 1)
+    except OSError as error:
+        raise CommandError(f"cannot read {path}: {error.strerror}") from None
+    if len(data) > limit:
+        raise CommandError(
+            f"{path} is too large: more than {limit:,} bytes (FEED_MAX_BYTES); nothing was ingested from it"
+        )
+    return data
+
+
 class Command(BaseCommand):
     help = (
         "Fetch papers from every enabled feed (or --feed SLUG), or ingest saved documents "
@@ -39,7 +55,7 @@ class Command(BaseCommand):
             action="append",
             type=Path,
             metavar="PATH",
-            help="Ingest a saved document (repeatable).",
+            help="Ingest a saved document of at most FEED_MAX_BYTES (repeatable).",
         )
         parser.add_argument("--format", choices=feeds.FORMATS, help="Format of --file (detected if omitted).")
         parser.add_argument(
@@ -62,10 +78,7 @@ class Command(BaseCommand):
     def _ingest_files(self, paths: list[Path], fmt: str | None) -> list[FetchRun]:
         runs = []
         for index, path in enumerate(paths, start=1):
-            try:
-                data = path.read_bytes()
-            except OSError as error:
-                raise CommandError(f"cannot read {path}: {error.strerror}") from None
+            data = _read_capped(path)
             run = services.document_ingest(data=data, source=f"file:{path}", fmt=fmt)
             self._report(run, label=str(path), progress=(index, len(paths)))
             runs.append(run)

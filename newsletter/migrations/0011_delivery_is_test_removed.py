@@ -5,7 +5,7 @@ from django.db import migrations
 
 class Migration(migrations.Migration):
     dependencies = [
-        ("newsletter", "0007_item_keys_kept_by_django"),
+        ("newsletter", "0010_admins_lift_sign_in_lockouts"),
     ]
 
     operations = [
