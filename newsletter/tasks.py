@@ -1,4 +1,4 @@
-"""Celery tasks for digests: thin wrappers around one service each; both are safe to run twice."""
+"""Celery tasks for the mail papermail sends: thin wrappers around one service each, all safe to run twice."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import random
 from celery import shared_task
 from django.conf import settings
 
-from newsletter import dispatch, sending
+from newsletter import dispatch, link_emails, sending
 
 
 @shared_task(name="newsletter.tasks.dispatch_digests")
@@ -31,3 +31,9 @@ def send_chunk(self, delivery_ids: list[int]) -> dict[str, int]:  # type: ignore
         "failed": result.failed,
         "skipped": result.skipped,
     }
+
+
+@shared_task(name="newsletter.tasks.send_owed_link_emails")
+def send_owed_link_emails() -> int:
+    """Beat's sweep, every two seconds: send the confirmation and preference-centre emails owed."""
+    return link_emails.link_emails_sweep()

@@ -17,10 +17,10 @@ from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
 from newsletter import dispatch, sending
+from newsletter.link_emails import link_emails_sweep
 from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
 from papers.models import Feed, Paper
 from subscribers.models import Feedback, Subscriber, Suppression
-from subscribers.services import link_emails_sweep
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, email_hash, read_token
 from tests.factories import FeedFactory, SubscriberFactory
 from tests.newsletter.conftest import PARIS_SEVEN
@@ -276,8 +276,8 @@ def test_it_shows_editors_schedules_read_only(editor) -> None:
         f"/admin/django_celery_beat/periodictask/{task.pk}/change/",
         {
             "name": task.name,
-            "regtask": "subscribers.tasks.send_confirmation_email",
-            "task": "subscribers.tasks.send_confirmation_email",
+            "regtask": "newsletter.tasks.send_chunk",
+            "task": "newsletter.tasks.send_chunk",
             "interval": task.interval_id,
             "args": "[1, 1]",
             "kwargs": "{}",
@@ -286,7 +286,7 @@ def test_it_shows_editors_schedules_read_only(editor) -> None:
     )
     assert response.status_code == 403
     task.refresh_from_db()
-    assert task.enabled and task.task == "subscribers.tasks.send_owed_link_emails" and task.args == "[]"
+    assert task.enabled and task.task == "newsletter.tasks.send_owed_link_emails" and task.args == "[]"
 
 
 @pytest.mark.parametrize("action", ["disable_tasks", "toggle_tasks", "enable_tasks", "run_tasks"])

@@ -8,6 +8,7 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from newsletter import link_emails
 from subscribers import services
 from subscribers.models import LinkEmail, Subscriber, Suppression
 from subscribers.tokens import Purpose, email_hash, make_token
@@ -77,5 +78,5 @@ def test_a_confirmation_queued_before_the_bounce_is_not_sent(client) -> None:
         },
     )
     services.subscriber_suppress(email="ada@example.org", reason=Suppression.Reason.HARD_BOUNCE)
-    services.link_emails_sweep()
+    link_emails.link_emails_sweep()
     assert not mail.outbox and LinkEmail.objects.get().state == "skipped"
