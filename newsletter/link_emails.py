@@ -108,25 +108,7 @@ def _send_claimed(link_email_id: int, *, now: dt.datetime) -> _Outcome:
         else:
             sent = emails.send_manage_link(subscriber=row.subscriber)
     except Exception as error:
-        attempts = row.attempts + 1
-        described = f"{type(error).__name__}: {error}"
-        if not mail_backends.is_transient(error):
-            logger.warning("link email %s failed for good: %s", row.pk, described)
-            _link_email_failed(row, described)
-            return _Outcome.NOT_SENT
-        if attempts >= settings.LINK_EMAIL_MAX_ATTEMPTS:
-            logger.warning("link email %s failed after %d attempts: %s", row.pk, attempts, described)
-            _link_email_failed(row, f"gave up after {attempts} attempts: {described}")
-            return _Outcome.NOT_SENT
-        wait = link_email_backoff(attempts)
-        logger.warning("link email %s not sent, next try in %ds: %s", row.pk, wait.total_seconds(), described)
-        LinkEmail.objects.filter(pk=row.pk).update(
-            claimed_until=None,
-            retry_after=now + wait,
-            attempts=F("attempts") + 1,
-            last_error=described[:300],
-        )
-        return _Outcome.UNREACHABLE if mail_backends.is_unreachable(error) else _Outcome.RETRY
+        return _not_sent(row, error, now=now)
     with transaction.atomic():
         LinkEmail.objects.filter(pk=row.pk).update(
             state=LinkEmail.State.SENT if sent else LinkEmail.State.FAILED,
@@ -145,6 +127,29 @@ def _send_claimed(link_email_id: int, *, now: dt.datetime) -> _Outcome:
             detail = {"consent": row.consent_id} if row.consent_id else {}
             SubscriberEvent.objects.create(subscriber=row.subscriber, kind=kind, detail=detail)
     return _Outcome.SENT if sent else _Outcome.NOT_SENT
+
+
+def _not_sent(row: LinkEmail, error: Exception, *, now: dt.datetime) -> _Outcome:
+    """Record a failed try: back the row off if the error may pass, else fail it; return the outcome."""
+    attempts = row.attempts + 1
+    described = f"{type(error).__name__}: {error}"
+    if not mail_backends.is_transient(error):
+        logger.warning("link email %s failed for good: %s", row.pk, described)
+        _link_email_failed(row, described)
+        return _Outcome.NOT_SENT
+    if attempts >= settings.LINK_EMAIL_MAX_ATTEMPTS:
+        logger.warning("link email %s failed after %d attempts: %s", row.pk, attempts, described)
+        _link_email_failed(row, f"gave up after {attempts} attempts: {described}")
+        return _Outcome.NOT_SENT
+    wait = link_email_backoff(attempts)
+    logger.warning("link email %s not sent, next try in %ds: %s", row.pk, wait.total_seconds(), described)
+    LinkEmail.objects.filter(pk=row.pk).update(
+        claimed_until=None,
+        retry_after=now + wait,
+        attempts=F("attempts") + 1,
+        last_error=described[:300],
+    )
+    return _Outcome.UNREACHABLE if mail_backends.is_unreachable(error) else _Outcome.RETRY
 
 
 def _link_email_failed(row: LinkEmail, why: str) -> None:
