@@ -19,7 +19,8 @@ Creates the dispatch benchmark's world (benchmarks/dispatch.py: 500 papers,
 Zipf-distributed preferences) unless --keep finds it in place, creates the
 deliveries as the dispatcher does (nothing queued), and then, chunk by chunk,
 times what a worker does before the provider call: reading the chunk,
-planning, rendering, personalising, and writing the Postmark batch JSON. The
+planning, rendering, personalising, and writing the Postmark batch request
+(newsletter/mail_backends.py). The
 garbage collector runs with the thresholds a worker sets (GC_THRESHOLDS), and
 its time is printed apart. Claiming, recording and sending are left out: they
 are the database's and the provider's, measured by dispatch.py.
@@ -56,7 +57,7 @@ def main() -> None:
     from django.core.mail import get_connection
     from django.db import connection
 
-    from newsletter import selectors, services
+    from newsletter import dispatch, emails, mail_backends, planning
     from newsletter.models import Delivery
     from subscribers.models import Subscriber
 
@@ -68,7 +69,7 @@ def main() -> None:
         cursor.execute(
             "TRUNCATE newsletter_deliveryitem, newsletter_delivery, newsletter_dispatchrun CASCADE"
         )
-    services.digests_dispatch(everyone=True, enqueue=False)
+    dispatch.digests_dispatch(everyone=True)
     ids = list(Delivery.objects.order_by("pk").values_list("pk", flat=True)[: args.digests])
     Delivery.objects.filter(pk__in=ids).update(state=Delivery.State.SENDING)
 
@@ -89,18 +90,18 @@ def main() -> None:
     size = 500
     for start in range(0, len(ids), size):
         moments = [time.process_time()]
-        deliveries = selectors.deliveries_for_chunk(ids[start : start + size])
+        deliveries = planning.deliveries_for_chunk(ids[start : start + size])
         moments.append(time.process_time())
-        plan = selectors.chunk_plan(deliveries=deliveries)
+        plan = planning.chunk_plan(deliveries=deliveries)
         moments.append(time.process_time())
-        envelopes = services.build_messages(plan)
+        digests = emails.chunk_digests(plan)
         moments.append(time.process_time())
-        messages = [envelope.message() for envelope in envelopes]
+        messages = [digest.message() for digest in digests]
         moments.append(time.process_time())
-        for message in messages:
-            backend._prepare(message)
+        fields = [mail_backends.digest_fields(m, stream=backend.message_stream) for m in messages]
+        mail_backends._Batch([], data=fields).get_request_params(backend.api_url)
         moments.append(time.process_time())
-        built += len(envelopes)
+        built += len(digests)
         for phase, before, after in zip(spent, moments, moments[1:], strict=False):
             spent[phase] += after - before
     gc.callbacks.remove(clock)

@@ -320,8 +320,8 @@ def trial_signup_redis_down(rng: random.Random, outcome: Outcome) -> None:
     """Sign-ups while Redis is down are answered and kept; beat's sweep sends their confirmations after."""
     from django.test import Client
 
+    from newsletter.tasks import send_owed_link_emails
     from subscribers.models import LinkEmail
-    from subscribers.tasks import send_owed_link_emails
 
     fresh_world(rng)
     rig = Rig()

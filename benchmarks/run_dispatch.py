@@ -15,7 +15,8 @@ def main() -> None:
     setup_django(migrate=False)
     from django.db import connection
 
-    from newsletter import services
+    from newsletter import dispatch
+    from newsletter.tasks import send_chunk
 
     queries = 0
 
@@ -25,7 +26,7 @@ def main() -> None:
         return execute(sql, params, many, context)
 
     with connection.execute_wrapper(count):
-        result = services.digests_dispatch(everyone=True)
+        result = dispatch.digests_dispatch(everyone=True, enqueue=send_chunk.delay)
     print(
         json.dumps(
             {

@@ -3,15 +3,22 @@
 from __future__ import annotations
 
 from django.contrib import admin, messages
+from django.core.exceptions import PermissionDenied
 from django.db.models import Count, Q, QuerySet
-from django.http import HttpRequest, HttpResponse
-from django.urls import reverse
-from django.utils.html import format_html
+from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.shortcuts import get_object_or_404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+from django.views.decorators.http import require_POST
 from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
-from newsletter import selectors, services
+from newsletter import dispatch, emails, selectors, sending, tasks
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin, TrackingEvent
+from subscribers import admin as subscriber_admin
+from subscribers.models import Subscriber, Topic
 
 
 class ReadOnlyMixin:
@@ -135,7 +142,9 @@ class DeliveryAdmin(ReadOnlyMixin, admin.ModelAdmin):
 
     @admin.action(description="Retry failed deliveries (each is still sent once)", permissions=["retry"])
     def retry_failed(self, request: HttpRequest, queryset: QuerySet[Delivery]) -> None:
-        count = services.deliveries_retry_failed(delivery_ids=list(queryset.values_list("pk", flat=True)))
+        count = dispatch.deliveries_retry_failed(
+            delivery_ids=list(queryset.values_list("pk", flat=True)), enqueue=tasks.send_chunk.delay
+        )
         self.message_user(
             request,
             f"Queued {count} failed deliveries again; others were left as they are.",
@@ -189,3 +198,92 @@ class GuardedPeriodicTaskAdmin(PeriodicTaskAdmin):
     @admin.action(description="Run selected tasks", permissions=["change"])
     def run_tasks(self, request: HttpRequest, queryset: QuerySet[PeriodicTask]) -> None:
         super().run_tasks(request, queryset)
+
+
+# --- Digest previews on the subscriber and topic pages (newsletter builds digests) ----------------
+
+
+class DigestTopicAdmin(subscriber_admin.TopicAdmin):
+    """The topic page, with what the topic's rules match among the latest papers."""
+
+    def matches_html(self, topic: Topic) -> str:
+        return _matches_html(topic)
+
+
+def _matches_html(topic: Topic) -> str:
+    """Return the papers of the latest announcement ``topic`` matches, with why-lines, as HTML."""
+    day, matches = selectors.topic_preview(topic=topic)
+    if day is None:
+        return "No announced papers yet."
+    rows = format_html_join(
+        "",
+        '<li><a href="{}">{}</a> <small>({})</small><br>'
+        '<span style="color:var(--body-quiet-color)">{}</span></li>',
+        ((p.abstract_page, p.title, p.arxiv_id, why) for p, why in matches),
+    )
+    return (
+        format_html("<p>{} of the papers announced on {}:</p><ol>{}</ol>", len(matches), day, rows)
+        if matches
+        else format_html("<p>Nothing announced on {} matches.</p>", day)
+    )
+
+
+class DigestSubscriberAdmin(subscriber_admin.SubscriberAdmin):
+    """The subscriber page, with the digest they would get now and a test send of it."""
+
+    def get_urls(self):  # type: ignore[no-untyped-def]
+        custom = [
+            path(
+                "<int:pk>/preview/",
+                self.admin_site.admin_view(self.preview_view),
+                name="subscribers_subscriber_preview",
+            ),
+            path(
+                "<int:pk>/preview/send-test/",
+                self.admin_site.admin_view(require_POST(self.send_test_view)),
+                name="subscribers_subscriber_send_test",
+            ),
+        ]
+        return custom + super().get_urls()
+
+    def _require_preview(self, request: HttpRequest) -> None:
+        if not request.user.has_perm("newsletter.preview_digest"):
+            raise PermissionDenied
+
+    def preview_view(self, request: HttpRequest, pk: int) -> TemplateResponse:
+        self._require_preview(request)
+        subscriber = get_object_or_404(Subscriber, pk=pk)
+        preview = emails.digest_preview(subscriber=subscriber, now=timezone.now())
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Digest preview for {subscriber.email}",
+            "subscriber": subscriber,
+            "preview": preview,
+            "opts": self.model._meta,
+        }
+        return TemplateResponse(request, "admin/subscribers/subscriber/preview.html", context)
+
+    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
+        self._require_preview(request)
+        subscriber = get_object_or_404(Subscriber, pk=pk)
+        if not request.user.email:
+            self.message_user(
+                request, "Your staff account has no email address to send the test to.", messages.ERROR
+            )
+        elif sending.digest_test_send(subscriber=subscriber, to=request.user.email):
+            self.message_user(
+                request,
+                f"Sent a test of {subscriber.email}'s digest to {request.user.email}.",
+                messages.SUCCESS,
+            )
+        else:
+            self.message_user(
+                request, "There is nothing to send for this subscriber right now.", messages.WARNING
+            )
+        return HttpResponseRedirect(reverse("admin:subscribers_subscriber_preview", args=[pk]))
+
+
+admin.site.unregister(Topic)
+admin.site.register(Topic, DigestTopicAdmin)
+admin.site.unregister(Subscriber)
+admin.site.register(Subscriber, DigestSubscriberAdmin)

@@ -35,14 +35,14 @@ app.conf.update(
         "papers.tasks.*": {"queue": "ingest"},
         "newsletter.tasks.dispatch_digests": {"queue": "dispatch"},
         "newsletter.tasks.send_chunk": {"queue": "send"},
-        "subscribers.tasks.*": {"queue": "send"},
+        "newsletter.tasks.send_owed_link_emails": {"queue": "send"},
     },
 )
 app.autodiscover_tasks()
 
 
 # Tasks beat runs every few seconds: Celery's routine lines about them are logged at DEBUG.
-FREQUENT_TASKS = frozenset({"subscribers.tasks.send_owed_link_emails"})
+FREQUENT_TASKS = frozenset({"newsletter.tasks.send_owed_link_emails"})
 
 
 class FrequentTasksAtDebug(logging.Filter):

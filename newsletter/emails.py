@@ -1,26 +1,42 @@
-"""The one email module: every message papermail sends is built here from a template set.
+"""The one email module: every message papermail sends is built here, from a template set.
 
-A template set is ``templates/emails/<name>/{subject.txt, body.txt, body.html}``;
-every message has a text and an HTML part and goes through Django's email API,
-so any backend (files, SMTP, any Anymail provider) sends it.
+A template set is ``templates/emails/<name>/`` with ``body.txt`` and
+``body.html`` (and ``subject.txt`` for link emails; a digest's subject names its
+top paper). Every message has a text and an HTML part and goes through
+Django's email API, so any backend (files, SMTP, any Anymail provider) sends it.
+Digests are rendered from their set by :mod:`newsletter.rendering`, which
+renders the parts many digests share once.
 """
 
 from __future__ import annotations
 
-import base64
-import secrets
-from email.utils import formatdate
+import datetime as dt
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
-from django.core.mail import BadHeaderError, EmailMultiAlternatives
+from django.core.mail import EmailMultiAlternatives
 from django.core.mail.message import make_msgid
-from django.core.mail.utils import DNS_NAME
 from django.template.loader import render_to_string
+from django.urls import reverse
 
+from newsletter import candidates, planning, rendering
+from newsletter.dispatch import local_time
+from newsletter.models import Delivery, Edition
+from papers.models import Paper
 from subscribers import links
 from subscribers import selectors as subscriber_selectors
 from subscribers.models import ConsentRecord, Subscriber
+from subscribers.services import unsubscribe_headers
+
+
+def two_part_message(
+    *, subject: str, text: str, html: str, to: str, headers: dict[str, str] | None = None
+) -> EmailMultiAlternatives:
+    """Return a message with a text part and an HTML alternative."""
+    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers or {})
+    message.attach_alternative(html, "text/html")
+    return message
 
 
 def make_message(
@@ -28,12 +44,13 @@ def make_message(
 ) -> EmailMultiAlternatives:
     """Return a two-part message rendered from the template set ``emails/<name>/``."""
     context = {"site_url": settings.SITE_URL, "postal_address": settings.POSTAL_ADDRESS, **context}
-    subject = " ".join(render_to_string(f"emails/{name}/subject.txt", context).split())
-    text = render_to_string(f"emails/{name}/body.txt", context)
-    html = render_to_string(f"emails/{name}/body.html", context)
-    message = EmailMultiAlternatives(subject=subject, body=text, to=[to], headers=headers or {})
-    message.attach_alternative(html, "text/html")
-    return message
+    return two_part_message(
+        subject=" ".join(render_to_string(f"emails/{name}/subject.txt", context).split()),
+        text=render_to_string(f"emails/{name}/body.txt", context),
+        html=render_to_string(f"emails/{name}/body.html", context),
+        to=to,
+        headers=headers,
+    )
 
 
 def send_confirmation(*, subscriber: Subscriber, consent: ConsentRecord) -> bool:
@@ -70,112 +87,12 @@ def send_manage_link(*, subscriber: Subscriber, same_choices: bool = False) -> b
     return make_message("manage_link", context, to=subscriber.email).send() == 1
 
 
+# --- Digests ----------------------------------------------------------------------------------------
+
+
 def digest_tag(edition: str, test: bool) -> str:
     """Return the one provider tag of a digest ("digest-daily"): Postmark takes a single tag per message."""
     return "digest-test" if test else f"digest-{edition.split(':')[0]}"
-
-
-class DigestMessage(EmailMultiAlternatives):
-    """A digest: text and HTML, a few ASCII headers; it can write its own MIME bytes.
-
-    Django builds MIME through the standard library's email package, which
-    folds and re-encodes every header and line: about 3 ms a digest in the
-    SMTP benchmark, more than everything else a digest costs. A digest has one
-    fixed shape, so :meth:`mime_bytes` writes it directly (RFC 5322/2045/2047,
-    the same headers and parts as Django), and :class:`~newsletter.mail_backends.SMTPBackend`
-    sends those bytes. Anything outside that shape returns None, and Django's
-    own ``message()`` is used.
-    """
-
-    def mime_bytes(self) -> bytes | None:
-        """Return the message as it goes over SMTP (CRLF line ends), or None for Django's way."""
-        if (
-            self.cc
-            or self.bcc
-            or self.reply_to
-            or self.attachments
-            or len(self.to) != 1
-            or len(self.alternatives) != 1
-            or self.alternatives[0][1] != "text/html"
-            or (self.encoding or settings.DEFAULT_CHARSET).lower() != "utf-8"
-        ):
-            return None
-        html = self.alternatives[0][0]
-        text = self.body
-        headers = {
-            "From": self.extra_headers.get("From", self.from_email),
-            "To": self.to[0],
-            "Date": formatdate(localtime=settings.EMAIL_USE_LOCALTIME),
-        }
-        for name, value in self.extra_headers.items():
-            if name.lower() not in {"from", "to", "cc", "reply-to"}:
-                headers[name] = value
-        if "message-id" not in {name.lower() for name in headers}:
-            headers["Message-ID"] = make_msgid(domain=DNS_NAME)
-        boundary = f"==papermail-{secrets.token_hex(12)}=="
-        lines = []
-        for name, value in headers.items():
-            value = str(value)
-            if not value.isascii() or "\r" in value or "\n" in value or len(name) + len(value) > 996:
-                return None  # an encoded or folded header: Django's way
-            lines.append(f"{name}: {value}")
-        text_part = _part(text, "plain")
-        html_part = _part(html, "html")
-        if text_part is None or html_part is None or boundary in text or boundary in html:
-            return None
-        head = "\r\n".join(
-            [
-                f'Content-Type: multipart/alternative; boundary="{boundary}"',
-                "MIME-Version: 1.0",
-                f"Subject: {_subject(self.subject)}",  # folded and encoded by the email package
-                *lines,
-                "",
-                f"--{boundary}",
-                "",
-            ]
-        )
-        return b"".join(
-            [
-                head.encode(),
-                text_part,
-                f"\r\n--{boundary}\r\n".encode(),
-                html_part,
-                f"\r\n--{boundary}--\r\n".encode(),
-            ]
-        )
-
-
-def _subject(subject: str) -> str:
-    """Return the Subject value for the wire: as is when ASCII, else RFC 2047 base64 words, folded.
-
-    (The email package's own encoder, weighing quoted-printable against base64
-    a character at a time, took 2 ms a subject.)
-    """
-    if "\n" in subject or "\r" in subject:
-        raise BadHeaderError(f"Header values can't contain newlines (got {subject!r} for header 'Subject')")
-    if subject.isascii() and len(subject) <= 900:
-        return subject
-    data, words, start = subject.encode(), [], 0
-    while start < len(data):
-        end = min(start + 45, len(data))  # 45 bytes -> 60 base64 characters: a 72-character word
-        while end < len(data) and data[end] & 0xC0 == 0x80:  # never split a character
-            end -= 1
-        words.append(data[start:end])
-        start = end
-    return "\r\n ".join(f"=?utf-8?b?{base64.b64encode(word).decode()}?=" for word in words)
-
-
-def _part(body: str, subtype: str) -> bytes | None:
-    """Return a text part (its headers and body, CRLF line ends), or None when a line is too long for 8bit."""
-    data = body.replace("\r\n", "\n").replace("\r", "\n").encode()
-    if max(map(len, data.split(b"\n"))) > 998:
-        return None  # Django would quote it (quoted-printable): let it
-    encoding = "7bit" if data.isascii() else "8bit"
-    head = (
-        f'Content-Type: text/{subtype}; charset="utf-8"\r\nMIME-Version: 1.0\r\n'
-        f"Content-Transfer-Encoding: {encoding}\r\n\r\n"
-    )
-    return head.encode() + data.replace(b"\n", b"\r\n")
 
 
 def digest_message(
@@ -184,7 +101,7 @@ def digest_message(
     subject: str,
     text: str,
     html: str,
-    unsubscribe_headers: dict[str, str],
+    unsubscribe: dict[str, str],
     delivery_id: int,
     edition: str,
     test: bool = False,
@@ -192,15 +109,149 @@ def digest_message(
     """Return a digest message with one-click unsubscribe headers and the delivery id as metadata."""
     # Our own Message-ID is what the outbox records when the backend (SMTP) returns none.
     headers = {
-        **unsubscribe_headers,
+        **unsubscribe,
         "List-Id": settings.LIST_ID,
         "Message-ID": make_msgid(f"d{delivery_id}", settings.MESSAGE_ID_DOMAIN),
     }
-    message = DigestMessage(
-        subject=f"[TEST] {subject}" if test else subject, body=text, to=[to], headers=headers
+    message = two_part_message(
+        subject=f"[TEST] {subject}" if test else subject, text=text, html=html, to=to, headers=headers
     )
-    message.attach_alternative(html, "text/html")
     # Anymail sends these to the provider, whose webhooks echo them back (reconciliation).
     message.tags = [digest_tag(edition, test)]  # type: ignore[attr-defined]
     message.metadata = {"delivery_id": str(delivery_id), "edition": edition}  # type: ignore[attr-defined]
     return message
+
+
+def personal_parts(delivery: Delivery, routes: links.MailRoutes | None = None) -> rendering.Personal:
+    """Return the links and address that make a digest this subscriber's own."""
+    subscriber = delivery.subscriber
+    signed = links.mail_links(subscriber, delivery_id=delivery.pk, routes=routes)
+    return rendering.Personal(
+        manage_url=signed.manage_url,
+        unsubscribe_url=signed.unsubscribe_url,
+        view_url=links.absolute(f"/digest/{signed.delivery_token}/"),
+        feedback_base=links.absolute(f"/digest/{signed.delivery_token}/feedback/"),
+        feed_url=signed.feed_url,
+        email=subscriber.email,
+    )
+
+
+def placeholder_parts(subscriber: Subscriber) -> rendering.Personal:
+    """Return inert stand-ins for a subscriber's links, for previews and test sends.
+
+    Editors preview digests; a subscriber's signed links (manage opens their data, export and
+    erasure) must never reach them. Each stand-in opens a page that says what it stands for.
+    """
+    base = links.absolute(reverse("preview_link", kwargs={"link": ""}))
+    return rendering.Personal(
+        manage_url=f"{base}manage/",
+        unsubscribe_url=f"{base}unsubscribe/",
+        view_url=f"{base}view/",
+        feedback_base=f"{base}feedback/",
+        feed_url=f"{base}feed/",
+        email=subscriber.email,
+    )
+
+
+def edition_label(edition: Edition) -> str:
+    return f"{edition.cadence}:{edition.date.isoformat()}"
+
+
+@dataclass
+class Digest:
+    """One digest to send: its delivery and its rendered content (shared by equal digests)."""
+
+    delivery: Delivery
+    content: rendering.DigestContent
+    routes: links.MailRoutes
+
+    def message(self) -> EmailMultiAlternatives:
+        """Return the digest as this subscriber's own message: links, address, unsubscribe headers."""
+        delivery = self.delivery
+        personal = personal_parts(delivery, self.routes)
+        subject, text, html = rendering.personalise(self.content, personal)
+        return digest_message(
+            to=delivery.subscriber.email,
+            subject=subject,
+            text=text,
+            html=html,
+            unsubscribe=unsubscribe_headers(subscriber=delivery.subscriber, url=personal.unsubscribe_url),
+            delivery_id=delivery.pk,
+            edition=edition_label(delivery.edition),
+        )
+
+
+def chunk_digests(plan: planning.ChunkPlan) -> list[Digest]:
+    """Return a digest for each delivery of a planned chunk that has papers; equal digests render once.
+
+    Each delivery is its own message (its links are signed for it); a backend
+    that takes many messages per call (Postmark's batch) sends them together.
+    """
+    renderer = rendering.DigestRenderer(plan.papers)
+    routes = links.MailRoutes.reversed()
+    contents: dict[tuple[object, ...], rendering.DigestContent] = {}
+    digests: list[Digest] = []
+    for planned in plan.planned:
+        if planned.suppressed or planned.skip_reason or not planned.picks:
+            continue
+        delivery = planned.delivery
+        profile = plan.profiles[delivery.subscriber_id]
+        key = (delivery.edition_id, tuple((p.paper_id, p.why) for p in planned.picks), profile)
+        content = contents.get(key)
+        if content is None:
+            content = contents[key] = renderer.render(
+                edition=delivery.edition, picks=planned.picks, profile=profile
+            )
+        digests.append(Digest(delivery=delivery, content=content, routes=routes))
+    return digests
+
+
+# --- Previews ---------------------------------------------------------------------------------------
+
+
+@dataclass
+class Preview:
+    """What a subscriber would be sent now: the plan, and the message's parts if there is one."""
+
+    planned: planning.Planned
+    items: list[tuple[Paper, candidates.Pick]] = field(default_factory=list)
+    subject: str = ""
+    text: str = ""
+    html: str = ""
+
+
+def digest_preview(*, subscriber: Subscriber, now: dt.datetime) -> Preview:
+    """Return the digest ``subscriber`` would get at ``now``, without recording or sending anything.
+
+    Its links are placeholders (placeholder_parts): a preview is for editors' eyes.
+    """
+    local_date = local_time(now, subscriber.timezone).date()
+    edition = Edition.objects.filter(cadence=subscriber.cadence, date=local_date).first() or Edition(
+        cadence=subscriber.cadence, date=local_date
+    )
+    subscriber = Subscriber.objects.prefetch_related("topics").get(pk=subscriber.pk)
+    # Preview what an active subscription would get, whatever the status.
+    subscriber.status = Subscriber.Status.ACTIVE
+    # An unsaved delivery with an id no row has, so the plan reads history but finds no earlier attempt.
+    draft = Delivery(pk=0, subscriber=subscriber, edition=edition)
+    plan = planning.chunk_plan(deliveries=[draft])
+    planned = plan.planned[0]
+    preview = Preview(planned=planned, items=[(plan.papers[p.paper_id], p) for p in planned.picks])
+    if planned.picks and not planned.suppressed:
+        content = rendering.render_digest(
+            edition=edition, picks=planned.picks, papers=plan.papers, profile=plan.profiles[subscriber.pk]
+        )
+        preview.subject, preview.text, preview.html = rendering.personalise(
+            content, placeholder_parts(subscriber)
+        )
+    return preview
+
+
+def delivery_html(*, delivery: Delivery) -> str:
+    """Return the HTML of a recorded delivery, rendered as it was mailed (with real links)."""
+    items = list(delivery.items.select_related("paper").order_by("position"))
+    picks = [candidates.Pick(i.paper_id, i.position, i.score, i.why) for i in items]
+    papers = {i.paper_id: i.paper for i in items}
+    profile = planning.profile_of(delivery.subscriber)
+    content = rendering.render_digest(edition=delivery.edition, picks=picks, papers=papers, profile=profile)
+    return rendering.personalise(content, personal_parts(delivery))[2]

@@ -72,7 +72,6 @@ class Delivery(models.Model):
     sent_at = models.DateTimeField(null=True, blank=True)
     delivered_at = models.DateTimeField(null=True, blank=True)
     bounced_at = models.DateTimeField(null=True, blank=True)
-    is_test = models.BooleanField(default=False)
 
     class Meta:
         verbose_name_plural = "deliveries"

@@ -1,27 +1,30 @@
-"""Rendering digests: each paper and each edition's frame once, every digest by assembly.
+"""Rendering digests from the template set ``emails/digest/``: each paper block and edition frame once.
 
-Rendering a template and inlining its CSS costs milliseconds; a worker's
-thousands of digests share a few hundred papers and one or two editions. So a
-:class:`DigestRenderer` renders and inlines each paper's block once (with a
-slot where the subscriber-specific why-line goes) and each edition's frame once
-(with slots for the items, the count and the interests), split at the slots
-into :class:`Parts`; a digest is assembled by joining pieces. The
-per-subscriber parts (links with signed tokens, the address) stay slots until
-:func:`personalise`.
+A worker's thousands of digests share a few hundred papers and one or two
+editions, and rendering a template and inlining its CSS is by far the
+costliest step of a digest. So each paper's block and each edition's frame is
+rendered and inlined once (cache regions "paper blocks", "paper blocks with
+why" and "frames"), with slots where what differs between digests goes: the
+why-line and position, the items, the count and interests, and the
+subscriber's own links and address.
+A digest is assembled by joining pieces (:class:`Parts`); :func:`personalise`
+fills in the subscriber's parts.
 """
 
 from __future__ import annotations
 
 import re
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
-from html import escape as html_escape  # what django.utils.html.escape does, without its lazy wrapper
+from html import escape as html_escape
+from typing import TypeVar
 
 import css_inline
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from newsletter import selection
+from newsletter import cache, candidates
 from newsletter.models import Edition
 from papers.models import Paper
 
@@ -33,24 +36,8 @@ _ITEM_START, _ITEM_END = "<!--PM-ITEM-START-->", "<!--PM-ITEM-END-->"
 PERSONAL_PARTS = ("manage_url", "unsubscribe_url", "view_url", "feedback_base", "feed_url", "email")
 
 
-def ascii_html(html: str) -> str:
-    """Return ``html`` with each non-ASCII character written as a character reference (``&#183;``).
-
-    The digest's HTML is kept ASCII from its pieces up: every client reads the
-    references as the characters, the part goes out as 7bit, and an ASCII string
-    is written into the provider's JSON without the UTF-8 conversion a wider one
-    needs (a digest's HTML took orjson 30 µs as a wider string, 8 µs as ASCII).
-    Only for markup and text: references are not read inside <style> or <script>.
-    """
-    return html if html.isascii() else html.encode("ascii", "xmlcharrefreplace").decode("ascii")
-
-
 class Parts:
-    """A text with named slots, kept as literal pieces so that filling the slots is one join.
-
-    Digests are assembled from cached blocks and filled in per subscriber;
-    replacing markers in a 30 KB string scanned it once per marker.
-    """
+    """A text with named slots, kept as literal pieces so that filling the slots is one join."""
 
     __slots__ = ("pieces", "slots")
 
@@ -198,7 +185,7 @@ def subject_for(edition: Edition, top: Paper, count: int) -> str:
     return f"{edition.date:%a %-d %b}: {shorten(top.title, 70)}{more}"
 
 
-def interests_of(profile: selection.Profile) -> str:
+def interests_of(profile: candidates.Profile) -> str:
     """Return what the subscriber asked for, in words, for "why you receive this"."""
     parts = [topic.name for topic in profile.topics]
     parts += [f'"{keyword}"' for keyword in profile.keywords]
@@ -227,152 +214,158 @@ def _paper_key(paper: Paper) -> tuple[object, ...]:
     )
 
 
-class DigestRenderer:
-    """Renders digests, caching each paper block and each edition frame (BLOCKS_KEPT of them at most).
+T = TypeVar("T")
+BLOCKS_KEPT = 5000  # a day's papers, and the why-lines they are sent with
+FRAMES_KEPT = 64
 
-    A worker process keeps one (see :func:`shared_renderer`): chunk after chunk
-    draws on the same day's papers and editions.
+SLOTS = (*PERSONAL_PARTS, "why", "position", "items", "count", "interests")
+# Where a slot goes in a rendered template. The process's own random part makes a marker that no
+# paper's text can contain.
+_NONCE = secrets.token_hex(6)
+MARKERS = {name: f"PM{_NONCE}{name.upper()}X" for name in SLOTS}
+_SLOT_OF = {marker: name for name, marker in MARKERS.items()}
+
+Block = tuple[Parts, Parts]  # (html, text)
+
+
+def _kept(region: str, size: int, key: object, make: Callable[[], T]) -> T:
+    """Return ``make()``, kept in the cache region; while debugging, templates are read afresh."""
+    if settings.DEBUG:
+        return make()
+    return cache.region(region, size).get_or_make(key, make)
+
+
+def _paper_key(paper: Paper) -> tuple[object, ...]:
+    """Return what a paper's block shows: an edited paper gets a new block."""
+    return (
+        paper.pk,
+        paper.arxiv_id,
+        paper.version,
+        paper.title,
+        paper.abstract,
+        paper.ai_summary,
+        tuple(paper.author_names),
+        tuple(paper.categories),
+        paper.upvotes,
+        paper.abs_url,
+        paper.pdf_url,
+        paper.hf_url,
+        paper.code_url,
+    )
+
+
+def _render_block(paper: Paper) -> Block:
+    """Render a paper's item from the template set, with slots for the why-line, position and links."""
+    feedback = MARKERS["feedback_base"]
+    context = {
+        "item": {
+            "paper": paper,
+            "why": MARKERS["why"],
+            "authors": authors_of(paper),
+            "summary": summary_of(paper),
+            "more_url": f"{feedback}{paper.pk}/more/",
+            "less_url": f"{feedback}{paper.pk}/less/",
+        },
+        "position": MARKERS["position"],
+    }
+    # The item is inlined inside a document that carries the digest's styles, then cut out of it.
+    document = _INLINER.inline(render_to_string("emails/digest/_item_document.html", context))
+    html = document[document.index(_ITEM_START) + len(_ITEM_START) : document.index(_ITEM_END)].strip()
+    text = render_to_string("emails/digest/_item.txt", context)
+    return Parts.parse(html + "\n", _SLOT_OF), Parts.parse(text, _SLOT_OF)
+
+
+def paper_block(paper: Paper, why: str) -> Block:
+    """Return a paper's block with this why-line in it (many digests share both)."""
+    key = _paper_key(paper)
+
+    def make() -> Block:
+        html, text = _kept("paper blocks", BLOCKS_KEPT, key, lambda: _render_block(paper))
+        return html.partial({"why": html_escape(why)}), text.partial({"why": why})
+
+    return _kept("paper blocks with why", BLOCKS_KEPT, (key, why), make)
+
+
+def _render_frame(edition: Edition) -> tuple[Block, Block]:
+    """Render the edition's frame: ((html before, text before), (html after, text after)) the items."""
+    context = {
+        "edition": edition,
+        "items_marker": MARKERS["items"],
+        "count_marker": MARKERS["count"],
+        "interests_marker": MARKERS["interests"],
+        "site_url": settings.SITE_URL,
+        "postal_address": settings.POSTAL_ADDRESS,
+        **{name: MARKERS[name] for name in PERSONAL_PARTS},
+    }
+    html = _INLINER.inline(render_to_string("emails/digest/body.html", context))
+    text = render_to_string("emails/digest/body.txt", context)
+    # The items marker is an HTML comment: bare text inside a table would be moved out by the parser.
+    html_head, html_tail = html.split(f"<!--{MARKERS['items']}-->")
+    text_head, text_tail = text.split(MARKERS["items"])
+    return (
+        (Parts.parse(html_head, _SLOT_OF), Parts.parse(text_head, _SLOT_OF)),
+        (Parts.parse(html_tail, _SLOT_OF), Parts.parse(text_tail, _SLOT_OF)),
+    )
+
+
+def edition_frame(edition: Edition) -> tuple[Block, Block]:
+    """Return the edition's frame (see _render_frame), rendered once per edition and settings."""
+    key = (edition.pk, edition.cadence, edition.date, settings.SITE_URL, settings.POSTAL_ADDRESS)
+    return _kept("frames", FRAMES_KEPT, key, lambda: _render_frame(edition))
+
+
+class DigestRenderer:
+    """Renders digests that draw on one set of loaded papers (a chunk's).
+
+    The blocks come from the process cache; which block a paper and why-line
+    use is looked up once per chunk, not once per digest.
     """
 
-    BLOCKS_KEPT = 5000
-    FILLED_KEPT = 5000
+    def __init__(self, papers: dict[int, Paper]) -> None:
+        self.papers = papers
+        self._blocks: dict[tuple[int, str], Block] = {}
 
-    def __init__(self) -> None:
-        nonce = secrets.token_hex(6)
-        slots = (*PERSONAL_PARTS, "why", "position", "items", "count", "interests")
-        # Markers cannot be guessed by paper text; rendered templates are split at them once.
-        self._markers = {name: f"PM{nonce}{name.upper()}X" for name in slots}
-        self._names = {marker: name for name, marker in self._markers.items()}
-        self._blocks: dict[tuple[object, ...], tuple[Parts, Parts]] = {}
-        # Paper objects seen lately (by identity, the object kept) and blocks with their why-lines in.
-        self._papers: dict[int, tuple[Paper, tuple[Parts, Parts]]] = {}
-        self._filled: dict[tuple[Parts, str], tuple[Parts, Parts]] = {}
-        self._frames: dict[tuple[object, ...], tuple[tuple[Parts, Parts], tuple[Parts, Parts]]] = {}
-
-    def _block(self, paper: Paper) -> tuple[Parts, Parts]:
-        key = _paper_key(paper)
-        block = self._blocks.get(key)
-        if block is None:
-            if len(self._blocks) >= self.BLOCKS_KEPT:
-                self._blocks.clear()
-            feedback = self._markers["feedback_base"]
-            context = {
-                "item": {
-                    "paper": paper,
-                    "why": self._markers["why"],
-                    "authors": authors_of(paper),
-                    "summary": summary_of(paper),
-                    "more_url": f"{feedback}{paper.pk}/more/",
-                    "less_url": f"{feedback}{paper.pk}/less/",
-                },
-                "position": self._markers["position"],
-            }
-            document = ascii_html(
-                _INLINER.inline(render_to_string("emails/digest/_item_document.html", context))
-            )
-            html = document[
-                document.index(_ITEM_START) + len(_ITEM_START) : document.index(_ITEM_END)
-            ].strip()
-            text = render_to_string("emails/digest/_item.txt", context)
-            block = (Parts.parse(html + "\n", self._names), Parts.parse(text, self._names))
-            self._blocks[key] = block
-        return block
-
-    def _with_why(self, paper: Paper, why: str) -> tuple[Parts, Parts]:
-        """Return a paper's block with this why-line in it (kept: many digests share both)."""
-        seen = self._papers.get(id(paper))
-        if seen is None or seen[0] is not paper:  # the same object: its block was checked this chunk
-            if len(self._papers) >= self.BLOCKS_KEPT:
-                self._papers.clear()
-            seen = self._papers[id(paper)] = (paper, self._block(paper))
-        html_block, text_block = seen[1]
-        key = (html_block, why)  # the block itself (hashed by identity, and kept alive by the key)
-        filled = self._filled.get(key)
-        if filled is None:
-            if len(self._filled) >= self.FILLED_KEPT:
-                self._filled.clear()
-            filled = self._filled[key] = (
-                html_block.partial({"why": ascii_html(html_escape(why))}),
-                text_block.partial({"why": why}),
-            )
-        return filled
-
-    def _frame(self, edition: Edition) -> tuple[tuple[Parts, Parts], tuple[Parts, Parts]]:
-        """Return the edition's ((html before, html after), (text before, text after)) the items."""
-        key = (edition.pk, edition.cadence, edition.date, settings.SITE_URL, settings.POSTAL_ADDRESS)
-        frame = self._frames.get(key)
-        if frame is None:
-            if len(self._frames) >= 64:
-                self._frames.clear()
-            context = {
-                "edition": edition,
-                "items_marker": self._markers["items"],
-                "count_marker": self._markers["count"],
-                "interests_marker": self._markers["interests"],
-                "site_url": settings.SITE_URL,
-                "postal_address": settings.POSTAL_ADDRESS,
-                **{name: self._markers[name] for name in PERSONAL_PARTS},
-            }
-            html = ascii_html(_INLINER.inline(render_to_string("emails/digest/body.html", context)))
-            text = render_to_string("emails/digest/body.txt", context)
-            # The items marker is an HTML comment: bare text inside a table would be moved out by the parser.
-            html_head, html_tail = html.split(f"<!--{self._markers['items']}-->")
-            text_head, text_tail = text.split(self._markers["items"])
-            frame = (
-                (Parts.parse(html_head, self._names), Parts.parse(html_tail, self._names)),
-                (Parts.parse(text_head, self._names), Parts.parse(text_tail, self._names)),
-            )
-            self._frames[key] = frame
-        return frame
+    def block(self, paper_id: int, why: str) -> Block:
+        found = self._blocks.get((paper_id, why))
+        if found is None:
+            found = self._blocks[(paper_id, why)] = paper_block(self.papers[paper_id], why)
+        return found
 
     def render(
-        self,
-        *,
-        edition: Edition,
-        picks: list[selection.Pick],
-        papers: dict[int, Paper],
-        profile: selection.Profile,
+        self, *, edition: Edition, picks: list[candidates.Pick], profile: candidates.Profile
     ) -> DigestContent:
         """Return the digest for these picks, with slots for the per-subscriber parts."""
-        (html_head, html_tail), (text_head, text_tail) = self._frame(edition)
+        (html_head, text_head), (html_tail, text_tail) = edition_frame(edition)
         count = f"{len(picks)} paper{'s' if len(picks) != 1 else ''}"
         interests = interests_of(profile)
-        html_now = {"count": count, "interests": ascii_html(html_escape(interests))}
+        html_now = {"count": count, "interests": html_escape(interests)}
         text_now = {"count": count, "interests": interests}
         html, text = Parts([], []), Parts([], [])
         html.extend(html_head, html_now)
         text.extend(text_head, text_now)
         for position, pick in enumerate(picks, 1):
-            html_block, text_block = self._with_why(papers[pick.paper_id], pick.why)
+            html_block, text_block = self.block(pick.paper_id, pick.why)
             html.extend(html_block, {})
             text.extend(text_block, {"position": str(position)})
         html.extend(html_tail, html_now)
         text.extend(text_tail, text_now)
-        return DigestContent(
-            subject=subject_for(edition, papers[picks[0].paper_id], len(picks)), text=text, html=html
-        )
-
-
-_shared: DigestRenderer | None = None
-
-
-def shared_renderer() -> DigestRenderer:
-    """Return this process's renderer, whose blocks and frames outlive one chunk."""
-    global _shared
-    if _shared is None or settings.DEBUG:  # templates edited while debugging show at once
-        _shared = DigestRenderer()
-    return _shared
+        top = self.papers[picks[0].paper_id]
+        return DigestContent(subject=subject_for(edition, top, len(picks)), text=text, html=html)
 
 
 def render_digest(
-    *, edition: Edition, picks: list[selection.Pick], papers: dict[int, Paper], profile: selection.Profile
+    *,
+    edition: Edition,
+    picks: list[candidates.Pick],
+    papers: dict[int, Paper],
+    profile: candidates.Profile,
 ) -> DigestContent:
-    """Render one digest (for previews and the browser view)."""
-    return DigestRenderer().render(edition=edition, picks=picks, papers=papers, profile=profile)
+    """Return one digest (for previews and the browser view)."""
+    return DigestRenderer(papers).render(edition=edition, picks=picks, profile=profile)
 
 
 def personalise(content: DigestContent, personal: Personal) -> tuple[str, str, str]:
     """Return (subject, text, html) with this subscriber's parts filled in."""
     values = {part: getattr(personal, part) for part in PERSONAL_PARTS}
-    escaped = {part: ascii_html(html_escape(value)) for part, value in values.items()}
+    escaped = {part: html_escape(value) for part, value in values.items()}
     return content.subject, content.text.fill(values), content.html.fill(escaped)

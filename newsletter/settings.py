@@ -107,15 +107,6 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.sqlite3":
         "init_command": "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
     }
 else:
-    if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
-        # Django's backend, with a health check that asks the server only when its socket says to.
-        DATABASES["default"]["ENGINE"] = "newsletter.postgresql"
-        # Its prepared_cursor() prepares a few hot statements on the server. A pooler in
-        # transaction mode that cannot keep prepared statements (PgBouncer before 1.21)
-        # needs them off; Django's own statements are never prepared.
-        DATABASES["default"].setdefault("OPTIONS", {})["prepare_threshold"] = (
-            5 if env.bool("DATABASE_PREPARED_STATEMENTS", default=True) else None
-        )
     DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
     DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -9,13 +9,13 @@ from django.db import connection
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 from django.utils.feedgenerator import Atom1Feed
+from django.views.decorators.cache import never_cache
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_safe
 
-from newsletter import rendering
+from newsletter import emails, rendering
 from newsletter import selectors as digest_selectors
 from newsletter.celery import app as celery_app
-from newsletter.decorators import never_cache
 from newsletter.models import Delivery
 from papers import selectors as paper_selectors
 from subscribers import links
@@ -91,7 +91,7 @@ def digest_in_browser(request: HttpRequest, token: str) -> HttpResponse:
     delivery = _delivery_from(token)
     if delivery is None or not delivery.items.exists():
         return link_gone(request)
-    html = digest_selectors.delivery_html(delivery=delivery)
+    html = emails.delivery_html(delivery=delivery)
     response = HttpResponse(html)
     response["X-Robots-Tag"] = "noindex"
     return response

@@ -13,7 +13,7 @@ from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse, HttpResponseBadRequest, HttpResponseForbidden
 from django.urls import URLPattern
 
-from newsletter import services
+from newsletter import tracking as digest_tracking
 
 logger = logging.getLogger(__name__)
 
@@ -123,4 +123,4 @@ def _guard(view: Callable[..., HttpResponse], provider: str) -> Callable[..., Ht
 
 @receiver(tracking)
 def on_tracking_event(sender: object, event: AnymailTrackingEvent, esp_name: str, **kwargs: object) -> None:
-    services.tracking_event_record(event=event, provider=esp_name.lower())
+    digest_tracking.tracking_event_record(event=event, provider=esp_name.lower())

@@ -197,8 +197,7 @@ def insert_new_with_children(
         for (_model, values, _links), row_sources in zip(rows, sources, strict=True)
         for field, constant in row_sources
     ]
-    # The text depends only on the shape: prepared once per connection, it is not parsed and planned again.
-    with db.prepared_cursor() as cursor:
+    with db.cursor() as cursor:
         cursor.execute(sql, params)
         found = cursor.fetchone()
     return list(found) if found else None

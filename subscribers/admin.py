@@ -8,13 +8,11 @@ from functools import partial
 from django.contrib import admin, messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db.models import Count, QuerySet
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect, StreamingHttpResponse
-from django.shortcuts import get_object_or_404
-from django.template.response import TemplateResponse
+from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
-from django.views.decorators.http import require_GET, require_POST
+from django.views.decorators.http import require_GET
 
 from papers.forms import CategoryListField, TextListField, TextListsMixin
 from subscribers import services
@@ -47,6 +45,10 @@ class TopicAdmin(TextListsMixin, admin.ModelAdmin):
     def get_queryset(self, request: HttpRequest) -> QuerySet[Topic]:
         return super().get_queryset(request).annotate(subscriber_total=Count("subscribers"))
 
+    def matches_html(self, topic: Topic) -> str:
+        """Return what ``topic`` matches today, as HTML (newsletter's admin ranks the papers)."""
+        return ""
+
     @admin.display(description="categories")
     def category_list(self, topic: Topic) -> str:
         return ", ".join(topic.categories)
@@ -64,7 +66,7 @@ class TopicAdmin(TextListsMixin, admin.ModelAdmin):
         return format_html(
             '<div class="pm-topic-preview" data-preview-url="{}" aria-live="polite">{}</div>',
             url,
-            _preview_html(topic) if topic.pk is not None else "Type categories or keywords to preview.",
+            self.matches_html(topic) if topic.pk is not None else "Type categories or keywords to preview.",
         )
 
     def get_urls(self):  # type: ignore[no-untyped-def]
@@ -94,33 +96,13 @@ class TopicAdmin(TextListsMixin, admin.ModelAdmin):
             )
         return HttpResponse(
             format_html(
-                "<p><em>Preview of the rules as typed (not saved yet).</em></p>{}", _preview_html(topic)
+                "<p><em>Preview of the rules as typed (not saved yet).</em></p>{}", self.matches_html(topic)
             )
         )
 
 
 def _int_or_none(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
-
-
-def _preview_html(topic: Topic) -> str:
-    """Return the papers of the latest announcement ``topic`` matches, with why-lines, as HTML."""
-    from newsletter.selectors import topic_preview
-
-    day, matches = topic_preview(topic=topic)
-    if day is None:
-        return "No announced papers yet."
-    rows = format_html_join(
-        "",
-        '<li><a href="{}">{}</a> <small>({})</small><br>'
-        '<span style="color:var(--body-quiet-color)">{}</span></li>',
-        ((p.abstract_page, p.title, p.arxiv_id, why) for p, why in matches),
-    )
-    return (
-        format_html("<p>{} of the papers announced on {}:</p><ol>{}</ol>", len(matches), day, rows)
-        if matches
-        else format_html("<p>Nothing announced on {} matches.</p>", day)
-    )
 
 
 class ReadOnlyInline(admin.TabularInline):
@@ -292,63 +274,6 @@ class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
         response = StreamingHttpResponse(rows(), content_type="text/csv; charset=utf-8")
         response["Content-Disposition"] = f'attachment; filename="subscribers-{timezone.now():%Y%m%d}.csv"'
         return response
-
-    # --- digest preview and test send -------------------------------------------------------------
-
-    def get_urls(self):  # type: ignore[no-untyped-def]
-        custom = [
-            path(
-                "<int:pk>/preview/",
-                self.admin_site.admin_view(self.preview_view),
-                name="subscribers_subscriber_preview",
-            ),
-            path(
-                "<int:pk>/preview/send-test/",
-                self.admin_site.admin_view(require_POST(self.send_test_view)),
-                name="subscribers_subscriber_send_test",
-            ),
-        ]
-        return custom + super().get_urls()
-
-    def _require_preview(self, request: HttpRequest) -> None:
-        if not request.user.has_perm("newsletter.preview_digest"):
-            raise PermissionDenied
-
-    def preview_view(self, request: HttpRequest, pk: int) -> TemplateResponse:
-        from newsletter.selectors import digest_preview
-
-        self._require_preview(request)
-        subscriber = get_object_or_404(Subscriber, pk=pk)
-        preview = digest_preview(subscriber=subscriber, now=timezone.now())
-        context = {
-            **self.admin_site.each_context(request),
-            "title": f"Digest preview for {subscriber.email}",
-            "subscriber": subscriber,
-            "preview": preview,
-            "opts": self.model._meta,
-        }
-        return TemplateResponse(request, "admin/subscribers/subscriber/preview.html", context)
-
-    def send_test_view(self, request: HttpRequest, pk: int) -> HttpResponse:
-        from newsletter.services import digest_test_send
-
-        self._require_preview(request)
-        subscriber = get_object_or_404(Subscriber, pk=pk)
-        if not request.user.email:
-            self.message_user(
-                request, "Your staff account has no email address to send the test to.", messages.ERROR
-            )
-        elif digest_test_send(subscriber=subscriber, to=request.user.email):
-            self.message_user(
-                request,
-                f"Sent a test of {subscriber.email}'s digest to {request.user.email}.",
-                messages.SUCCESS,
-            )
-        else:
-            self.message_user(
-                request, "There is nothing to send for this subscriber right now.", messages.WARNING
-            )
-        return HttpResponseRedirect(reverse("admin:subscribers_subscriber_preview", args=[pk]))
 
 
 def _cell(value: str) -> str:

@@ -1,15 +1,11 @@
-"""Absolute links that identify a subscriber by a signed token (for emails and pages), and route paths.
-
-Routes are reversed once per script prefix, not per digest or request.
-"""
+"""Absolute links that identify a subscriber by a signed token (for emails and pages), and route paths."""
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from functools import lru_cache
 
 from django.conf import settings
-from django.urls import get_script_prefix, reverse
+from django.urls import reverse
 
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, address_tag, make_token
@@ -19,32 +15,14 @@ def absolute(path: str) -> str:
     return f"{settings.SITE_URL}{path}"
 
 
-@lru_cache(maxsize=64)
-def _route(name: str, prefix: str, *, token: bool) -> tuple[str, str]:
-    """Return what comes before and after the token in a route's path (reversed once, not per digest).
-
-    A route without a token is all before.
-    """
-    if not token:
-        return reverse(name), ""
-    marker = "T0KENMARKER"
-    before, after = reverse(name, args=[marker]).split(marker)
-    return before, after
-
-
 def token_path(name: str, token: str) -> str:
-    """Return the path of the named route that takes ``token``, as reverse() would."""
-    before, after = _route(name, get_script_prefix(), token=True)
-    return f"{before}{token}{after}"
+    """Return the path of the named route that takes ``token``."""
+    return reverse(name, args=[token])
 
 
 def route_path(name: str) -> str:
-    """Return the path of the named route that takes nothing, as reverse() would.
-
-    Reversing "check your inbox" in each request cost about 5% of a sign-up's
-    CPU (in-process, alternated blocks).
-    """
-    return _route(name, get_script_prefix(), token=False)[0]
+    """Return the path of the named route that takes nothing."""
+    return reverse(name)
 
 
 @dataclass(frozen=True)
@@ -57,16 +35,39 @@ class MailLinks:
     delivery_token: str
 
 
-def mail_links(subscriber: Subscriber, *, delivery_id: int) -> MailLinks:
+@dataclass(frozen=True)
+class MailRoutes:
+    """The manage and unsubscribe paths before and after their token, reversed once for many digests."""
+
+    manage: tuple[str, str]
+    unsubscribe: tuple[str, str]
+
+    @classmethod
+    def reversed(cls) -> MailRoutes:
+        return cls(
+            manage=_around_token("subscribers:manage"), unsubscribe=_around_token("subscribers:unsubscribe")
+        )
+
+
+def _around_token(name: str) -> tuple[str, str]:
+    marker = "T0KENMARKER"  # no route's own path contains it
+    before, after = reverse(name, args=[marker]).split(marker)
+    return before, after
+
+
+def mail_links(subscriber: Subscriber, *, delivery_id: int, routes: MailRoutes | None = None) -> MailLinks:
     """Return the links of one delivery: manage, unsubscribe, feed, and the digest's own token.
 
-    The address is hashed once for all four tokens and routes are reversed once
-    per process: a dispatch signs four tokens for each of thousands of digests.
+    The address is hashed once for all four tokens; a sender of many digests
+    reverses the routes once for all of them (``routes``).
     """
+    routes = routes or MailRoutes.reversed()
     tag = address_tag(subscriber.email)
+    manage = _sign(Purpose.MANAGE, subscriber, tag=tag)
+    unsubscribe = _sign(Purpose.UNSUBSCRIBE, subscriber, tag=tag)
     return MailLinks(
-        manage_url=manage_url(subscriber, tag=tag),
-        unsubscribe_url=unsubscribe_url(subscriber, tag=tag),
+        manage_url=absolute(manage.join(routes.manage)),
+        unsubscribe_url=absolute(unsubscribe.join(routes.unsubscribe)),
         feed_url=feed_url(subscriber, tag=tag),
         delivery_token=_sign(Purpose.DELIVERY, subscriber, tag=tag, delivery_id=delivery_id),
     )

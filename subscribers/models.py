@@ -87,10 +87,6 @@ class Subscriber(models.Model):
     def __str__(self) -> str:
         return self.email
 
-    @property
-    def receives_digests(self) -> bool:
-        return self.status == self.Status.ACTIVE
-
 
 class ConsentRecord(models.Model):
     """Proof of one sign-up: what was asked, on which form and wording, and when it was confirmed."""

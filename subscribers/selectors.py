@@ -13,7 +13,7 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from papers.models import Paper
-from subscribers.models import ConsentRecord, Feedback, Subscriber, Suppression, Topic
+from subscribers.models import ConsentRecord, Feedback, LinkEmail, Subscriber, Suppression, Topic
 from subscribers.preferences import Preferences
 from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
 
@@ -350,3 +350,19 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             for event in subscriber.events.order_by("at", "id")
         ],
     }
+
+
+def link_email_unwanted(row: LinkEmail) -> str:
+    """Return why an owed link email should no longer go out, or "" (age is the sweep's to judge).
+
+    A suppressed address is checked here, when the email would go, not when it was asked for:
+    whoever signs it up sees the same page after the same work.
+    """
+    if row.kind == LinkEmail.Kind.CONFIRMATION:
+        if row.consent is None or row.consent.confirmed_at:
+            return "already confirmed"
+        if row.consent.superseded():
+            return "a newer sign-up was confirmed"
+    if address_blocked(email=row.subscriber.email):
+        return "the address is suppressed"
+    return ""

@@ -9,8 +9,6 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import json
-import time
 from dataclasses import dataclass
 from enum import StrEnum
 from functools import lru_cache
@@ -79,24 +77,6 @@ def _salt(purpose: Purpose) -> str:
     return f"papermail.subscribers.{purpose.value}"
 
 
-@lru_cache(maxsize=32)
-def _signing_key(purpose: Purpose, secret: str) -> bytes:
-    """Return the HMAC key Django's signer derives from its salt and ``secret`` for every signature."""
-    return hashlib.sha256(f"{_salt(purpose)}signer".encode() + secret.encode()).digest()
-
-
-_stamp: tuple[int, bytes] = (0, b"")
-
-
-def _timestamp() -> bytes:
-    """Return the current second in base 62, as TimestampSigner writes it (kept for the second)."""
-    global _stamp
-    now = int(time.time())
-    if _stamp[0] != now:
-        _stamp = (now, signing.b62_encode(now).encode())
-    return _stamp[1]
-
-
 def make_token(
     purpose: Purpose,
     *,
@@ -106,22 +86,16 @@ def make_token(
     delivery_id: int | None = None,
     tag: str = "",
 ) -> str:
-    """Return a URL-safe signed token for ``purpose``: what Django's TimestampSigner.sign_object makes.
+    """Return a URL-safe signed token for ``purpose`` (``django.core.signing.dumps``, compact JSON).
 
     ``tag`` is ``address_tag(email)`` when the caller signs several tokens for one address.
-    Payloads are a few bytes, so they are never compressed (what signing.dumps would keep anyway).
-    The token is written here, not by the signer, because a dispatch signs four for every digest:
-    Django derives the HMAC key again and goes through its JSON and base64 helpers for each one,
-    10.5 µs a token against 5.6 µs. A test pins that both write the same token; signing.loads reads it.
     """
-    fields = [f'"s":{int(subscriber_id)}', f'"a":{json.dumps(tag or address_tag(email))}']
+    payload: dict[str, object] = {"s": int(subscriber_id), "a": tag or address_tag(email)}
     if consent_id is not None:
-        fields.append(f'"c":{int(consent_id)}')
+        payload["c"] = int(consent_id)
     if delivery_id is not None:
-        fields.append(f'"d":{int(delivery_id)}')
-    value = signing.b64_encode(("{" + ",".join(fields) + "}").encode()) + b":" + _timestamp()
-    signature = hmac.digest(_signing_key(purpose, settings.SECRET_KEY), value, "sha256")
-    return (value + b":" + signing.b64_encode(signature)).decode()
+        payload["d"] = int(delivery_id)
+    return signing.dumps(payload, salt=_salt(purpose))
 
 
 def read_token(purpose: Purpose, token: str) -> TokenData:

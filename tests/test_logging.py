@@ -8,8 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from newsletter import services
-from subscribers import services as subscriber_services
+from newsletter import dispatch, link_emails
 from tests.test_settings import manage
 
 # A process configured by the real settings logs what Celery logs about tasks, and a warning.
@@ -17,7 +16,7 @@ RECORDS = """
 import logging
 from celery.app import trace
 log = logging.getLogger
-for name in ("subscribers.tasks.send_owed_link_emails", "newsletter.tasks.dispatch_digests"):
+for name in ("newsletter.tasks.send_owed_link_emails", "newsletter.tasks.dispatch_digests"):
     log("celery.beat").info("Scheduler: Sending due task %s (%s)", "every few seconds", name)
     log("celery.worker.strategy").info(trace.LOG_RECEIVED, {"name": name, "id": "t-1"})
     done = {"name": name, "id": "t-1", "runtime": 0.01, "return_value": 0}
@@ -62,6 +61,6 @@ def test_log_format_json_writes_one_object_per_line(tmp_path: Path) -> None:
 @pytest.mark.django_db
 def test_sweeps_with_nothing_to_do_log_nothing_at_info(caplog: pytest.LogCaptureFixture) -> None:
     with caplog.at_level(logging.INFO):
-        assert subscriber_services.link_emails_sweep() == 0
-        assert services.digests_dispatch(enqueue=False).enqueued == 0
+        assert link_emails.link_emails_sweep() == 0
+        assert dispatch.digests_dispatch().enqueued == 0
     assert [r for r in caplog.records if r.levelno >= logging.INFO] == []

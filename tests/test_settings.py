@@ -65,8 +65,7 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Pat
         "DATABASE_URL": "postgres://u@db.example:5432/pm",
         "REDIS_URL": "redis://cache.example:6379/2",
     }
-    # Django's PostgreSQL backend, with a cheaper health check (newsletter/postgresql/base.py).
-    assert show("settings.DATABASES['default']['ENGINE']", env, tmp_path) == "'newsletter.postgresql'"
+    assert show("settings.DATABASES['default']['ENGINE']", env, tmp_path) == "'django.db.backends.postgresql'"
     assert show("settings.DATABASES['default']['CONN_HEALTH_CHECKS']", env, tmp_path) == "True"
     assert show("settings.CELERY_BROKER_URL", env, tmp_path) == "'redis://cache.example:6379/2'"
     assert "RedisCache" in show("settings.CACHES['default']['BACKEND']", env, tmp_path)
@@ -79,13 +78,6 @@ def test_database_url_and_redis_url_switch_to_postgresql_and_redis(tmp_path: Pat
         )
         == "True"
     )
-
-
-def test_prepared_statements_can_be_switched_off_for_a_pooler_that_cannot_keep_them(tmp_path: Path) -> None:
-    setting = "settings.DATABASES['default']['OPTIONS']['prepare_threshold']"
-    env = {"DATABASE_URL": "postgres://u@db.example:5432/pm"}
-    assert show(setting, env, tmp_path) == "5"
-    assert show(setting, {**env, "DATABASE_PREPARED_STATEMENTS": "0"}, tmp_path) == "None"
 
 
 def test_celery_broker_url_wins_over_redis_url(tmp_path: Path) -> None:

@@ -7,8 +7,8 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from newsletter.link_emails import link_emails_sweep
 from subscribers.models import Subscriber
-from subscribers.services import link_emails_sweep
 from tests.browser.conftest import shot
 from tests.factories import PaperFactory
 

@@ -6,7 +6,7 @@ import datetime as dt
 
 import pytest
 
-from newsletter import services
+from newsletter import dispatch, sending
 from papers.models import Paper
 from tests.factories import PaperFactory, TopicFactory
 
@@ -75,10 +75,10 @@ def papers() -> list[Paper]:
     return made
 
 
-def dispatch_and_send(when: dt.datetime = PARIS_SEVEN) -> services.ChunkResult | Exception:
+def dispatch_and_send(when: dt.datetime = PARIS_SEVEN) -> sending.ChunkResult | Exception:
     """Dispatch what is due at ``when`` and send it as one chunk; a transient failure is returned."""
-    result = services.digests_dispatch(now=when, enqueue=False)
+    result = dispatch.digests_dispatch(now=when)
     try:
-        return services.chunk_send(delivery_ids=[pk for chunk in result.chunks for pk in chunk], now=when)
-    except services.TransientSendError as error:
+        return sending.chunk_send(delivery_ids=[pk for chunk in result.chunks for pk in chunk], now=when)
+    except sending.TransientSendError as error:
         return error

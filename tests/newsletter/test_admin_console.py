@@ -16,11 +16,11 @@ from django.core import mail
 from django.test import Client
 from django_celery_beat.models import PeriodicTask
 
-from newsletter import services
+from newsletter import dispatch, sending
+from newsletter.link_emails import link_emails_sweep
 from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
 from papers.models import Feed, Paper
 from subscribers.models import Feedback, Subscriber, Suppression
-from subscribers.services import link_emails_sweep
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, email_hash, read_token
 from tests.factories import FeedFactory, SubscriberFactory
 from tests.newsletter.conftest import PARIS_SEVEN
@@ -104,8 +104,8 @@ def test_the_paper_list_filters_by_category_and_code(editor, papers) -> None:
 def test_the_paper_page_shows_its_deliveries_and_feedback(editor, papers, llm) -> None:
     reader = SubscriberFactory(email="ada@example.org", topics=[llm])
     with time_machine.travel(PARIS_SEVEN, tick=False):
-        result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
-        services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+        result = dispatch.digests_dispatch(now=PARIS_SEVEN)
+        sending.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
     Feedback.objects.create(subscriber=reader, paper=papers[0], value=1)
     html = editor.get(f"/admin/papers/paper/{papers[0].pk}/change/").content.decode()
     assert "1 deliveries" in html and "ada@example.org" in html
@@ -276,8 +276,8 @@ def test_it_shows_editors_schedules_read_only(editor) -> None:
         f"/admin/django_celery_beat/periodictask/{task.pk}/change/",
         {
             "name": task.name,
-            "regtask": "subscribers.tasks.send_confirmation_email",
-            "task": "subscribers.tasks.send_confirmation_email",
+            "regtask": "newsletter.tasks.send_chunk",
+            "task": "newsletter.tasks.send_chunk",
             "interval": task.interval_id,
             "args": "[1, 1]",
             "kwargs": "{}",
@@ -286,7 +286,7 @@ def test_it_shows_editors_schedules_read_only(editor) -> None:
     )
     assert response.status_code == 403
     task.refresh_from_db()
-    assert task.enabled and task.task == "subscribers.tasks.send_owed_link_emails" and task.args == "[]"
+    assert task.enabled and task.task == "newsletter.tasks.send_owed_link_emails" and task.args == "[]"
 
 
 @pytest.mark.parametrize("action", ["disable_tasks", "toggle_tasks", "enable_tasks", "run_tasks"])
@@ -541,7 +541,7 @@ def test_the_dashboard_shows_todays_figures_with_links(editor, llm, papers) -> N
     SubscriberFactory(status="pending")
     FeedFactory(name="Broken arXiv feed", last_status=Feed.Status.ERROR)
     with time_machine.travel(PARIS_SEVEN, tick=False):
-        services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+        dispatch.digests_dispatch(now=PARIS_SEVEN)
         html = editor.get("/admin/").content.decode()
     assert "Needs attention" in html
     assert "1 feeds in error" in html and "?last_status__exact=error" in html

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import time
 from types import SimpleNamespace
 
 import pytest
@@ -10,7 +11,7 @@ import time_machine
 from django.core import mail
 from django.db import OperationalError
 
-from newsletter import selectors, services, tasks
+from newsletter import dispatch, emails, planning, sending
 from newsletter.models import Delivery, DeliveryItem
 from papers.models import Paper
 from subscribers.models import Subscriber, Suppression
@@ -24,17 +25,18 @@ UTC = dt.UTC
 
 
 def due_at(when: dt.datetime) -> list[tuple[str, str, dt.date]]:
-    emails = dict(Subscriber.objects.values_list("pk", "email"))
     return sorted(
-        (emails[d.subscriber_id], d.cadence, d.local_date) for d in selectors.subscribers_due(now=when)
+        (address, cadence, local_date)
+        for cadence, local_date, subscribers in dispatch.due_groups(now=when)
+        for address in subscribers.values_list("email", flat=True)
     )
 
 
-def dispatch_and_send(when: dt.datetime) -> services.DispatchResult:
+def dispatch_and_send(when: dt.datetime) -> dispatch.DispatchResult:
     with time_machine.travel(when, tick=False):
-        result = services.digests_dispatch(now=when, enqueue=False)
+        result = dispatch.digests_dispatch(now=when)
         for chunk in result.chunks:
-            services.chunk_send(delivery_ids=chunk, now=when)
+            sending.chunk_send(delivery_ids=chunk, now=when)
     return result
 
 
@@ -120,17 +122,17 @@ def test_dispatching_twice_creates_and_sends_one_digest(llm, papers) -> None:
 
 def test_a_chunk_task_delivered_twice_sends_once(llm, papers) -> None:
     SubscriberFactory(email="ada@example.org", topics=[llm])
-    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    result = dispatch.digests_dispatch(now=PARIS_SEVEN)
     [chunk] = result.chunks
-    services.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
-    again = services.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    sending.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
+    again = sending.chunk_send(delivery_ids=chunk, now=PARIS_SEVEN)
     assert again.claimed == 0 and len(mail.outbox) == 1
 
 
 def test_a_worker_lost_after_claiming_is_recovered_after_the_lease(llm, papers, settings) -> None:
     SubscriberFactory(email="ada@example.org", topics=[llm])
-    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
-    services.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)  # ...and the worker dies
+    result = dispatch.digests_dispatch(now=PARIS_SEVEN)
+    sending.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)  # ...and the worker dies
     assert dispatch_and_send(PARIS_SEVEN + dt.timedelta(minutes=15)).recovered == 0  # lease still held
     assert mail.outbox == []
     later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS + 60)
@@ -142,9 +144,9 @@ def test_a_worker_lost_after_claiming_is_recovered_after_the_lease(llm, papers, 
 def test_a_row_lost_on_its_last_attempt_is_failed_not_sent_again(llm, papers, settings) -> None:
     settings.DIGEST_MAX_ATTEMPTS = 2
     SubscriberFactory(email="ada@example.org", topics=[llm])
-    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    result = dispatch.digests_dispatch(now=PARIS_SEVEN)
     Delivery.objects.update(attempts=1)  # one try already failed
-    services.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)  # ...the second is lost
+    sending.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)  # ...the second is lost
     later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_LEASE_SECONDS + 60)
     assert dispatch_and_send(later).recovered == 0
     delivery = Delivery.objects.get()
@@ -155,10 +157,10 @@ def test_a_row_lost_on_its_last_attempt_is_failed_not_sent_again(llm, papers, se
 
 def test_a_retry_after_a_crash_sends_the_papers_first_chosen(llm, papers, settings) -> None:
     subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
-    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
-    ids = services.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
-    plan = selectors.chunk_plan(deliveries=selectors.deliveries_for_chunk(ids))
-    services._record_plan(plan)  # the worker recorded the papers, then died before sending
+    result = dispatch.digests_dispatch(now=PARIS_SEVEN)
+    ids = sending.deliveries_claim(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+    plan = planning.chunk_plan(deliveries=planning.deliveries_for_chunk(ids))
+    sending.plan_record(plan)  # the worker recorded the papers, then died before sending
     chosen = list(DeliveryItem.objects.values_list("paper__arxiv_id", flat=True))
     PaperFactory(
         title="A late, loud language model paper", categories=["cs.CL"], announced_on=DAY, upvotes=999
@@ -175,14 +177,14 @@ def test_an_editors_change_between_two_chunks_reaches_the_next_chunk(llm, papers
     SubscriberFactory(email="ada@example.org", topics=[llm])
     SubscriberFactory(email="bob@example.org", topics=[llm])
     with time_machine.travel(PARIS_SEVEN, tick=False):
-        result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+        result = dispatch.digests_dispatch(now=PARIS_SEVEN)
         first, second = sorted(pk for chunk in result.chunks for pk in chunk)
-        services.chunk_send(delivery_ids=[first], now=PARIS_SEVEN)
+        sending.chunk_send(delivery_ids=[first], now=PARIS_SEVEN)
         assert "Reasoning with verifiers" in mail.outbox[0].body
         assert "Parsing at scale" in mail.outbox[0].body
         Paper.objects.filter(arxiv_id="2611.00001").update(title="Reasoning with checkers")
         Paper.objects.filter(arxiv_id="2611.00002").update(hidden=True)
-        services.chunk_send(delivery_ids=[second], now=PARIS_SEVEN)
+        sending.chunk_send(delivery_ids=[second], now=PARIS_SEVEN)
     body = mail.outbox[1].body
     assert "Reasoning with checkers" in body and "Reasoning with verifiers" not in body
     assert "Parsing at scale" not in body
@@ -211,8 +213,8 @@ def test_two_dispatchers_at_the_same_instant_create_and_queue_each_delivery_once
     for n in range(30):
         SubscriberFactory(email=f"r{n}@example.org", topics=[llm])
 
-    def run() -> services.DispatchResult:
-        return services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    def run() -> dispatch.DispatchResult:
+        return dispatch.digests_dispatch(now=PARIS_SEVEN)
 
     results = at_once(run, run)
     assert Delivery.objects.count() == 30
@@ -230,8 +232,7 @@ def test_each_time_zone_group_is_committed_and_its_chunks_sent_before_the_next_i
         SubscriberFactory(email=f"london{n}@example.org", topics=[llm], timezone="Europe/London", send_hour=6)
         SubscriberFactory(email=f"paris{n}@example.org", topics=[llm], timezone="Europe/Paris", send_hour=7)
     sent: list[list[int]] = []
-    monkeypatch.setattr(tasks.send_chunk, "delay", sent.append)
-    written = services.insert_from_select
+    written = dispatch.insert_from_select
     sent_before_second_group: list[list[int]] = []
 
     def database_lost_at_the_second_group(*args, **kwargs):
@@ -240,17 +241,17 @@ def test_each_time_zone_group_is_committed_and_its_chunks_sent_before_the_next_i
             raise OperationalError("server closed the connection unexpectedly")
         return written(*args, **kwargs)
 
-    monkeypatch.setattr(services, "insert_from_select", database_lost_at_the_second_group)
+    monkeypatch.setattr(dispatch, "insert_from_select", database_lost_at_the_second_group)
     with pytest.raises(OperationalError):
-        services.digests_dispatch(now=PARIS_SEVEN)
+        dispatch.digests_dispatch(now=PARIS_SEVEN, enqueue=sent.append)
     # London's digests were created, committed and handed to workers: the first chunk while
     # Paris was still to be written, the odd one left over when writing Paris failed.
     london = sorted(Delivery.objects.values_list("pk", flat=True))
     assert len(london) == 3 and sent_before_second_group == [london[:2]] and sent == [london[:2], london[2:]]
 
-    monkeypatch.setattr(services, "insert_from_select", written)
+    monkeypatch.setattr(dispatch, "insert_from_select", written)
     sent.clear()
-    again = services.digests_dispatch(now=PARIS_SEVEN)
+    again = dispatch.digests_dispatch(now=PARIS_SEVEN, enqueue=sent.append)
     # The next run creates Paris's and queues only those: each delivery is queued once.
     paris = sorted(Delivery.objects.filter(subscriber__timezone="Europe/Paris").values_list("pk", flat=True))
     assert again.created == 3 and sorted(pk for chunk in sent for pk in chunk) == paris
@@ -344,9 +345,9 @@ def test_weekly_digests_cover_the_past_seven_days(llm, papers) -> None:
 
 def test_an_unsubscribe_after_dispatch_stops_the_queued_digest(llm, papers) -> None:
     subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
-    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    result = dispatch.digests_dispatch(now=PARIS_SEVEN)
     Subscriber.objects.filter(pk=subscriber.pk).update(status="unsubscribed")
-    services.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
+    sending.chunk_send(delivery_ids=result.chunks[0], now=PARIS_SEVEN)
     delivery = Delivery.objects.get()
     assert (
         delivery.state == Delivery.State.SUPPRESSED and delivery.skip_reason == "subscriber is unsubscribed"
@@ -364,14 +365,14 @@ def test_a_suppressed_address_is_not_sent_even_if_the_row_says_active(llm, paper
 
 def test_the_final_guard_reads_the_status_just_before_sending(llm, papers, monkeypatch) -> None:
     subscriber = SubscriberFactory(email="ada@example.org", topics=[llm])
-    original = services.build_messages
+    original = emails.chunk_digests
 
     def build_then_unsubscribe(*args, **kwargs):
         messages = original(*args, **kwargs)
         Subscriber.objects.filter(pk=subscriber.pk).update(status="unsubscribed")  # a click meanwhile
         return messages
 
-    monkeypatch.setattr(services, "build_messages", build_then_unsubscribe)
+    monkeypatch.setattr(emails, "chunk_digests", build_then_unsubscribe)
     dispatch_and_send(PARIS_SEVEN)
     assert mail.outbox == []
     assert Delivery.objects.get().state == Delivery.State.SUPPRESSED
@@ -385,12 +386,12 @@ def _plan_queries(count: int, llm, django_assert_num_queries, expected: int) -> 
         SubscriberFactory(
             email=f"q{count}-{n}@example.org", topics=[llm], keywords=["reasoning"], authors=["Yann LeCun"]
         )
-    result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+    result = dispatch.digests_dispatch(now=PARIS_SEVEN)
     ids = [pk for chunk in result.chunks for pk in chunk]
     with django_assert_num_queries(expected):
-        deliveries = selectors.deliveries_for_chunk(ids)
-        plan = selectors.chunk_plan(deliveries=deliveries)
-        services.build_messages(plan)
+        deliveries = planning.deliveries_for_chunk(ids)
+        plan = planning.chunk_plan(deliveries=deliveries)
+        emails.chunk_digests(plan)
     assert len(plan.planned) == count
 
 
@@ -406,10 +407,10 @@ def test_building_a_chunk_takes_the_same_queries_for_one_or_fifty(
 def test_recording_a_send_survives_a_dropped_database_connection(monkeypatch) -> None:
     from django.db import OperationalError
 
-    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
     closed: list[bool] = []
     monkeypatch.setattr(
-        services, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: closed.append(True))
+        sending, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: closed.append(True))
     )
     calls: list[int] = []
 
@@ -419,18 +420,18 @@ def test_recording_a_send_survives_a_dropped_database_connection(monkeypatch) ->
             raise OperationalError("terminating connection due to administrator command")
         return "recorded"
 
-    assert services._durably(write) == "recorded"
+    assert sending._durably(write) == "recorded"
     assert len(calls) == 3 and len(closed) == 2
 
 
 def test_a_write_that_keeps_failing_is_not_retried_forever(monkeypatch) -> None:
     from django.db import OperationalError
 
-    monkeypatch.setattr(services.time, "sleep", lambda seconds: None)
-    monkeypatch.setattr(services, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: None))
+    monkeypatch.setattr(time, "sleep", lambda seconds: None)
+    monkeypatch.setattr(sending, "connection", SimpleNamespace(in_atomic_block=False, close=lambda: None))
 
     def write() -> None:
         raise OperationalError("the database is gone")
 
     with pytest.raises(OperationalError):
-        services._durably(write)
+        sending._durably(write)

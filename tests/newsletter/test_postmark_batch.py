@@ -11,7 +11,7 @@ from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from newsletter import services
+from newsletter import dispatch, sending
 from newsletter.mail_backends import PostmarkBatchBackend
 from newsletter.models import Delivery
 from subscribers.models import Subscriber
@@ -84,7 +84,7 @@ def test_it_sends_a_chunk_of_different_digests_in_one_call(postmark, llm, papers
     assert ada["From"] == "papermail <digest@papers.example.org>"
     assert ada["Subject"] == "Wed 25 Nov: Reasoning with verifiers (+2 more)"
     assert 'matches "reasoning" · cs.CL · 142 upvotes on Hugging Face' in ada["TextBody"]
-    assert "matches &quot;reasoning&quot; &#183; cs.CL" in ada["HtmlBody"]
+    assert "matches &quot;reasoning&quot; · cs.CL" in ada["HtmlBody"]
     assert "matches" not in bob["TextBody"]
     assert ada["Tag"] == "digest-daily"
     headers_of = {name: {h["Name"]: h["Value"] for h in m["Headers"]} for name, m in by_address.items()}
@@ -132,11 +132,11 @@ def test_an_outage_puts_the_whole_batch_back_and_the_retry_sends_each_once(postm
     SubscriberFactory(email="ada@example.org", topics=[llm])
     SubscriberFactory(email="bob@example.org", topics=[llm])
     outcome = dispatch_and_send()
-    assert isinstance(outcome, services.TransientSendError) and "503" in str(outcome)
+    assert isinstance(outcome, sending.TransientSendError) and "503" in str(outcome)
     assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.PENDING}
     ids = list(Delivery.objects.values_list("pk", flat=True))
     later = PARIS_SEVEN + dt.timedelta(minutes=1)
-    assert services.chunk_send(delivery_ids=ids, now=later).sent == 2
+    assert sending.chunk_send(delivery_ids=ids, now=later).sent == 2
     assert sorted(m["To"] for m in sent_messages(postmark)) == [
         "ada@example.org",
         "ada@example.org",  # the refused batch, counted by the fake API; it was not accepted
@@ -152,7 +152,7 @@ def test_a_garbled_answer_is_an_error_for_the_batch_not_a_silent_success(postmar
     SubscriberFactory(email="bob@example.org", topics=[llm])
     outcome = dispatch_and_send()
     # One answer for two messages: nothing is marked sent; the rows wait for a retry.
-    assert isinstance(outcome, services.TransientSendError)
+    assert isinstance(outcome, sending.TransientSendError)
     assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.PENDING}
 
 
@@ -166,10 +166,10 @@ def test_sending_a_chunk_takes_the_same_queries_for_one_or_fifty(postmark, llm, 
         Subscriber.objects.all().delete()
         for n in range(count):
             SubscriberFactory(email=f"q{count}-{n}@example.org", topics=[llm], keywords=["reasoning"])
-        result = services.digests_dispatch(now=PARIS_SEVEN, enqueue=False)
+        result = dispatch.digests_dispatch(now=PARIS_SEVEN)
         ids = [pk for chunk in result.chunks for pk in chunk]
         with CaptureQueriesContext(connection) as queries:
-            assert services.chunk_send(delivery_ids=ids, now=PARIS_SEVEN).sent == count
+            assert sending.chunk_send(delivery_ids=ids, now=PARIS_SEVEN).sent == count
         return len(queries)
 
     one = queries_for(1)

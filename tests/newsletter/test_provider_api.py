@@ -10,7 +10,7 @@ from urllib.parse import parse_qs
 
 import pytest
 
-from newsletter import services
+from newsletter import dispatch, sending
 from newsletter.models import Delivery
 from tests.factories import SubscriberFactory
 from tests.httpserver import Reply
@@ -70,7 +70,7 @@ def test_each_digest_is_its_own_call_with_its_links_headers_and_metadata(mailgun
     assert ada["from"] == ["papermail <digest@papers.example.org>"]
     assert ada["subject"] == ["Wed 25 Nov: Reasoning with verifiers (+2 more)"]
     assert 'matches "reasoning" · cs.CL · 142 upvotes on Hugging Face' in ada["text"][0]
-    assert "matches &quot;reasoning&quot; &#183; cs.CL &#183; 142 upvotes on Hugging Face" in ada["html"][0]
+    assert "matches &quot;reasoning&quot; · cs.CL · 142 upvotes on Hugging Face" in ada["html"][0]
     assert "cs.CL · 142 upvotes on Hugging Face" in bob["text"][0] and "matches" not in bob["text"][0]
     [unsubscribe] = ada["h:List-Unsubscribe"]
     assert unsubscribe.startswith("<https://papers.example.org/unsubscribe/")
@@ -89,14 +89,14 @@ def test_a_provider_outage_puts_the_chunk_back_and_the_retry_sends_once(mailgun,
     SubscriberFactory(email="ada@example.org", topics=[llm])
     SubscriberFactory(email="bob@example.org", topics=[llm])
     outcome = dispatch_and_send()
-    assert isinstance(outcome, services.TransientSendError) and "503" in str(outcome)
+    assert isinstance(outcome, sending.TransientSendError) and "503" in str(outcome)
     assert set(Delivery.objects.values_list("state", flat=True)) == {Delivery.State.PENDING}
     assert all(d.retry_after and d.last_error for d in Delivery.objects.all())
     ids = list(Delivery.objects.values_list("pk", flat=True))
     # The task's own retry owns the rows: the dispatcher does not queue them a second time...
-    assert services.digests_dispatch(now=PARIS_SEVEN + dt.timedelta(minutes=5), enqueue=False).enqueued == 0
+    assert dispatch.digests_dispatch(now=PARIS_SEVEN + dt.timedelta(minutes=5)).enqueued == 0
     # ...and the retry sends each once.
-    assert services.chunk_send(delivery_ids=ids, now=PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 2
+    assert sending.chunk_send(delivery_ids=ids, now=PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 2
     assert sorted(Delivery.objects.values_list("state", flat=True)) == [Delivery.State.SENT] * 2
     assert len(mailgun.bodies[PATH]) == 3  # one refused, then one for each
 
@@ -106,9 +106,9 @@ def test_rows_whose_retry_was_lost_are_queued_again_by_the_dispatcher(mailgun, l
     SubscriberFactory(email="ada@example.org", topics=[llm])
     dispatch_and_send()  # transient failure; then the broker loses the retry message
     later = PARIS_SEVEN + dt.timedelta(seconds=settings.DIGEST_REQUEUE_SECONDS + 60)
-    result = services.digests_dispatch(now=later, enqueue=False)
+    result = dispatch.digests_dispatch(now=later)
     assert result.enqueued == 1
-    assert services.chunk_send(delivery_ids=result.chunks[0], now=later).sent == 1
+    assert sending.chunk_send(delivery_ids=result.chunks[0], now=later).sent == 1
 
 
 def test_a_rejected_address_fails_alone_and_is_not_retried(mailgun, llm, papers) -> None:
@@ -126,7 +126,7 @@ def test_a_rejected_address_fails_alone_and_is_not_retried(mailgun, llm, papers)
     assert (outcome.sent, outcome.failed) == (1, 1)
     failed = Delivery.objects.get(state=Delivery.State.FAILED)
     assert "not a valid address" in failed.last_error
-    assert services.digests_dispatch(now=PARIS_SEVEN + dt.timedelta(hours=1), enqueue=False).enqueued == 0
+    assert dispatch.digests_dispatch(now=PARIS_SEVEN + dt.timedelta(hours=1)).enqueued == 0
 
 
 def test_a_rate_limit_is_transient(mailgun, llm, papers) -> None:
@@ -135,7 +135,7 @@ def test_a_rate_limit_is_transient(mailgun, llm, papers) -> None:
         Reply(status=429, body=b'{"message": "slow down"}', headers={"Content-Type": "application/json"}),
     )
     SubscriberFactory(email="ada@example.org", topics=[llm])
-    assert isinstance(dispatch_and_send(), services.TransientSendError)
+    assert isinstance(dispatch_and_send(), sending.TransientSendError)
     assert Delivery.objects.get().state == Delivery.State.PENDING
 
 
@@ -145,8 +145,6 @@ def test_retry_failed_sends_a_failed_delivery_once_more(mailgun, llm, papers) ->
     SubscriberFactory(email="ada@example.org", topics=[llm])
     dispatch_and_send()
     failed = Delivery.objects.get()
-    assert services.deliveries_retry_failed(delivery_ids=[failed.pk], enqueue=False) == 1
+    assert dispatch.deliveries_retry_failed(delivery_ids=[failed.pk]) == 1
     assert dispatch_and_send(PARIS_SEVEN + dt.timedelta(minutes=1)).sent == 1
-    assert (
-        services.deliveries_retry_failed(delivery_ids=[failed.pk], enqueue=False) == 0
-    )  # sent rows stay sent
+    assert dispatch.deliveries_retry_failed(delivery_ids=[failed.pk]) == 0  # sent rows stay sent

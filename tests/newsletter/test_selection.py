@@ -7,7 +7,8 @@ import itertools
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from newsletter.selection import Candidate, CandidatePool, Profile, TopicRule, phrase_pattern, select
+from newsletter.candidates import Candidate, CandidatePool, Profile, TopicRule, phrase_pattern
+from newsletter.selection import select
 
 _ids = itertools.count(1)
 

@@ -7,8 +7,9 @@ from pathlib import Path
 import pytest
 from django.utils import timezone
 
-from newsletter import services
+from newsletter import dispatch
 from newsletter.models import Delivery
+from newsletter.tasks import send_chunk
 from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
 from tests.smtpsink import SmtpSink
 from tests.workers import celery_worker, real_queue, wait_for
@@ -31,10 +32,14 @@ def test_workers_deliver_each_due_digest_once_over_smtp(tmp_path: Path) -> None:
             "DEFAULT_FROM_EMAIL": "papermail <digest@papers.example.org>",
         }
         with celery_worker(tmp_path, queues="send,dispatch", extra_env=env), real_queue():
-            services.digests_dispatch(everyone=True)  # queues chunks for the workers
+            dispatch.digests_dispatch(
+                everyone=True, enqueue=send_chunk.delay
+            )  # queues chunks for the workers
             wait_for(lambda: len(sink.messages) >= 5, timeout=60)
             wait_for(lambda: Delivery.objects.filter(state=Delivery.State.SENT).count() == 5, timeout=30)
-            services.digests_dispatch(everyone=True)  # a second run finds nothing to do
+            dispatch.digests_dispatch(
+                everyone=True, enqueue=send_chunk.delay
+            )  # a second run finds nothing to do
         messages = sink.messages
     assert sorted(str(m["To"]) for m in messages) == [f"reader{n}@example.org" for n in range(5)]
     message = messages[0]

@@ -10,7 +10,7 @@ import json
 import pytest
 from anymail.signals import AnymailTrackingEvent
 
-from newsletter import services, webhooks
+from newsletter import tracking, webhooks
 from newsletter.models import Delivery, TrackingEvent
 from subscribers.models import Subscriber, Suppression
 from subscribers.tokens import email_hash
@@ -421,7 +421,7 @@ def event(
     ],
 )
 def test_only_a_refusal_of_the_address_is_a_bounce(tracking_event, expected) -> None:
-    assert services.bounce_class(tracking_event) == expected
+    assert tracking.bounce_class(tracking_event) == expected
 
 
 def test_deferrals_stored_as_soft_bounces_before_stop_counting(ada) -> None:

@@ -9,8 +9,8 @@ import pytest
 from django.core import mail
 from django.test import Client
 
+from newsletter.link_emails import link_emails_sweep
 from subscribers.models import Subscriber
-from subscribers.services import link_emails_sweep
 
 LINK_RE = re.compile(r"https://papers\.example\.org(/[^\s\"<>]+/)")
 

@@ -14,7 +14,8 @@ import pytest
 import time_machine
 from django.core import mail
 
-from subscribers import services, tasks
+from newsletter import link_emails, tasks
+from subscribers import services
 from subscribers.models import LinkEmail, Subscriber, SubscriberEvent
 from tests.httpserver import Reply
 from tests.smtpsink import SmtpSink, free_port
@@ -78,9 +79,9 @@ def test_a_signup_while_the_broker_is_down_succeeds_and_the_sweep_sends_its_emai
 
 def test_the_email_goes_once_however_often_the_sweep_runs(client) -> None:
     owed = owed_signup(client)
-    assert services.link_emails_sweep() == 1
-    assert services.link_emails_sweep() == 0
-    assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(minutes=5)) == 0
+    assert link_emails.link_emails_sweep() == 1
+    assert link_emails.link_emails_sweep() == 0
+    assert link_emails.link_emails_sweep(now=owed.created_at + dt.timedelta(minutes=5)) == 0
     assert len(mail.outbox) == 1
     owed.refresh_from_db()
     assert (owed.state, owed.attempts) == (LinkEmail.State.SENT, 1)
@@ -91,12 +92,12 @@ def test_a_row_another_worker_holds_is_left_alone_until_its_claim_expires(client
     now = owed.created_at + dt.timedelta(minutes=1)
     LinkEmail.objects.filter(pk=owed.pk).update(claimed_until=now + dt.timedelta(minutes=4))
     with time_machine.travel(now, tick=False):
-        assert services.link_emails_sweep() == 0
-        assert services.link_emails_sweep() == 0
+        assert link_emails.link_emails_sweep() == 0
+        assert link_emails.link_emails_sweep() == 0
     assert mail.outbox == []
     # The holder died: after its claim runs out, the sweep sends the email.
     with time_machine.travel(now + dt.timedelta(minutes=5), tick=False):
-        assert services.link_emails_sweep() == 1
+        assert link_emails.link_emails_sweep() == 1
     assert len(mail.outbox) == 1
 
 
@@ -107,7 +108,7 @@ def test_a_refused_connection_backs_the_email_off_counted_and_a_later_sweep_send
     owed = owed_signup(client)
     closed_smtp(settings)
     now = owed.created_at + dt.timedelta(seconds=1)
-    assert services.link_emails_sweep(now=now) == 0
+    assert link_emails.link_emails_sweep(now=now) == 0
     owed.refresh_from_db()
     assert (owed.state, owed.attempts, owed.claimed_until) == (LinkEmail.State.OWED, 1, None)
     assert owed.retry_after == now + dt.timedelta(seconds=30)
@@ -116,9 +117,9 @@ def test_a_refused_connection_backs_the_email_off_counted_and_a_later_sweep_send
     with SmtpSink() as sink:
         settings.EMAIL_PORT = sink.port
         # Not before its backoff is over...
-        assert services.link_emails_sweep(now=now + dt.timedelta(seconds=29)) == 0
+        assert link_emails.link_emails_sweep(now=now + dt.timedelta(seconds=29)) == 0
         # ...then it goes.
-        assert services.link_emails_sweep(now=now + dt.timedelta(seconds=30)) == 1
+        assert link_emails.link_emails_sweep(now=now + dt.timedelta(seconds=30)) == 1
         assert [str(m["To"]) for m in sink.messages] == ["ada@example.org"]
     owed.refresh_from_db()
     assert (owed.state, owed.attempts) == (LinkEmail.State.SENT, 2)
@@ -131,7 +132,7 @@ def test_each_failed_try_doubles_the_wait(client, settings) -> None:
     now = owed.created_at
     waits = []
     for _ in range(4):
-        services.link_emails_sweep(now=now)
+        link_emails.link_emails_sweep(now=now)
         owed.refresh_from_db()
         waits.append((owed.retry_after - now).total_seconds())
         now = owed.retry_after
@@ -145,7 +146,7 @@ def test_when_the_provider_cannot_be_reached_the_sweep_stops_and_counts_only_the
     first, second = owed_signup(client, "ada@example.org"), owed_signup(client, "bob@example.org")
     closed_smtp(settings)
     now = second.created_at + dt.timedelta(seconds=1)
-    assert services.link_emails_sweep(now=now) == 0
+    assert link_emails.link_emails_sweep(now=now) == 0
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.attempts, first.retry_after is not None) == (1, True)
@@ -158,13 +159,13 @@ def test_when_the_provider_cannot_be_reached_the_sweep_stops_and_counts_only_the
     )
 
     # The next sweep tries the next email, not the one backing off.
-    assert services.link_emails_sweep(now=now + dt.timedelta(seconds=2)) == 0
+    assert link_emails.link_emails_sweep(now=now + dt.timedelta(seconds=2)) == 0
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.attempts, second.attempts) == (1, 1)
 
     settings.EMAIL_BACKEND = "django.core.mail.backends.locmem.EmailBackend"
-    assert services.link_emails_sweep(now=now + dt.timedelta(hours=1)) == 2
+    assert link_emails.link_emails_sweep(now=now + dt.timedelta(hours=1)) == 2
     assert sorted(m.to[0] for m in mail.outbox) == ["ada@example.org", "bob@example.org"]
 
 
@@ -177,12 +178,12 @@ def test_a_poison_email_ahead_of_a_normal_one_fails_at_once_and_the_normal_one_g
         email=poison, preferences=services.Preferences(topics=["llm"]), request=services.RequestInfo()
     )
     owed_signup(client)
-    assert services.link_emails_sweep() == 1
+    assert link_emails.link_emails_sweep() == 1
     assert [m.to[0] for m in mail.outbox] == ["ada@example.org"]
     bad = LinkEmail.objects.get(subscriber__email=poison)
     assert (bad.state, bad.attempts, bad.retry_after) == (LinkEmail.State.FAILED, 1, None)
     assert "idna" in bad.last_error
-    assert services.link_emails_sweep(now=bad.created_at + dt.timedelta(hours=1)) == 0
+    assert link_emails.link_emails_sweep(now=bad.created_at + dt.timedelta(hours=1)) == 0
     assert len(mail.outbox) == 1
 
 
@@ -215,7 +216,7 @@ def test_an_address_the_provider_rejects_fails_at_once_and_the_next_email_goes_i
     )
     feed_server.script("/email", refusal, accepted)
     first, second = owed_signup(client, "ada@example.org"), owed_signup(client, "bob@example.org")
-    assert services.link_emails_sweep() == 1
+    assert link_emails.link_emails_sweep() == 1
     first.refresh_from_db()
     second.refresh_from_db()
     assert (first.state, first.attempts, first.retry_after) == (LinkEmail.State.FAILED, 1, None)
@@ -233,7 +234,7 @@ def test_a_recipient_the_smtp_server_refuses_for_good_does_not_hold_back_the_nex
     with SmtpSink(refuse="gone@") as sink:
         settings.EMAIL_BACKEND = "django.core.mail.backends.smtp.EmailBackend"
         settings.EMAIL_HOST, settings.EMAIL_PORT = "127.0.0.1", sink.port
-        assert services.link_emails_sweep() == 1
+        assert link_emails.link_emails_sweep() == 1
         assert [str(m["To"]) for m in sink.messages] == ["bob@example.org"]
     gone = LinkEmail.objects.get(subscriber__email="gone@example.org")
     assert (gone.state, gone.attempts) == (LinkEmail.State.FAILED, 1)
@@ -241,12 +242,12 @@ def test_a_recipient_the_smtp_server_refuses_for_good_does_not_hold_back_the_nex
 
 
 def test_a_sweep_takes_a_batch_oldest_first_and_the_next_sweep_the_rest(client, monkeypatch) -> None:
-    monkeypatch.setattr(services, "LINK_EMAIL_SWEEP_BATCH", 2)
+    monkeypatch.setattr(link_emails, "LINK_EMAIL_SWEEP_BATCH", 2)
     for name in ("ada", "bob", "cy"):
         owed_signup(client, f"{name}@example.org")
-    assert services.link_emails_sweep() == 2
+    assert link_emails.link_emails_sweep() == 2
     assert [m.to[0] for m in mail.outbox] == ["ada@example.org", "bob@example.org"]
-    assert services.link_emails_sweep() == 1 and services.link_emails_sweep() == 0
+    assert link_emails.link_emails_sweep() == 1 and link_emails.link_emails_sweep() == 0
     assert mail.outbox[-1].to == ["cy@example.org"]
 
 
@@ -254,34 +255,34 @@ def test_after_the_last_attempt_the_email_is_marked_failed_with_its_error(client
     settings.LINK_EMAIL_MAX_ATTEMPTS = 2
     owed = owed_signup(client)
     closed_smtp(settings)
-    assert services.link_emails_sweep(now=owed.created_at) == 0
+    assert link_emails.link_emails_sweep(now=owed.created_at) == 0
     owed.refresh_from_db()
     assert owed.state == LinkEmail.State.OWED
-    assert services.link_emails_sweep(now=owed.retry_after) == 0
+    assert link_emails.link_emails_sweep(now=owed.retry_after) == 0
     owed.refresh_from_db()
     assert (owed.state, owed.attempts, owed.retry_after) == (LinkEmail.State.FAILED, 2, None)
     assert owed.last_error.startswith("gave up after 2 attempts: ConnectionRefusedError")
-    assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=1)) == 0
+    assert link_emails.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=1)) == 0
 
 
 def test_an_email_owed_longer_than_its_age_limit_is_dropped_not_sent(client, settings) -> None:
     settings.LINK_EMAIL_MAX_AGE_HOURS = 24
     owed = owed_signup(client)
-    assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=25)) == 0
+    assert link_emails.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=25)) == 0
     owed.refresh_from_db()
     assert (owed.state, owed.last_error) == (LinkEmail.State.SKIPPED, "too old to send")
-    assert services.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=26)) == 0
+    assert link_emails.link_emails_sweep(now=owed.created_at + dt.timedelta(hours=26)) == 0
     assert mail.outbox == []
 
 
 def test_a_confirmation_owed_after_the_person_confirmed_is_dropped(client, post) -> None:
     owed_signup(client)
-    assert services.link_emails_sweep() == 1
+    assert link_emails.link_emails_sweep() == 1
     owed = LinkEmail.objects.get()
     post(link("confirm"))
     # A resend queued before the click, sent after it, would only confuse: it is dropped.
     later = LinkEmail.objects.create(subscriber=owed.subscriber, kind=owed.kind, consent=owed.consent)
-    assert services.link_emails_sweep() == 0
+    assert link_emails.link_emails_sweep() == 0
     later.refresh_from_db()
     assert (later.state, later.last_error) == (LinkEmail.State.SKIPPED, "already confirmed")
     assert Subscriber.objects.get().status == Subscriber.Status.ACTIVE
@@ -294,7 +295,7 @@ def test_an_active_subscriber_signing_up_again_is_owed_a_confirmation_of_the_new
     client.post("/subscribe/", {"email": "ada@example.org", **SIGNUP, "topics": ["robotics"]})
     owed = LinkEmail.objects.get(kind=LinkEmail.Kind.CONFIRMATION, state=LinkEmail.State.OWED)
     assert owed.consent.requested_preferences["topics"] == ["robotics"]
-    assert services.link_emails_sweep() == 1
+    assert link_emails.link_emails_sweep() == 1
     owed.refresh_from_db()
     assert owed.state == LinkEmail.State.SENT
     assert link("confirm").startswith("/confirm/") and link("manage").startswith("/manage/")

@@ -8,8 +8,9 @@ import pytest
 from django.core import mail
 from django.test import Client
 
-from subscribers import services, tasks
-from subscribers.models import ConsentRecord, LinkEmail, Subscriber, Suppression
+from newsletter import link_emails
+from subscribers import services
+from subscribers.models import LinkEmail, Subscriber, Suppression
 from subscribers.tokens import Purpose, email_hash, make_token
 from tests.subscribers.conftest import link
 
@@ -77,15 +78,5 @@ def test_a_confirmation_queued_before_the_bounce_is_not_sent(client) -> None:
         },
     )
     services.subscriber_suppress(email="ada@example.org", reason=Suppression.Reason.HARD_BOUNCE)
-    services.link_emails_sweep()
+    link_emails.link_emails_sweep()
     assert not mail.outbox and LinkEmail.objects.get().state == "skipped"
-
-
-def test_the_old_queued_tasks_send_nothing_to_a_suppressed_address(signup) -> None:
-    signup("ada@example.org")
-    mail.outbox.clear()
-    services.subscriber_suppress(email="ada@example.org", reason=Suppression.Reason.HARD_BOUNCE)
-    subscriber = Subscriber.objects.get()
-    assert tasks.send_confirmation_email(ConsentRecord.objects.get().pk) is False
-    assert tasks.send_manage_link_email(subscriber.pk) is False
-    assert not mail.outbox

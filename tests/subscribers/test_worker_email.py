@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
+from newsletter.tasks import send_owed_link_emails
 from subscribers.models import Subscriber
-from subscribers.tasks import send_owed_link_emails
 from tests.workers import celery_worker, real_queue, wait_for
 
 pytestmark = [pytest.mark.postgres, pytest.mark.redis, pytest.mark.django_db(transaction=True)]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from newsletter import selectors
+from newsletter import emails
 from subscribers.addresses import canonical_email
 from subscribers.models import Subscriber
 
@@ -21,7 +21,7 @@ class Command(BaseCommand):
         subscriber = Subscriber.objects.filter(email=canonical_email(email)).first()
         if subscriber is None:
             raise CommandError(f"no subscriber with the address {email}")
-        preview = selectors.digest_preview(subscriber=subscriber, now=timezone.now())
+        preview = emails.digest_preview(subscriber=subscriber, now=timezone.now())
         if not preview.html:
             reason = preview.planned.skip_reason or preview.planned.suppressed
             self.stdout.write(f"No digest for {subscriber.email} now: {reason}.")

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from django.core.management.base import BaseCommand, CommandParser
 
-from newsletter import services
+from newsletter import dispatch, sending, tasks
 
 
 class Command(BaseCommand):
@@ -20,18 +20,18 @@ class Command(BaseCommand):
         parser.add_argument("--sync", action="store_true", help="Send here, without a worker.")
 
     def handle(self, *args: object, now: bool = False, sync: bool = False, **options: object) -> None:
-        result = services.digests_dispatch(everyone=now, enqueue=not sync)
+        result = dispatch.digests_dispatch(everyone=now, enqueue=None if sync else tasks.send_chunk.delay)
         self.stdout.write(
             f"{result.due} due, {result.created} deliveries created, {result.recovered} recovered, "
             f"{result.enqueued} queued in {len(result.chunks)} chunks"
         )
         if not sync:
             return
-        totals = services.ChunkResult()
+        totals = sending.ChunkResult()
         for chunk in result.chunks:
             try:
-                outcome = services.chunk_send(delivery_ids=chunk)
-            except services.TransientSendError as error:
+                outcome = sending.chunk_send(delivery_ids=chunk)
+            except sending.TransientSendError as error:
                 self.stderr.write(f"provider unavailable, chunk left pending for a retry: {error}")
                 continue
             for name in ("sent", "failed", "skipped", "suppressed"):

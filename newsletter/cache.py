@@ -1,0 +1,62 @@
+"""The one process cache of the digest path: what a worker reuses from one chunk to the next.
+
+A send worker plans and renders chunk after chunk from the same day's papers
+and editions. Each kind of reusable result lives in a named :class:`Region`;
+every region evicts its least recently used entry when full, and keys are
+values (a paper's fields, a set of candidates), never object identities, so a
+stale entry can only be one that is no longer asked for. ``reset()`` empties
+every region: the test suite calls it between tests, and benchmarks/RESULTS.md
+records what each region earns.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from collections.abc import Callable, Hashable
+from typing import Generic, TypeVar
+
+V = TypeVar("V")
+
+
+class Region(Generic[V]):
+    """A bounded mapping that forgets its least recently used entry when full."""
+
+    def __init__(self, name: str, size: int) -> None:
+        self.name = name
+        self.size = size
+        self._entries: OrderedDict[Hashable, V] = OrderedDict()
+
+    def get_or_make(self, key: Hashable, make: Callable[[], V]) -> V:
+        """Return the value kept for ``key``, or make, keep and return it."""
+        entries = self._entries
+        value = entries.get(key)
+        if value is None:
+            value = entries[key] = make()
+            if len(entries) > self.size:
+                entries.popitem(last=False)
+        else:
+            entries.move_to_end(key)
+        return value
+
+    def clear(self) -> None:
+        self._entries.clear()
+
+    def __len__(self) -> int:
+        return len(self._entries)
+
+
+_REGIONS: dict[str, Region[object]] = {}
+
+
+def region(name: str, size: int) -> Region:  # type: ignore[type-arg]
+    """Return the region called ``name`` (made with room for ``size`` entries on first use)."""
+    found = _REGIONS.get(name)
+    if found is None:
+        found = _REGIONS[name] = Region(name, size)
+    return found
+
+
+def reset() -> None:
+    """Empty every region (between tests, or after templates or settings change)."""
+    for kept in _REGIONS.values():
+        kept.clear()

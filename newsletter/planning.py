@@ -1,0 +1,389 @@
+"""Planning: what each delivery of a chunk will contain, or why it is not sent.
+
+Everything a chunk's deliveries share (their history, the papers they may
+draw on, pins, feedback, topics) is loaded once per chunk in a fixed number of
+queries (:func:`chunk_context`); each delivery is then planned in memory, and
+the ranking itself is :mod:`newsletter.selection`'s, which knows no database.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections import defaultdict
+from collections.abc import Iterable
+from dataclasses import dataclass, field
+
+from django.conf import settings
+from django.db.models import Max, Q
+
+from newsletter import cache, candidates, selection
+from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
+from papers.models import Paper
+from papers.names import name_key
+from subscribers.models import Feedback, Subscriber, Suppression, Topic
+from subscribers.tokens import email_hash
+
+SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)
+PAPER_FIELDS = (
+    "id",
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "ai_summary",
+    "author_names",
+    "categories",
+    "primary_category",
+    "announced_on",
+    "first_seen_at",
+    "upvotes",
+    "featured",
+    "hidden",
+    "abs_url",
+    "pdf_url",
+    "hf_url",
+    "code_url",
+    "project_url",
+)
+# What sending never reads, left unloaded.
+UNPLANNED_FIELDS = (
+    "created_at",
+    "queued_at",
+    "queued_by",
+    "claimed_at",
+    "retry_after",
+    "sent_at",
+    "delivered_at",
+    "bounced_at",
+    "last_error",
+    "skip_reason",
+    "message_id",
+    "subscriber__created_at",
+    "subscriber__confirmed_at",
+    "subscriber__unsubscribed_at",
+    "subscriber__suppressed_reason",
+    "subscriber__timezone",
+    "subscriber__send_hour",
+    "subscriber__send_weekday",
+)
+POOLS_KEPT = 4  # a worker's chunks draw on one or two days' papers at a time
+
+Window = tuple[dt.date, dt.date]
+
+
+@dataclass
+class Planned:
+    """What one delivery will contain, or why it will not be sent."""
+
+    delivery: Delivery
+    picks: list[candidates.Pick] = field(default_factory=list)
+    papers_through: dt.date | None = None
+    skip_reason: str = ""
+    suppressed: str = ""
+    reused: bool = False  # the picks were recorded by an earlier attempt
+
+
+@dataclass
+class ChunkPlan:
+    planned: list[Planned]
+    papers: dict[int, Paper]
+    profiles: dict[int, candidates.Profile]
+
+
+@dataclass
+class ChunkContext:
+    """What the deliveries of one chunk share, read once for all of them."""
+
+    recorded: dict[int, list[candidates.Pick]]  # delivery id -> picks an earlier attempt recorded
+    previous: dict[int, dt.date]  # subscriber id -> the last day its sent digests covered
+    suppressed: set[str]  # address hashes on the suppression list
+    announced_days: list[dt.date]  # days with papers, recent enough for the chunk's editions
+
+
+def deliveries_for_chunk(delivery_ids: list[int]) -> list[Delivery]:
+    """Return the deliveries with their subscribers and editions, in id order (two queries)."""
+    deliveries = list(
+        Delivery.objects.filter(pk__any=delivery_ids)
+        .select_related("subscriber")
+        .defer(*UNPLANNED_FIELDS)
+        .order_by("pk")
+    )
+    editions = Edition.objects.in_bulk({d.edition_id for d in deliveries})
+    for delivery in deliveries:
+        delivery.edition = editions[delivery.edition_id]
+    return deliveries
+
+
+def window(*, cadence: str, latest: dt.date | None, previous: dt.date | None) -> Window | None:
+    """Return the announcement days a digest covers, or None when nothing new was announced.
+
+    A first digest covers the latest announcement day (the last seven days for
+    weekly); later digests cover every day since the previous one, looking back
+    at most DIGEST_DAILY_LOOKBACK_DAYS (daily) or seven days (weekly).
+    """
+    if latest is None:
+        return None
+    span = 7 if cadence == Subscriber.Cadence.WEEKLY else settings.DIGEST_DAILY_LOOKBACK_DAYS
+    earliest = latest - dt.timedelta(days=span - 1)
+    if previous is None:
+        start = earliest if cadence == Subscriber.Cadence.WEEKLY else latest
+    else:
+        start = max(previous + dt.timedelta(days=1), earliest)
+    return (start, latest) if start <= latest else None
+
+
+def topic_rule(topic: Topic) -> candidates.TopicRule:
+    """Return a topic as the ranker sees it."""
+    return candidates.TopicRule(
+        id=topic.pk,
+        name=topic.name,
+        categories=frozenset(topic.categories),
+        include=tuple(topic.include_keywords),
+        exclude=tuple(topic.exclude_keywords),
+    )
+
+
+def profile_of(
+    subscriber: Subscriber,
+    feedback: Iterable[tuple[int, list[str], list[str]]] = (),
+    *,
+    topics: Iterable[candidates.TopicRule] | None = None,
+) -> candidates.Profile:
+    """Return the ranking profile of a subscriber.
+
+    ``feedback`` is (value, categories, authors) of the papers it rated;
+    ``topics`` its topics' rules (read from the subscriber when not given).
+    """
+    categories: dict[str, float] = defaultdict(float)
+    authors: dict[str, float] = defaultdict(float)
+    for value, paper_categories, paper_authors in feedback:
+        for category in paper_categories or []:
+            categories[category] += value
+        for author in paper_authors or []:
+            authors[name_key(author)] += value
+    rules = topics if topics is not None else map(topic_rule, subscriber.topics.all())
+    return candidates.Profile(
+        topics=tuple(sorted(rules, key=lambda rule: rule.id)),
+        keywords=tuple(subscriber.keywords),
+        excluded=tuple(subscriber.excluded_keywords),
+        authors=tuple(subscriber.authors),
+        max_papers=subscriber.max_papers,
+        feedback_categories=tuple(sorted((k, v) for k, v in categories.items() if v)),
+        feedback_authors=tuple(sorted((k, v) for k, v in authors.items() if v)),
+    )
+
+
+def candidate(paper: Paper, pins: frozenset[int] = frozenset()) -> candidates.Candidate:
+    """Return the paper as the ranker sees it; ``pins`` are the topics that pinned it."""
+    return candidates.Candidate(
+        id=paper.pk,
+        title=paper.title,
+        abstract=paper.abstract,
+        categories=tuple(paper.categories),
+        primary_category=paper.primary_category,
+        author_names=tuple(paper.author_names),
+        upvotes=paper.upvotes,
+        featured=paper.featured,
+        pinned_topics=pins,
+    )
+
+
+def candidate_pool(papers: list[Paper], pins: dict[int, frozenset[int]]) -> candidates.CandidatePool:
+    """Return the pool of these papers, the same one a previous chunk used if nothing changed.
+
+    A pool memoises which papers each keyword, topic and author matches; the
+    next chunks of a morning draw on the same papers, so the pool is kept
+    (cache region "pools"), keyed by every field the ranker reads, so an
+    edited, hidden or newly pinned paper makes a new one.
+    """
+    key = tuple(
+        (
+            p.pk,
+            p.title,
+            p.abstract,
+            tuple(p.categories),
+            p.primary_category,
+            tuple(p.author_names),
+            p.upvotes,
+            p.featured,
+            pins.get(p.pk, frozenset()),
+        )
+        for p in sorted(papers, key=lambda p: p.pk)
+    )
+    pools = cache.region("pools", POOLS_KEPT)
+    return pools.get_or_make(
+        key, lambda: candidates.CandidatePool(candidate(p, pins.get(p.pk, frozenset())) for p in papers)
+    )
+
+
+def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
+    """Return the history a chunk's deliveries share (four queries, whatever the chunk's size)."""
+    subscriber_ids = [d.subscriber_id for d in deliveries]
+    delivery_ids = [d.pk for d in deliveries]
+    # Earlier attempts of these deliveries already chose their papers: keep them. Recording a plan
+    # sets papers_through, so a first attempt needs no look.
+    recorded: dict[int, list[candidates.Pick]] = defaultdict(list)
+    retried = [d.pk for d in deliveries if d.papers_through is not None]
+    if retried:
+        items = DeliveryItem.objects.filter(delivery_id__any=retried).order_by("delivery_id", "position")
+        for item in items:
+            recorded[item.delivery_id].append(
+                candidates.Pick(item.paper_id, item.position, item.score, item.why)
+            )
+    previous = dict(
+        Delivery.objects.filter(subscriber_id__any=subscriber_ids, state__in=SENT_OR_SENDING)
+        .exclude(pk__any=delivery_ids)
+        .values("subscriber_id")
+        .annotate(through=Max("papers_through"))
+        .values_list("subscriber_id", "through")
+    )
+    suppressed = set(
+        Suppression.objects.filter(
+            email_hash__any=[email_hash(d.subscriber.email) for d in deliveries]
+        ).values_list("email_hash", flat=True)
+    )
+    newest = max((d.edition.date for d in deliveries), default=None)
+    announced_days: list[dt.date] = []
+    if newest is not None:
+        oldest = newest - dt.timedelta(days=settings.DIGEST_MAX_GAP_DAYS)
+        announced_days = sorted(
+            Paper.objects.filter(hidden=False, announced_on__lte=newest, announced_on__gte=oldest)
+            .order_by()
+            .values_list("announced_on", flat=True)
+            .distinct()
+        )
+    return ChunkContext(
+        recorded=dict(recorded), previous=previous, suppressed=suppressed, announced_days=announced_days
+    )
+
+
+def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, Window | None]:
+    """Return the plan of one delivery before selection, and the days its papers may come from."""
+    plan = Planned(delivery=delivery)
+    subscriber = delivery.subscriber
+    if subscriber.status != Subscriber.Status.ACTIVE:
+        plan.suppressed = f"subscriber is {subscriber.status}"
+        return plan, None
+    if email_hash(subscriber.email) in context.suppressed:
+        plan.suppressed = "address is on the suppression list"
+        return plan, None
+    if delivery.pk in context.recorded:
+        plan.picks, plan.reused = context.recorded[delivery.pk], True
+        plan.papers_through = delivery.papers_through
+        return plan, None
+    edition = delivery.edition
+    latest = max((day for day in context.announced_days if day <= edition.date), default=None)
+    span = window(cadence=edition.cadence, latest=latest, previous=context.previous.get(subscriber.pk))
+    if span is None:
+        plan.skip_reason = "no papers announced since the previous digest"
+        return plan, None
+    plan.papers_through = span[1]
+    return plan, span
+
+
+def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
+    """Return what each delivery of a chunk will contain; the query count does not grow with the chunk.
+
+    ``deliveries`` must come with subscriber and edition (see deliveries_for_chunk).
+    """
+    context = chunk_context(deliveries)
+    planned: list[Planned] = []
+    windows: dict[int, Window] = {}
+    for delivery in deliveries:
+        plan, span = plan_delivery(delivery, context)
+        planned.append(plan)
+        if span is not None:
+            windows[delivery.pk] = span
+    papers = _papers(windows.values(), context.recorded)
+    rankable = [p for p in papers.values() if not p.hidden and p.announced_on]
+    pins = _pins([p.pk for p in rankable])
+    already = _already_sent(deliveries, rankable)
+    profiles = _profiles(deliveries)
+
+    pools: dict[Window, candidates.CandidatePool] = {}
+    for plan in planned:
+        span = windows.get(plan.delivery.pk)
+        if span is None:
+            continue
+        pool = pools.get(span)
+        if pool is None:
+            in_window = [p for p in rankable if span[0] <= p.announced_on <= span[1]]
+            pool = pools[span] = candidate_pool(in_window, pins)
+        # Rules that match nothing today cannot change the digest: equal effective profiles share it.
+        profile = pool.effective(profiles[plan.delivery.subscriber_id])
+        seen = frozenset(already.get(plan.delivery.subscriber_id, set()) & pool.by_id.keys())
+        plan.picks = selection.selection_for(pool, profile, seen)
+        if not plan.picks:
+            plan.skip_reason = "no new papers matched your preferences"
+    return ChunkPlan(planned=planned, papers=papers, profiles=profiles)
+
+
+def _papers(windows: Iterable[Window], recorded: dict[int, list[candidates.Pick]]) -> dict[int, Paper]:
+    """Return, in one query, every paper a delivery may draw on, and the ones recorded earlier."""
+    spans = list(windows)
+    paper_filter = Q(pk__in={pick.paper_id for picks in recorded.values() for pick in picks})
+    if spans:
+        start, end = min(s[0] for s in spans), max(s[1] for s in spans)
+        paper_filter |= Q(hidden=False, announced_on__gte=start, announced_on__lte=end)
+    return {p.pk: p for p in Paper.objects.filter(paper_filter).only(*PAPER_FIELDS).order_by("pk")}
+
+
+def _pins(paper_ids: list[int]) -> dict[int, frozenset[int]]:
+    """Return, for each pinned paper, the topics the editors pinned it in."""
+    pins: dict[int, set[int]] = defaultdict(set)
+    rows = TopicPin.objects.filter(paper_id__any=paper_ids).values_list("paper_id", "topic_id")
+    for paper_id, topic_id in rows:
+        pins[paper_id].add(topic_id)
+    return {pk: frozenset(topics) for pk, topics in pins.items()}
+
+
+def _already_sent(deliveries: list[Delivery], rankable: list[Paper]) -> dict[int, set[int]]:
+    """Return, per subscriber, which of the rankable papers an earlier digest already sent them.
+
+    A digest planned after a paper was first seen covers days at most
+    DIGEST_MAX_GAP_DAYS (and a time zone) older than that: digests older still
+    cannot hold today's candidates and are not read.
+    """
+    already: dict[int, set[int]] = defaultdict(set)
+    if not rankable:
+        return already
+    oldest = min(min(p.first_seen_at.date(), p.announced_on) for p in rankable)
+    rows = (
+        DeliveryItem.objects.filter(
+            delivery__subscriber_id__any=[d.subscriber_id for d in deliveries],
+            delivery__state__in=SENT_OR_SENDING,
+            delivery__papers_through__gte=oldest - dt.timedelta(days=settings.DIGEST_MAX_GAP_DAYS + 1),
+            paper_id__any=[p.pk for p in rankable],
+        )
+        .exclude(delivery_id__any=[d.pk for d in deliveries])
+        .values_list("delivery__subscriber_id", "paper_id")
+    )
+    for subscriber_id, paper_id in rows:
+        already[subscriber_id].add(paper_id)
+    return already
+
+
+def _profiles(deliveries: list[Delivery]) -> dict[int, candidates.Profile]:
+    """Return each subscriber's ranking profile: its topics and its latest feedback (three queries)."""
+    subscriber_ids = [d.subscriber_id for d in deliveries]
+    limit = settings.DIGEST_FEEDBACK_LIMIT
+    feedback: dict[int, list[tuple[int, list[str], list[str]]]] = defaultdict(list)
+    rows = (
+        Feedback.objects.filter(subscriber_id__any=subscriber_ids)
+        .order_by("-created_at")
+        .values_list("subscriber_id", "value", "paper__categories", "paper__author_names")
+    )
+    for subscriber_id, value, categories, authors in rows[: limit * max(1, len(subscriber_ids))]:
+        if len(feedback[subscriber_id]) < limit:
+            feedback[subscriber_id].append((value, categories, authors))
+    rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
+    chosen: dict[int, list[candidates.TopicRule]] = defaultdict(list)
+    links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
+    for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
+        chosen[subscriber_id].append(rules[topic_id])
+    return {
+        d.subscriber_id: profile_of(
+            d.subscriber, feedback.get(d.subscriber_id, ()), topics=chosen.get(d.subscriber_id, [])
+        )
+        for d in deliveries
+    }
