@@ -147,8 +147,8 @@ def sign_up(client: object, reader: Reader) -> None:
     """Sign up on the form, then confirm from the link in the confirmation email."""
     from django.core import mail
 
+    from newsletter.link_emails import link_emails_sweep
     from subscribers.models import Subscriber
-    from subscribers.services import link_emails_sweep
 
     preferences = reader.preferences
     response = client.post(  # type: ignore[attr-defined]
