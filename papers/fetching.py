@@ -29,6 +29,7 @@ import urllib3
 from django.conf import settings
 from requests_hardened.ip_filter import EXTRA_BLOCKED_NET_RANGES, InvalidIPAddress
 from requests_hardened.ip_filter_adapter import IPFilterAdapter
+from tenacity import RetryCallState, Retrying, retry_if_exception_type, stop_after_attempt
 
 logger = logging.getLogger(__name__)
 
@@ -240,24 +241,34 @@ def fetch_document(
         headers["If-None-Match"] = etag
     if last_modified:
         headers["If-Modified-Since"] = last_modified
-    last_problem = ""
+    retrying = Retrying(
+        stop=stop_after_attempt(attempts),
+        wait=_backoff,
+        retry=retry_if_exception_type(_Retryable),
+        before_sleep=lambda state: logger.warning(
+            "fetch %s failed (%s); retry %d in %.1fs",
+            url,
+            state.outcome.exception(),
+            state.attempt_number,
+            state.upcoming_sleep,
+        ),
+        reraise=True,
+    )
     try:
-        for attempt in range(1, attempts + 1):
-            try:
-                return _fetch_once(http, url, headers, total)
-            except _Retryable as problem:
-                last_problem = str(problem)
-                if attempt == attempts:
-                    break
-                wait = problem.wait
-                if wait is None:
-                    base = settings.FEED_RETRY_BACKOFF * (2 ** (attempt - 1))
-                    wait = base + random.uniform(0, base)
-                logger.warning("fetch %s failed (%s); retry %d in %.1fs", url, problem, attempt, wait)
-                time.sleep(wait)
+        return retrying(_fetch_once, http, url, headers, total)
+    except _Retryable as problem:
+        raise FetchError(f"{problem} (gave up after {attempts} attempts)") from None
     finally:
         http.close()
-    raise FetchError(f"{last_problem} (gave up after {attempts} attempts)")
+
+
+def _backoff(state: RetryCallState) -> float:
+    """Seconds before the next try: what the server asked for (Retry-After), else exponential with jitter."""
+    asked = getattr(state.outcome.exception(), "wait", None)
+    if asked is not None:
+        return asked
+    base = settings.FEED_RETRY_BACKOFF * (2 ** (state.attempt_number - 1))
+    return base + random.uniform(0, base)
 
 
 def _fetch_once(
