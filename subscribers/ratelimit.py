@@ -1,4 +1,4 @@
-"""Fixed-window rate limits kept in Django's cache (local memory, or Redis when configured), and the
+"""Rate limits (django-ratelimit, counting in Django's cache: local memory, or Redis when configured), and the
 client address they count by.
 
 When the cache cannot be reached the limits fail open, with a warning: a Redis
@@ -8,15 +8,12 @@ in the database for the queue (see LinkEmail).
 
 from __future__ import annotations
 
-import hashlib
 import ipaddress
 import logging
-import math
-import time
 
 from django.conf import settings
-from django.core.cache import cache
 from django.http import HttpRequest
+from django_ratelimit.core import get_usage
 from redis.exceptions import RedisError
 
 logger = logging.getLogger(__name__)
@@ -71,36 +68,22 @@ def _address(value: str) -> ipaddress.IPv4Address | ipaddress.IPv6Address | None
     return address
 
 
-def parse_rate(rate: str) -> tuple[int, int]:
-    """Return (count, seconds) from ``"5/m"``, ``"20/h"`` or ``"100/d"``."""
-    count, _, unit = rate.partition("/")
-    seconds = {"s": 1, "m": 60, "h": 3600, "d": 86400}[unit.strip().lower()[:1]]
-    return int(count), seconds
+def over_limit(scope: str, key: str, rate: str) -> int:
+    """Count one attempt for ``key`` in ``scope``; return 0 while within ``rate``, else the seconds to wait.
 
-
-def seconds_left(rate: str) -> int:
-    """Return the whole seconds until the current window of ``rate`` ends: the Retry-After of a 429."""
-    _limit, window = parse_rate(rate)
-    return max(1, math.ceil(window - time.time() % window))
-
-
-def hit(scope: str, key: str, rate: str) -> bool:
-    """Count one attempt for ``key`` in ``scope``; return True while it is within ``rate``."""
+    django-ratelimit keeps the counts in Django's cache. When that cache (Redis)
+    cannot be reached the limit is not checked: a sign-up must not fail because
+    its abuse counter is down.
+    """
     if not settings.RATE_LIMITS_ENABLED:
-        return True
-    limit, window = parse_rate(rate)
-    bucket = int(time.time() // window)
-    digest = hashlib.sha256(key.encode()).hexdigest()[:32]
-    cache_key = f"rl:{scope}:{digest}:{bucket}"
+        return 0
     try:
-        if cache.add(cache_key, 1, timeout=window + 5):
-            return limit >= 1
-        try:
-            count = cache.incr(cache_key)
-        except ValueError:  # expired between add and incr
-            cache.add(cache_key, 1, timeout=window + 5)
-            count = 1
+        usage = get_usage(
+            None, group=f"papermail.{scope}", key=lambda _group, _request: key, rate=rate, increment=True
+        )
     except (RedisError, OSError) as error:
         logger.warning("rate limit %r not checked: the cache is unreachable (%s)", scope, error)
-        return True
-    return count <= limit
+        return 0
+    if usage is None or not usage["should_limit"]:
+        return 0
+    return max(1, int(usage["time_left"]))

@@ -142,7 +142,7 @@ def _new_address_signup(
 
 
 def _may_email(email: str) -> bool:
-    allowed = ratelimit.hit("link-email", email, settings.RATE_LINK_EMAILS_PER_ADDRESS)
+    allowed = not ratelimit.over_limit("link-email", email, settings.RATE_LINK_EMAILS_PER_ADDRESS)
     if not allowed:
         logger.info("link email to an address held back by its rate limit")
     return allowed

@@ -51,9 +51,11 @@ def rate_limited(
     def decorator(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
         @wraps(view)
         def wrapped(request: HttpRequest, *args: object, **kwargs: object) -> HttpResponse:
-            rate = getattr(settings, rate_setting)
-            if request.method == "POST" and not ratelimit.hit(scope, ratelimit.client_bucket(request), rate):
-                return too_many(request, retry_after=ratelimit.seconds_left(rate))
+            if request.method == "POST":
+                rate = getattr(settings, rate_setting)
+                wait = ratelimit.over_limit(scope, ratelimit.client_bucket(request), rate)
+                if wait:
+                    return too_many(request, retry_after=wait)
             return view(request, *args, **kwargs)
 
         return wrapped
