@@ -11,7 +11,6 @@ import hashlib
 import hmac
 from dataclasses import dataclass
 from enum import StrEnum
-from functools import lru_cache
 
 from django.conf import settings
 from django.core import signing
@@ -52,7 +51,6 @@ def email_hash(email: str) -> str:
     return _keyed_hash(settings.SUPPRESSION_HASH_KEY, canonical_email(email))
 
 
-@lru_cache(maxsize=4096)  # a chunk hashes each of its addresses a few times
 def _keyed_hash(key: str, address: str) -> str:
     return hmac.new(key.encode(), address.encode(), hashlib.sha256).hexdigest()
 
