@@ -7,3 +7,6 @@ class PapersConfig(AppConfig):
 
     def ready(self) -> None:
         from papers import db  # noqa: F401 - registers the field__any lookup
+        from papers import signals, tasks
+
+        signals.papers_added.connect(tasks.embed_after_ingest, dispatch_uid="embed-after-ingest")

@@ -14,7 +14,7 @@ from django.utils import timezone
 
 from papers.db import insert_new_with_children
 from papers.models import Paper
-from subscribers import links, ratelimit
+from subscribers import links, ratelimit, training
 from subscribers.models import (
     ConsentRecord,
     Feedback,
@@ -319,6 +319,7 @@ def subscriber_confirm(
         _event(
             subscriber, SubscriberEvent.Kind.CONFIRMED, ip=request.ip, consent=consent.pk if consent else None
         )
+        training.retrain_after_commit(subscriber.pk)
     return ConfirmOutcome(subscriber, already_confirmed=False)
 
 
@@ -353,6 +354,7 @@ def subscriber_update_preferences(
             if getattr(before, name) != getattr(preferences, name)
         }
         _event(subscriber, SubscriberEvent.Kind.PREFERENCES_CHANGED, ip=request.ip, changed=changed)
+        training.retrain_after_commit(subscriber.pk)
     return True
 
 
@@ -474,6 +476,7 @@ def feedback_record(*, subscriber: Subscriber, paper: Paper, value: int) -> Feed
     feedback, _ = Feedback.objects.update_or_create(
         subscriber=subscriber, paper=paper, defaults={"value": value, "created_at": timezone.now()}
     )
+    training.retrain_after_commit(subscriber.pk)
     return feedback
 
 
@@ -482,6 +485,7 @@ def feedback_reset(*, subscriber: Subscriber, request: RequestInfo) -> int:
     removed = Feedback.objects.filter(subscriber=subscriber).delete()[0]
     if removed:
         _event(subscriber, SubscriberEvent.Kind.PREFERENCES_CHANGED, ip=request.ip, feedback_reset=removed)
+        training.retrain_after_commit(subscriber.pk)
     return removed
 
 
