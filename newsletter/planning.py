@@ -13,14 +13,16 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.db.models import Max, Q
 
 from newsletter import cache, candidates, selection
 from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
-from papers.models import Paper
+from papers.embedding import from_bytes
+from papers.models import Paper, PaperVector
 from papers.names import name_key
-from subscribers.models import Feedback, Subscriber, Suppression, Topic
+from subscribers.models import Feedback, ReaderModel, Subscriber, Suppression, Topic
 from subscribers.tokens import email_hash
 
 SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)
@@ -36,6 +38,7 @@ PAPER_FIELDS = (
     "primary_category",
     "announced_on",
     "first_seen_at",
+    "trending_since",
     "upvotes",
     "featured",
     "hidden",
@@ -66,7 +69,10 @@ UNPLANNED_FIELDS = (
     "subscriber__send_hour",
     "subscriber__send_weekday",
 )
-POOLS_KEPT = 4  # a worker's chunks draw on one or two days' papers at a time
+POOLS_KEPT = 8  # a worker's chunks draw on one or two days' papers, and the few that came late
+# A paper announced this many days back may still reach a reader who had its day, if it was first
+# seen, or started trending, after their previous digest.
+LATE_DAYS = 7
 
 Window = tuple[dt.date, dt.date]
 
@@ -96,6 +102,7 @@ class ChunkContext:
 
     recorded: dict[int, list[candidates.Pick]]  # delivery id -> picks an earlier attempt recorded
     previous: dict[int, dt.date]  # subscriber id -> the last day its sent digests covered
+    previous_at: dict[int, dt.datetime]  # subscriber id -> when its latest digest was planned
     suppressed: set[str]  # address hashes on the suppression list
     announced_days: list[dt.date]  # days with papers, recent enough for the chunk's editions
 
@@ -230,13 +237,19 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
             recorded[item.delivery_id].append(
                 candidates.Pick(item.paper_id, item.position, item.score, item.why)
             )
-    previous = dict(
+    history = (
         Delivery.objects.filter(subscriber_id__any=subscriber_ids, state__in=SENT_OR_SENDING)
         .exclude(pk__any=delivery_ids)
         .values("subscriber_id")
-        .annotate(through=Max("papers_through"))
-        .values_list("subscriber_id", "through")
+        .annotate(through=Max("papers_through"), at=Max("claimed_at"))
+        .values_list("subscriber_id", "through", "at")
     )
+    previous: dict[int, dt.date] = {}
+    previous_at: dict[int, dt.datetime] = {}
+    for subscriber_id, through, at in history:
+        previous[subscriber_id] = through
+        if at is not None:
+            previous_at[subscriber_id] = at
     suppressed = set(
         Suppression.objects.filter(
             email_hash__any=[email_hash(d.subscriber.email) for d in deliveries]
@@ -253,12 +266,25 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
             .distinct()
         )
     return ChunkContext(
-        recorded=dict(recorded), previous=previous, suppressed=suppressed, announced_days=announced_days
+        recorded=dict(recorded),
+        previous=previous,
+        previous_at=previous_at,
+        suppressed=suppressed,
+        announced_days=announced_days,
     )
 
 
-def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, Window | None]:
-    """Return the plan of one delivery before selection, and the days its papers may come from."""
+@dataclass(frozen=True)
+class Eligible:
+    """What a delivery may draw on: its window of days, and papers that came late or caught on since."""
+
+    span: Window | None  # None: no new announcement day, only what came late
+    latest: dt.date
+    since: dt.datetime | None  # when the previous digest was planned
+
+
+def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, Eligible | None]:
+    """Return the plan of one delivery before selection, and what its papers may be."""
     plan = Planned(delivery=delivery)
     subscriber = delivery.subscriber
     if subscriber.status != Subscriber.Status.ACTIVE:
@@ -273,12 +299,31 @@ def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, W
         return plan, None
     edition = delivery.edition
     latest = max((day for day in context.announced_days if day <= edition.date), default=None)
-    span = window(cadence=edition.cadence, latest=latest, previous=context.previous.get(subscriber.pk))
-    if span is None:
-        plan.skip_reason = "no papers announced since the previous digest"
+    previous = context.previous.get(subscriber.pk)
+    span = window(cadence=edition.cadence, latest=latest, previous=previous)
+    since = context.previous_at.get(subscriber.pk)
+    if latest is None or (span is None and since is None):
+        plan.skip_reason = NOTHING_ANNOUNCED
         return plan, None
-    plan.papers_through = span[1]
-    return plan, span
+    plan.papers_through = span[1] if span else max(latest, previous or latest)
+    return plan, Eligible(span=span, latest=latest, since=since)
+
+
+NOTHING_ANNOUNCED = "no papers announced since the previous digest"
+
+
+def _late(papers: list[Paper], eligible: Eligible) -> tuple[int, ...]:
+    """Return the papers outside the window that came, or caught on, after the previous digest."""
+    if eligible.since is None:
+        return ()
+    oldest = eligible.latest - dt.timedelta(days=LATE_DAYS - 1)
+    start = eligible.span[0] if eligible.span else eligible.latest + dt.timedelta(days=1)
+    return tuple(
+        p.pk
+        for p in papers
+        if oldest <= p.announced_on < start
+        and (p.first_seen_at > eligible.since or (p.trending_since and p.trending_since > eligible.since))
+    )
 
 
 def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
@@ -288,43 +333,90 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
     """
     context = chunk_context(deliveries)
     planned: list[Planned] = []
-    windows: dict[int, Window] = {}
+    eligible: dict[int, Eligible] = {}
     for delivery in deliveries:
-        plan, span = plan_delivery(delivery, context)
+        plan, found = plan_delivery(delivery, context)
         planned.append(plan)
-        if span is not None:
-            windows[delivery.pk] = span
-    papers = _papers(windows.values(), context.recorded)
+        if found is not None:
+            eligible[delivery.pk] = found
+    papers = _papers(eligible.values(), context.recorded)
     rankable = [p for p in papers.values() if not p.hidden and p.announced_on]
     pins = _pins([p.pk for p in rankable])
     already = _already_sent(deliveries, rankable)
-    profiles = _profiles(deliveries)
-
-    pools: dict[Window, candidates.CandidatePool] = {}
+    learned = settings.DIGEST_RANKING == "learned"
+    profiles = _profiles(deliveries, feedback=not learned)
+    readers = _readers(deliveries) if learned else {}
+    pools = _Pools(rankable, pins, readers)
     for plan in planned:
-        span = windows.get(plan.delivery.pk)
-        if span is None:
+        found = eligible.get(plan.delivery.pk)
+        if found is None:
             continue
-        pool = pools.get(span)
-        if pool is None:
-            in_window = [p for p in rankable if span[0] <= p.announced_on <= span[1]]
-            pool = pools[span] = candidate_pool(in_window, pins)
+        pool, space = pools.get(found.span, _late(rankable, found))
+        if not pool.by_id:
+            plan.skip_reason = NOTHING_ANNOUNCED
+            continue
         # Rules that match nothing today cannot change the digest: equal effective profiles share it.
-        profile = pool.effective(profiles[plan.delivery.subscriber_id])
-        seen = frozenset(already.get(plan.delivery.subscriber_id, set()) & pool.by_id.keys())
-        plan.picks = selection.selection_for(pool, profile, seen)
+        subscriber_id = plan.delivery.subscriber_id
+        profile = pool.effective(profiles[subscriber_id])
+        seen = frozenset(already.get(subscriber_id, set()) & pool.by_id.keys())
+        reader = readers.get(subscriber_id)
+        plan.picks = selection.selection_for(pool, profile, seen, reader=reader, space=space)
         if not plan.picks:
             plan.skip_reason = "no new papers matched your preferences"
     return ChunkPlan(planned=planned, papers=papers, profiles=profiles)
 
 
-def _papers(windows: Iterable[Window], recorded: dict[int, list[candidates.Pick]]) -> dict[int, Paper]:
+class _Pools:
+    """The chunk's candidate pools, one per window and set of late papers, with their vectors."""
+
+    def __init__(
+        self, rankable: list[Paper], pins: dict[int, frozenset[int]], readers: dict[int, candidates.Reader]
+    ) -> None:
+        self.rankable = rankable
+        self.by_id = {p.pk: p for p in rankable}
+        self.pins = pins
+        self.pools: dict[tuple[Window | None, tuple[int, ...]], candidates.CandidatePool] = {}
+        self.spaces: dict[tuple[Window | None, tuple[int, ...]], candidates.Space] = {}
+        self.vectors: dict[int, np.ndarray] = {}
+        self.titles: dict[int, str] = {}
+        if readers:
+            liked = {pid for reader in readers.values() for pid in reader.liked}
+            self.vectors, self.titles = _vectors({*self.by_id, *liked}, next(iter(readers.values())))
+
+    def get(
+        self, span: Window | None, late: tuple[int, ...]
+    ) -> tuple[candidates.CandidatePool, candidates.Space | None]:
+        pool = self.pools.get((span, late))
+        if pool is None:
+            chosen = [p for p in self.rankable if span and span[0] <= p.announced_on <= span[1]]
+            chosen += [self.by_id[pk] for pk in late]
+            pool = self.pools[(span, late)] = candidate_pool(chosen, self.pins)
+        if not self.vectors:
+            return pool, None
+        space = self.spaces.get((span, late))
+        if space is None:
+            dim = len(next(iter(self.vectors.values())))
+            space = self.spaces[(span, late)] = candidates.Space(self.vectors, pool.by_id, self.titles, dim)
+        return pool, space
+
+
+def _papers(eligible: Iterable[Eligible], recorded: dict[int, list[candidates.Pick]]) -> dict[int, Paper]:
     """Return, in one query, every paper a delivery may draw on, and the ones recorded earlier."""
-    spans = list(windows)
+    found = list(eligible)
     paper_filter = Q(pk__in={pick.paper_id for picks in recorded.values() for pick in picks})
+    spans = [e.span for e in found if e.span]
     if spans:
         start, end = min(s[0] for s in spans), max(s[1] for s in spans)
         paper_filter |= Q(hidden=False, announced_on__gte=start, announced_on__lte=end)
+    since = [e.since for e in found if e.since]
+    if since:
+        latest = max(e.latest for e in found)
+        paper_filter |= Q(
+            Q(first_seen_at__gt=min(since)) | Q(trending_since__gt=min(since)),
+            hidden=False,
+            announced_on__gte=latest - dt.timedelta(days=LATE_DAYS - 1 + settings.DIGEST_MAX_GAP_DAYS),
+            announced_on__lte=latest,
+        )
     return {p.pk: p for p in Paper.objects.filter(paper_filter).only(*PAPER_FIELDS).order_by("pk")}
 
 
@@ -363,9 +455,28 @@ def _already_sent(deliveries: list[Delivery], rankable: list[Paper]) -> dict[int
     return already
 
 
-def _profiles(deliveries: list[Delivery]) -> dict[int, candidates.Profile]:
-    """Return each subscriber's ranking profile: its topics and its latest feedback (three queries)."""
+def _profiles(deliveries: list[Delivery], *, feedback: bool) -> dict[int, candidates.Profile]:
+    """Return each subscriber's ranking profile: its topics, and (``feedback``) its latest feedback.
+
+    Two queries, three with feedback: a learned model replaces the feedback's fixed weights.
+    """
     subscriber_ids = [d.subscriber_id for d in deliveries]
+    rated = _feedback(subscriber_ids) if feedback else {}
+    rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
+    chosen: dict[int, list[candidates.TopicRule]] = defaultdict(list)
+    links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
+    for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
+        chosen[subscriber_id].append(rules[topic_id])
+    return {
+        d.subscriber_id: profile_of(
+            d.subscriber, rated.get(d.subscriber_id, ()), topics=chosen.get(d.subscriber_id, [])
+        )
+        for d in deliveries
+    }
+
+
+def _feedback(subscriber_ids: list[int]) -> dict[int, list[tuple[int, list[str], list[str]]]]:
+    """Return each subscriber's latest feedback as (value, categories, authors) of the rated papers."""
     limit = settings.DIGEST_FEEDBACK_LIMIT
     feedback: dict[int, list[tuple[int, list[str], list[str]]]] = defaultdict(list)
     rows = (
@@ -376,14 +487,33 @@ def _profiles(deliveries: list[Delivery]) -> dict[int, candidates.Profile]:
     for subscriber_id, value, categories, authors in rows[: limit * max(1, len(subscriber_ids))]:
         if len(feedback[subscriber_id]) < limit:
             feedback[subscriber_id].append((value, categories, authors))
-    rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
-    chosen: dict[int, list[candidates.TopicRule]] = defaultdict(list)
-    links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
-    for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
-        chosen[subscriber_id].append(rules[topic_id])
-    return {
-        d.subscriber_id: profile_of(
-            d.subscriber, feedback.get(d.subscriber_id, ()), topics=chosen.get(d.subscriber_id, [])
+    return feedback
+
+
+def _readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
+    """Return the stored models of the chunk's readers under the active embedding (one query).
+
+    A reader whose model is of an older version has none until it is retrained: versions never mix.
+    """
+    rows = ReaderModel.objects.filter(
+        subscriber_id__any=[d.subscriber_id for d in deliveries], embedding__active=True
+    ).values_list("subscriber_id", "embedding_id", "weights", "liked", "likes")
+    readers: dict[int, candidates.Reader] = {}
+    for subscriber_id, embedding_id, weights, liked, likes in rows:
+        readers[subscriber_id] = candidates.Reader(
+            weights=from_bytes(weights), liked=tuple(liked), likes=likes, version=embedding_id
         )
-        for d in deliveries
-    }
+    return readers
+
+
+def _vectors(paper_ids: set[int], reader: candidates.Reader) -> tuple[dict[int, np.ndarray], dict[int, str]]:
+    """Return the vectors of these papers under the readers' version, and their titles (one query)."""
+    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=list(paper_ids)).values_list(
+        "paper_id", "vector", "paper__title"
+    )
+    vectors: dict[int, np.ndarray] = {}
+    titles: dict[int, str] = {}
+    for paper_id, vector, title in rows:
+        vectors[paper_id] = from_bytes(vector)
+        titles[paper_id] = title
+    return vectors, titles

@@ -6,7 +6,10 @@ class PapersConfig(AppConfig):
     verbose_name = "Papers"
 
     def ready(self) -> None:
-        from papers import db  # noqa: F401 - registers the field__any lookup
-        from papers import signals, tasks
+        from papers import (
+            db,  # noqa: F401 - registers the field__any lookup
+            signals,
+            tasks,
+        )
 
         signals.papers_added.connect(tasks.embed_after_ingest, dispatch_uid="embed-after-ingest")

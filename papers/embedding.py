@@ -133,4 +133,4 @@ def to_bytes(vector: np.ndarray) -> bytes:
 
 
 def from_bytes(data: bytes | memoryview) -> np.ndarray:
-    return np.frombuffer(bytes(data), dtype=VECTOR_DTYPE)
+    return np.frombuffer(data, dtype=VECTOR_DTYPE)

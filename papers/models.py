@@ -68,7 +68,7 @@ class Paper(models.Model):
     trending_since = models.DateTimeField(
         null=True,
         blank=True,
-        help_text="When its upvotes first reached PAPERS_TRENDING_UPVOTES: it may reach readers who had its day.",
+        help_text="When its upvotes reached PAPERS_TRENDING_UPVOTES: readers who had its day may get it.",
     )
 
     class Meta:

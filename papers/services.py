@@ -229,7 +229,10 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
             state = dict(before) if before else _empty_state(entries[0], now)
             for entry in entries:
                 state = merge_entry(state, entry, source=source)
-            if state["trending_since"] is None and (state["upvotes"] or 0) >= settings.PAPERS_TRENDING_UPVOTES:
+            if (
+                state["trending_since"] is None
+                and (state["upvotes"] or 0) >= settings.PAPERS_TRENDING_UPVOTES
+            ):
                 state["trending_since"] = now  # when it caught on: readers who had its day may get it now
             if before is None:
                 if not state["title"]:

@@ -82,10 +82,9 @@ def embedding_refit(*, embedder_path: str | None = None) -> EmbeddingModel:
     Raises EmbeddingError when the catalogue is too small to learn from.
     """
     path = embedder_path or settings.PAPER_EMBEDDER
-    recent = (
-        Paper.objects.order_by(F("announced_on").desc(nulls_last=True), "-pk")
-        .values("id", *TEXT_FIELDS)[: settings.PAPER_EMBEDDING_FIT_LIMIT]
-    )
+    recent = Paper.objects.order_by(F("announced_on").desc(nulls_last=True), "-pk").values(
+        "id", *TEXT_FIELDS
+    )[: settings.PAPER_EMBEDDING_FIT_LIMIT]
     rows = list(recent)
     embedder = embedding.embedder_class(path)()
     embedder.fit(_texts(rows))
@@ -99,7 +98,9 @@ def embedding_refit(*, embedder_path: str | None = None) -> EmbeddingModel:
         EmbeddingModel.objects.filter(pk=model.pk).update(
             active=True, fitted_at=timezone.now(), centre=embedding.to_bytes(centre)
         )
-        old = EmbeddingModel.objects.order_by("-fitted_at", "-pk").values_list("pk", flat=True)[VERSIONS_KEPT:]
+        old = EmbeddingModel.objects.order_by("-fitted_at", "-pk").values_list("pk", flat=True)[
+            VERSIONS_KEPT:
+        ]
         EmbeddingModel.objects.filter(pk__in=list(old)).delete()
     # Papers stored while the catalogue was being embedded were embedded with the old version.
     missing = Paper.objects.exclude(vectors__model=model).values("id", *TEXT_FIELDS).order_by("pk")

@@ -236,8 +236,10 @@ class ReaderModel(models.Model):
     )
     likes = models.PositiveIntegerField(default=0)
     dislikes = models.PositiveIntegerField(default=0)
-    stated = models.PositiveIntegerField(default=0, help_text="Keywords, topics and followed authors' papers.")
+    stated = models.PositiveIntegerField(
+        default=0, help_text="Keywords, topics and followed authors' papers."
+    )
     trained_at = models.DateTimeField(default=now)
 
     def __str__(self) -> str:
-        return f"model of {self.subscriber_id}: {self.likes} likes, {self.dislikes} dislikes, v{self.embedding_id}"
+        return f"model of {self.subscriber_id}: {self.likes} likes, {self.dislikes} dislikes"

@@ -30,7 +30,7 @@ AUTHOR_PAPERS = 10  # a followed author's latest papers stand for what they writ
 
 
 def retrain_after_commit(subscriber_id: int) -> None:
-    """Ask for this reader's model to be retrained when the current transaction commits (once per transaction)."""
+    """Have this reader's model retrained once the current transaction commits (once per transaction)."""
     for _, queued, *_ in connection.run_on_commit:
         if getattr(queued, "retrains", None) == subscriber_id:
             return
@@ -58,7 +58,7 @@ def _author_papers(subscriber: Subscriber) -> list[int]:
 
 
 def evidence_for(subscriber: Subscriber, model: EmbeddingModel) -> tuple[relevance.Evidence, list[int]]:
-    """Return what ``subscriber``'s model learns from under ``model``, and their liked papers, newest first."""
+    """Return what ``subscriber``'s model learns from under ``model``, and the liked papers, newest first."""
     rated = list(
         Feedback.objects.filter(subscriber=subscriber)
         .order_by("-created_at", "-pk")
@@ -70,7 +70,9 @@ def evidence_for(subscriber: Subscriber, model: EmbeddingModel) -> tuple[relevan
     found = vectors.vectors_for(model_id=model.pk, paper_ids={*liked, *disliked, *by_author})
     texts = _prior_texts(subscriber)
     prior = [vectors.texts_embed(model, texts)] if texts else []
-    prior += [np.vstack([found[i] for i in by_author if i in found])] if any(i in found for i in by_author) else []
+    prior += (
+        [np.vstack([found[i] for i in by_author if i in found])] if any(i in found for i in by_author) else []
+    )
     evidence = relevance.Evidence(
         liked=_rows(found, liked, model.dim),
         disliked=_rows(found, disliked, model.dim),

@@ -14,7 +14,7 @@ SCHEDULES = [
         "name": "Retrain stale reader models",
         "task": "subscribers.tasks.retrain_stale_readers",
         "crontab": {"minute": "*/15", "hour": "*", "day_of_week": "*"},
-        "queue": "default",
+        "queue": "send",
         "description": "Trains readers with no model, or one of an older embedding version.",
     },
 ]

@@ -9,7 +9,9 @@ from papers.embedding import EmbeddingError
 
 
 class Command(BaseCommand):
-    help = "Fit the paper embedder on the catalogue, embed every paper with it and make it the active version."
+    help = (
+        "Fit the paper embedder on the catalogue, embed every paper with it and make it the active version."
+    )
 
     def add_arguments(self, parser) -> None:  # type: ignore[no-untyped-def]
         parser.add_argument("--embedder", help="Dotted path of the embedder class (default: PAPER_EMBEDDER).")
