@@ -63,7 +63,7 @@ def rocchio(vectors: np.ndarray, centre: np.ndarray):  # type: ignore[no-untyped
 
     def fit(liked: list[int], disliked: list[int]) -> np.ndarray:
         empty = np.zeros((0, vectors.shape[1]), dtype=np.float32)
-        weights = train(Evidence(vectors[liked], vectors[disliked], empty, centre))
+        weights = train(Evidence(vectors[liked], vectors[disliked], empty, empty, centre))
         return vectors @ weights
 
     return fit

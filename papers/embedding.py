@@ -59,7 +59,7 @@ class TfidfEmbedder:
 
     The reduction keeps vectors small (a reader's model is one vector of the
     same size) and lets "reasoning" and "chain-of-thought" land close together.
-    A catalogue keeps about one dimension per ten papers, at most the requested number.
+    A catalogue keeps about one dimension per ten papers (at least 32), at most the requested number.
     """
 
     name = "tfidf-svd"
@@ -92,8 +92,9 @@ class TfidfEmbedder:
             raise EmbeddingError(str(error)) from error
         # The pruned terms are only kept for inspection and would make the stored model huge.
         self.vectorizer.stop_words_ = None
-        # About one dimension per ten papers: a small catalogue cannot fill many (and ranks worse with them).
-        components = min(self.dimensions, max(2, tfidf.shape[0] // 10), tfidf.shape[1] - 1)
+        # About one dimension per ten papers (at least 32): a small catalogue ranks worse with many.
+        wanted = max(32, tfidf.shape[0] // 10)
+        components = min(self.dimensions, wanted, tfidf.shape[0] - 1, tfidf.shape[1] - 1)
         self.svd = None
         if components >= 2:
             self.svd = TruncatedSVD(n_components=components, algorithm="randomized", random_state=0)

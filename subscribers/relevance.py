@@ -3,7 +3,7 @@
 Rocchio's relevance feedback in the embedding space, centred on the
 catalogue: the weights point from an average paper towards the papers the
 reader liked and their stated interests, and away from the papers they
-disliked. The stated interests (keywords, topics, followed authors' papers)
+disliked. The stated interests (keywords, followed authors' papers, topics)
 are the prior: with no ratings they alone decide, and each rating moves the
 model further from them. Training is a few vector means, so it runs after
 every click and for a hundred thousand readers in one matrix product.
@@ -17,11 +17,13 @@ import numpy as np
 
 from papers.embedding import VECTOR_DTYPE
 
-# How much each part weighs: a liked paper's pull, a disliked paper's push, and the prior's
-# weight expressed as a number of likes it is worth.
+# How much each part weighs: a liked paper's pull, a disliked paper's push, and the priors'
+# weights expressed as the number of likes each is worth. What the reader typed (keywords, authors)
+# says more than a topic's name, which the topic's rules already act on.
 LIKED = 1.0
 DISLIKED = 0.6
-PRIOR_LIKES = 3.0
+STATED_LIKES = 2.0
+TOPIC_LIKES = 0.5
 
 
 @dataclass(frozen=True)
@@ -30,7 +32,8 @@ class Evidence:
 
     liked: np.ndarray  # (n, dim)
     disliked: np.ndarray  # (m, dim)
-    prior: np.ndarray  # (k, dim): keyword and topic texts, followed authors' papers
+    stated: np.ndarray  # (k, dim): keywords, followed authors' papers
+    topics: np.ndarray  # (t, dim): the chosen topics' names, descriptions and keywords
     centre: np.ndarray  # (dim,): the catalogue's mean paper
 
 
@@ -39,9 +42,10 @@ def train(evidence: Evidence) -> np.ndarray:
     dim = evidence.centre.shape[0]
     pull = np.zeros(dim, dtype=np.float64)
     weight = 0.0
-    if len(evidence.prior):
-        pull += PRIOR_LIKES * _unit(evidence.prior.mean(axis=0) - evidence.centre)
-        weight += PRIOR_LIKES
+    for prior, worth in ((evidence.stated, STATED_LIKES), (evidence.topics, TOPIC_LIKES)):
+        if len(prior):
+            pull += worth * _unit(prior.mean(axis=0) - evidence.centre)
+            weight += worth
     if len(evidence.liked):
         pull += LIKED * len(evidence.liked) * _unit(evidence.liked.mean(axis=0) - evidence.centre)
         weight += LIKED * len(evidence.liked)

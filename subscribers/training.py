@@ -42,10 +42,8 @@ def retrain_after_commit(subscriber_id: int) -> None:
     transaction.on_commit(ask)
 
 
-def _prior_texts(subscriber: Subscriber) -> list[str]:
-    texts = list(subscriber.keywords)
-    for topic in subscriber.topics.all():
-        texts.append(" ".join([topic.name, topic.description, *topic.include_keywords]))
+def _topic_texts(subscriber: Subscriber) -> list[str]:
+    texts = [" ".join([t.name, t.description, *t.include_keywords]) for t in subscriber.topics.all()]
     return [text for text in texts if text.strip()]
 
 
@@ -68,15 +66,15 @@ def evidence_for(subscriber: Subscriber, model: EmbeddingModel) -> tuple[relevan
     disliked = [paper_id for paper_id, value in rated if value < 0]
     by_author = _author_papers(subscriber)
     found = vectors.vectors_for(model_id=model.pk, paper_ids={*liked, *disliked, *by_author})
-    texts = _prior_texts(subscriber)
-    prior = [vectors.texts_embed(model, texts)] if texts else []
-    prior += (
-        [np.vstack([found[i] for i in by_author if i in found])] if any(i in found for i in by_author) else []
-    )
+    keywords = [k for k in subscriber.keywords if k.strip()]
+    stated = [vectors.texts_embed(model, keywords), _rows(found, by_author, model.dim)] if keywords else []
+    stated = stated or [_rows(found, by_author, model.dim)]
+    topics = _topic_texts(subscriber)
     evidence = relevance.Evidence(
         liked=_rows(found, liked, model.dim),
         disliked=_rows(found, disliked, model.dim),
-        prior=np.vstack(prior) if prior else np.zeros((0, model.dim), dtype=VECTOR_DTYPE),
+        stated=np.vstack(stated),
+        topics=vectors.texts_embed(model, topics) if topics else np.zeros((0, model.dim), VECTOR_DTYPE),
         centre=vectors.centre_of(model),
     )
     return evidence, [i for i in liked if i in found]
@@ -103,7 +101,7 @@ def reader_model_train(*, subscriber_id: int) -> ReaderModel | None:
             "liked": liked[:LIKED_KEPT],
             "likes": len(evidence.liked),
             "dislikes": len(evidence.disliked),
-            "stated": len(evidence.prior),
+            "stated": len(evidence.stated) + len(evidence.topics),
             "trained_at": timezone.now(),
         },
     )

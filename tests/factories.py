@@ -35,9 +35,11 @@ class PaperFactory(factory.django.DjangoModelFactory):
     announced_on = None
     # First seen the night it was announced, as the arXiv listing brings it.
     first_seen_at = factory.LazyAttribute(
-        lambda p: dt.datetime.combine(p.announced_on, dt.time(1), tzinfo=dt.UTC)
-        if p.announced_on
-        else timezone.now()
+        lambda p: (
+            dt.datetime.combine(p.announced_on, dt.time(1), tzinfo=dt.UTC)
+            if p.announced_on
+            else timezone.now()
+        )
     )
 
 

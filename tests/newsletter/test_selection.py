@@ -135,14 +135,20 @@ def test_the_issue_example_why_line() -> None:
 def test_featured_papers_are_boosted_and_say_so() -> None:
     plain = paper("Plain", categories=("cs.CL",), upvotes=10)
     featured = paper("Featured", categories=("cs.CL",), featured=True)
-    assert whys(Profile(topics=(LLM,)), plain, featured)[0] == ("Featured", "in Large language models · featured by the editors")
+    assert whys(Profile(topics=(LLM,)), plain, featured)[0] == (
+        "Featured",
+        "in Large language models · featured by the editors",
+    )
 
 
 def test_a_pinned_paper_ranks_first_in_its_topic() -> None:
     loved = paper("Loved", categories=("cs.CL",), upvotes=900, authors=("Yann LeCun",))
     pinned = paper("Pinned", categories=("cs.CL",), pinned={LLM.id})
     result = whys(Profile(topics=(LLM,), authors=("Yann LeCun",)), loved, pinned)
-    assert result[0] == ("Pinned", "in Large language models · pinned by the editors in Large language models")
+    assert result[0] == (
+        "Pinned",
+        "in Large language models · pinned by the editors in Large language models",
+    )
 
 
 def test_a_pin_in_a_topic_not_followed_changes_nothing() -> None:
