@@ -178,15 +178,21 @@ class Space:
             return np.zeros(len(scores), dtype=np.float32)
         return np.clip((scores - scores.mean()) / spread, -Z_CLIP, Z_CLIP)
 
-    def nearest_liked(self, paper_id: int, liked: tuple[int, ...]) -> tuple[int, float] | None:
-        """Return the liked paper most similar to ``paper_id`` and the similarity, if any has a vector."""
-        vector = self.vectors.get(paper_id)
-        rows = [pid for pid in liked if pid in self.vectors and pid != paper_id]
-        if vector is None or not rows:
-            return None
-        similarity = np.vstack([self.vectors[pid] for pid in rows]) @ vector
-        best = int(np.argmax(similarity))
-        return rows[best], float(similarity[best])
+    def nearest_liked(self, paper_ids: list[int], liked: tuple[int, ...]) -> dict[int, tuple[int, float]]:
+        """Return, for each paper with a vector, the most similar liked paper and their similarity."""
+        known = [pid for pid in liked if pid in self.vectors]
+        chosen = [pid for pid in paper_ids if pid in self.vectors]
+        if not known or not chosen:
+            return {}
+        liked_matrix = np.vstack([self.vectors[pid] for pid in known])
+        similarity = np.vstack([self.vectors[pid] for pid in chosen]) @ liked_matrix.T
+        nearest: dict[int, tuple[int, float]] = {}
+        for pid, row in zip(chosen, similarity, strict=True):
+            order = np.argsort(-row)
+            best = next((n for n in order if known[n] != pid), None)  # a paper is not "like" itself
+            if best is not None:
+                nearest[pid] = (known[int(best)], float(row[best]))
+        return nearest
 
 
 class CandidatePool:
@@ -215,6 +221,7 @@ class CandidatePool:
             for c in self.by_id.values()
         }
         self.upvotes = {c.id: c.upvotes or 0 for c in self.by_id.values()}
+        self.pinned = frozenset(c.id for c in self.by_id.values() if c.pinned_topics)
         self._topic_entries: dict[TopicRule, list[TopicEntry]] = {}
         # Kept by newsletter.selection: the selections made from this pool, by (profile, already sent),
         # and the topics' part of selections, by (topics, depth).

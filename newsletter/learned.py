@@ -48,15 +48,19 @@ def ranked(
 ) -> tuple[list[Ranked], set[int]]:
     """Return the scored candidates (unsorted) and which of them are discoveries."""
     z = space.standardised(reader.weights)
+    zs = z.tolist()
     topic_ids = {topic.id for topic in profile.topics}
+    rows, merit, by_id = space.row, pool.merit, pool.by_id
     scored: list[Ranked] = []
     for paper_id, base in relevance.items():
         if paper_id in vetoed:
             continue
-        row = space.row.get(paper_id)
-        learned = W_LEARNED * float(z[row]) if row is not None else 0.0
-        pinned = W_PINNED * len(pool.by_id[paper_id].pinned_topics & topic_ids)
-        score = learned + pool.merit[paper_id] + RULE_SHARE * (base - pinned) + pinned
+        row = rows.get(paper_id)
+        learned = W_LEARNED * zs[row] if row is not None else 0.0
+        pinned = 0.0
+        if paper_id in pool.pinned:
+            pinned = W_PINNED * len(by_id[paper_id].pinned_topics & topic_ids)
+        score = learned + merit[paper_id] + RULE_SHARE * (base - pinned) + pinned
         scored.append((-score, -pool.upvotes[paper_id], paper_id, score, learned))
     discoveries = _discoveries(profile, pool, relevance, vetoed, reader, space, z)
     for paper_id, learned in discoveries.items():
@@ -84,7 +88,8 @@ def _discoveries(
     if slots <= 0 or reader.likes <= 0:
         return {}
     rows = np.flatnonzero(z >= DISCOVERY_Z)
-    if not len(rows):
+    rows = [row for row in rows.tolist() if space.ids[row] not in relevance]
+    if not rows:
         return {}
     barred = set(vetoed)
     for topic in profile.topics:
@@ -98,9 +103,21 @@ def _discoveries(
     return {paper_id: -W_LEARNED * negative for negative, paper_id in found[:slots]}
 
 
-def why_line(candidate: Candidate, why: Reasons, reader: Reader, space: Space, *, discovery: bool) -> str:
+def likes(paper_ids: list[int], reader: Reader, space: Space) -> dict[int, str]:
+    """Return "like <title>" for each chosen paper close enough to a paper the reader liked."""
+    found: dict[int, str] = {}
+    for paper_id, (liked, similarity) in space.nearest_liked(paper_ids, reader.liked).items():
+        title = space.titles.get(liked, "")
+        if similarity < LIKE_SIMILARITY or not title:
+            continue
+        if len(title) > TITLE_SHOWN:
+            title = title[: TITLE_SHOWN - 1].rsplit(" ", 1)[0] + "…"
+        found[paper_id] = f"like “{title}”"
+    return found
+
+
+def why_line(candidate: Candidate, why: Reasons, *, like: str, discovery: bool) -> str:
     """Return the true reason a paper was chosen: the rules that let it in and the liked paper it is like."""
-    like = _like(candidate, reader, space)
     parts: list[str] = []
     if discovery:
         parts.append("outside your topics: " + (like or "close to papers you liked"))
@@ -120,13 +137,3 @@ def why_line(candidate: Candidate, why: Reasons, reader: Reader, space: Space, *
     if candidate.upvotes:
         parts.append(trending(candidate.upvotes))
     return " · ".join(parts)[:300]
-
-
-def _like(candidate: Candidate, reader: Reader, space: Space) -> str:
-    nearest = space.nearest_liked(candidate.id, reader.liked)
-    if nearest is None or nearest[1] < LIKE_SIMILARITY:
-        return ""
-    title = space.titles.get(nearest[0], "")
-    if len(title) > TITLE_SHOWN:
-        title = title[: TITLE_SHOWN - 1].rsplit(" ", 1)[0] + "…"
-    return f"like “{title}”" if title else ""

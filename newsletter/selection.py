@@ -147,11 +147,18 @@ def select(
         ranked, discoveries = _rules_ranked(profile, pool, relevance, vetoed), set()
     ranked.sort()
     chosen = _cap_by_category(ranked, pool, limit=profile.max_papers)
+    like = (
+        learned.likes([c[2] for c in chosen], reader, space)
+        if reader is not None and space is not None
+        else None
+    )
     picks = []
     for n, (_, _, pid, score, liked) in enumerate(chosen, 1):
         reasons = _reasons(pid, followed, matched, by_topic)
-        if reader is not None and space is not None:
-            why = learned.why_line(pool.by_id[pid], reasons, reader, space, discovery=pid in discoveries)
+        if like is not None:
+            why = learned.why_line(
+                pool.by_id[pid], reasons, like=like.get(pid, ""), discovery=pid in discoveries
+            )
         else:
             why = _why_line(pool.by_id[pid], reasons, liked=liked)
         picks.append(Pick(paper_id=pid, position=n, score=round(score, 3), why=why))
