@@ -224,9 +224,10 @@ class CandidatePool:
         self.pinned = frozenset(c.id for c in self.by_id.values() if c.pinned_topics)
         self._topic_entries: dict[TopicRule, list[TopicEntry]] = {}
         # Kept by newsletter.selection: the selections made from this pool, by (profile, already sent),
-        # and the topics' part of selections, by (topics, depth).
+        # the topics' part of selections, by (topics, depth), and what a profile's rules let in.
         self.selections: dict[tuple[Profile, frozenset[int]], list[Pick]] = {}
         self.topics_parts: dict[tuple[tuple[TopicRule, ...], int], object] = {}
+        self.rules_parts: dict[tuple[Profile, frozenset[int]], object] = {}
 
     def phrase_hits(self, phrase: str) -> frozenset[int]:
         """Return the ids of papers whose title or abstract contains ``phrase``."""

@@ -87,19 +87,14 @@ def _discoveries(
     slots = discovery_slots(profile)
     if slots <= 0 or reader.likes <= 0:
         return {}
-    rows = np.flatnonzero(z >= DISCOVERY_Z)
-    rows = [row for row in rows.tolist() if space.ids[row] not in relevance]
-    if not rows:
+    outside = [row for row in np.flatnonzero(z >= DISCOVERY_Z).tolist() if space.ids[row] not in relevance]
+    if not outside:
         return {}
     barred = set(vetoed)
     for topic in profile.topics:
         for phrase in topic.exclude:
             barred |= pool.phrase_hits(phrase)
-    found = sorted(
-        (-float(z[row]), space.ids[row])
-        for row in rows
-        if space.ids[row] not in relevance and space.ids[row] not in barred
-    )
+    found = sorted((-float(z[row]), space.ids[row]) for row in outside if space.ids[row] not in barred)
     return {paper_id: -W_LEARNED * negative for negative, paper_id in found[:slots]}
 
 

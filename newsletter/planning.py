@@ -69,6 +69,7 @@ UNPLANNED_FIELDS = (
     "subscriber__send_hour",
     "subscriber__send_weekday",
 )
+VECTORS_KEPT = 20_000  # the papers of a few weeks: the ones digests offer, and the ones readers liked
 POOLS_KEPT = 8  # a worker's chunks draw on one or two days' papers, and the few that came late
 # A paper announced this many days back may still reach a reader who had its day, if it was first
 # seen, or started trending, after their previous digest.
@@ -507,13 +508,21 @@ def _readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
 
 
 def _vectors(paper_ids: set[int], reader: candidates.Reader) -> tuple[dict[int, np.ndarray], dict[int, str]]:
-    """Return the vectors of these papers under the readers' version, and their titles (one query)."""
-    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=list(paper_ids)).values_list(
+    """Return the vectors of these papers under the readers' version, and their titles (one query).
+
+    A vector never changes within a version, and a worker's chunks draw on the
+    same papers and the same liked ones: each is read once (cache region
+    "vectors"); the query asks only for the others.
+    """
+    kept = cache.region("vectors", VECTORS_KEPT)
+    found = kept.found((reader.version, pid) for pid in paper_ids)
+    missing = [pid for pid in paper_ids if (reader.version, pid) not in found]
+    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=missing).values_list(
         "paper_id", "vector", "paper__title"
     )
-    vectors: dict[int, np.ndarray] = {}
-    titles: dict[int, str] = {}
     for paper_id, vector, title in rows:
-        vectors[paper_id] = from_bytes(vector)
-        titles[paper_id] = title
+        found[(reader.version, paper_id)] = (from_bytes(vector), title)
+        kept.keep((reader.version, paper_id), (from_bytes(vector), title))
+    vectors = {key[1]: value[0] for key, value in found.items()}  # type: ignore[index]
+    titles = {key[1]: value[1] for key, value in found.items()}  # type: ignore[index]
     return vectors, titles

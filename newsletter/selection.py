@@ -127,20 +127,7 @@ def select(
     score orders what the rules let in, and a few papers outside the rules
     that it scores far above the rest come in as discoveries.
     """
-    depth = max(RULE_DEPTH, 3 * profile.max_papers)
-    vetoed: set[int] = set(exclude_ids)
-    for phrase in profile.excluded:
-        vetoed |= pool.phrase_hits(phrase)
-    # Each rule's papers are kept to say why a paper was chosen, for the few chosen only.
-    if vetoed:
-        topics_relevance, by_topic = topics_part(profile.topics, pool, vetoed=vetoed, depth=depth)
-    else:  # the common case: the topics' part is shared by everyone with these topics
-        topics_relevance, by_topic = shared_topics_part(pool, profile.topics, depth)
-    relevance: dict[int, float] = defaultdict(float, topics_relevance)
-    authors = [(a, ("author", name_key(a)), pool.author_hits(a)) for a in profile.authors]
-    followed = _rule_part(authors, W_AUTHOR, pool, vetoed, depth, relevance)
-    keywords = [(k, ("phrase", k.casefold()), pool.phrase_hits(k)) for k in profile.keywords]
-    matched = _rule_part(keywords, W_KEYWORD, pool, vetoed, depth, relevance)
+    relevance, vetoed, followed, matched, by_topic = _rules_part(profile, pool, frozenset(exclude_ids))
     if reader is not None and space is not None and len(space.ids):
         ranked, discoveries = learned.ranked(profile, pool, relevance, vetoed, reader, space)
     else:
@@ -163,6 +150,42 @@ def select(
             why = _why_line(pool.by_id[pid], reasons, liked=liked)
         picks.append(Pick(paper_id=pid, position=n, score=round(score, 3), why=why))
     return picks
+
+
+# What the rules let in: relevance by paper, the vetoed papers, and each rule's papers (for why-lines).
+RulesPart = tuple[
+    dict[int, float],
+    set[int],
+    list[tuple[str, set[int]]],
+    list[tuple[str, set[int]]],
+    list[dict[int, tuple[tuple[str, str], ...]]],
+]
+
+
+def _rules_part(profile: Profile, pool: CandidatePool, exclude_ids: frozenset[int]) -> RulesPart:
+    """Return what the profile's rules let in, kept in the pool: readers with equal rules share it."""
+    key = (profile, exclude_ids)
+    part = pool.rules_parts.get(key)
+    if part is not None:
+        return part  # type: ignore[return-value]
+    depth = max(RULE_DEPTH, 3 * profile.max_papers)
+    vetoed: set[int] = set(exclude_ids)
+    for phrase in profile.excluded:
+        vetoed |= pool.phrase_hits(phrase)
+    # Each rule's papers are kept to say why a paper was chosen, for the few chosen only.
+    if vetoed:
+        topics_relevance, by_topic = topics_part(profile.topics, pool, vetoed=vetoed, depth=depth)
+    else:  # the common case: the topics' part is shared by everyone with these topics
+        topics_relevance, by_topic = shared_topics_part(pool, profile.topics, depth)
+    relevance: dict[int, float] = defaultdict(float, topics_relevance)
+    authors = [(a, ("author", name_key(a)), pool.author_hits(a)) for a in profile.authors]
+    followed = _rule_part(authors, W_AUTHOR, pool, vetoed, depth, relevance)
+    keywords = [(k, ("phrase", k.casefold()), pool.phrase_hits(k)) for k in profile.keywords]
+    matched = _rule_part(keywords, W_KEYWORD, pool, vetoed, depth, relevance)
+    if len(pool.rules_parts) >= SELECTIONS_KEPT:
+        del pool.rules_parts[next(iter(pool.rules_parts))]
+    part = pool.rules_parts[key] = (dict(relevance), vetoed, followed, matched, by_topic)
+    return part
 
 
 def _rules_ranked(
