@@ -19,6 +19,7 @@ from collections import defaultdict
 
 import numpy as np
 
+WRITE_BATCH = 5000
 TODAY_OFFSET = 30000  # older papers' arXiv ids start here (see dispatch.populate)
 
 
@@ -27,10 +28,9 @@ def give_every_reader_a_model(*, ratings: int, rng: random.Random) -> None:
     from django.utils import timezone
 
     from papers import vectors
-    from papers.db import copy_rows
     from papers.embedding import VECTOR_DTYPE, to_bytes
     from papers.models import Paper
-    from subscribers.models import Feedback, ReaderModel, Subscriber
+    from subscribers.models import Subscriber
     from subscribers.relevance import Evidence, train
 
     started = time.perf_counter()
@@ -56,6 +56,7 @@ def give_every_reader_a_model(*, ratings: int, rng: random.Random) -> None:
     empty = np.zeros((0, model.dim), dtype=VECTOR_DTYPE)
     now = timezone.now()
     feedback_rows: list[tuple[object, ...]] = []
+    written = 0
     model_rows: list[tuple[object, ...]] = []
     subscribers = Subscriber.objects.prefetch_related("topics").order_by("pk")
     for subscriber in subscribers.iterator(chunk_size=2000):
@@ -106,18 +107,32 @@ def give_every_reader_a_model(*, ratings: int, rng: random.Random) -> None:
                 now,
             )
         )
+        if len(model_rows) == WRITE_BATCH:  # a batch at a time: the driver's memory stays small
+            written += _write(feedback_rows, model_rows)
+    written += _write(feedback_rows, model_rows)
+    with connection.cursor() as cursor:
+        cursor.execute("ANALYZE")
+    print(
+        f"setup: embedder fitted on {model.papers:,} papers in {fitted:.1f} s ({model.dim} dimensions); "
+        f"{written:,} ratings and a reader model for each subscriber in {time.perf_counter() - started:.0f} s"
+    )
+
+
+def _write(feedback_rows: list[tuple[object, ...]], model_rows: list[tuple[object, ...]]) -> int:
+    """Write and forget a batch of ratings and models; return how many ratings."""
+    from papers.db import copy_rows
+    from subscribers.models import Feedback, ReaderModel
+
     copy_rows(Feedback, ("subscriber_id", "paper_id", "value", "created_at"), feedback_rows)
     copy_rows(
         ReaderModel,
         ("subscriber_id", "embedding_id", "weights", "liked", "likes", "dislikes", "stated", "trained_at"),
         model_rows,
     )
-    with connection.cursor() as cursor:
-        cursor.execute("ANALYZE")
-    print(
-        f"setup: embedder fitted on {model.papers:,} papers in {fitted:.1f} s ({model.dim} dimensions); "
-        f"{len(feedback_rows):,} ratings, {len(model_rows):,} reader models in {time.perf_counter() - started:.0f} s"
-    )
+    count = len(feedback_rows)
+    feedback_rows.clear()
+    model_rows.clear()
+    return count
 
 
 def report_costs(samples: int = 200) -> None:
