@@ -137,7 +137,7 @@ def _write(feedback_rows: list[tuple[object, ...]], model_rows: list[tuple[objec
 
 def report_costs(samples: int = 200) -> None:
     """Print what training one reader and ranking one digest cost, and the same for a per-reader SVM."""
-    from newsletter import planning, selection
+    from newsletter import planning, pools, selection
     from papers import vectors
     from papers.models import Paper
     from subscribers import training
@@ -157,11 +157,11 @@ def report_costs(samples: int = 200) -> None:
     )
     day = dt.date.today() - dt.timedelta(days=1)
     today = list(Paper.objects.filter(announced_on=day).only(*planning.PAPER_FIELDS))
-    pool = planning.candidate_pool(today, {})
+    pool = pools.candidate_pool(today, {})
     deliveries = [_fake_delivery(pk) for pk in chosen]
     profiles = planning._profiles(deliveries, feedback=False)
-    models = planning._readers(deliveries)
-    space_vectors, titles = planning._vectors(
+    models = pools.readers(deliveries)
+    space_vectors, titles = pools.vectors(
         {p.pk for p in today} | {pk for r in models.values() for pk in r.liked}, next(iter(models.values()))
     )
     from newsletter.candidates import Space

@@ -13,16 +13,15 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 
-import numpy as np
 from django.conf import settings
 from django.db.models import Max, Q
 
-from newsletter import cache, candidates, selection
+from newsletter import candidates, pools, selection
 from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
-from papers.embedding import from_bytes
-from papers.models import Paper, PaperVector
+from newsletter.pools import Eligible, Window
+from papers.models import Paper
 from papers.names import name_key
-from subscribers.models import Feedback, ReaderModel, Subscriber, Suppression, Topic
+from subscribers.models import Feedback, Subscriber, Suppression, Topic
 from subscribers.tokens import email_hash
 
 SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)
@@ -69,13 +68,6 @@ UNPLANNED_FIELDS = (
     "subscriber__send_hour",
     "subscriber__send_weekday",
 )
-VECTORS_KEPT = 20_000  # the papers of a few weeks: the ones digests offer, and the ones readers liked
-POOLS_KEPT = 8  # a worker's chunks draw on one or two days' papers, and the few that came late
-# A paper announced this many days back may still reach a reader who had its day, if it was first
-# seen, or started trending, after their previous digest.
-LATE_DAYS = 7
-
-Window = tuple[dt.date, dt.date]
 
 
 @dataclass
@@ -181,49 +173,6 @@ def profile_of(
     )
 
 
-def candidate(paper: Paper, pins: frozenset[int] = frozenset()) -> candidates.Candidate:
-    """Return the paper as the ranker sees it; ``pins`` are the topics that pinned it."""
-    return candidates.Candidate(
-        id=paper.pk,
-        title=paper.title,
-        abstract=paper.abstract,
-        categories=tuple(paper.categories),
-        primary_category=paper.primary_category,
-        author_names=tuple(paper.author_names),
-        upvotes=paper.upvotes,
-        featured=paper.featured,
-        pinned_topics=pins,
-    )
-
-
-def candidate_pool(papers: list[Paper], pins: dict[int, frozenset[int]]) -> candidates.CandidatePool:
-    """Return the pool of these papers, the same one a previous chunk used if nothing changed.
-
-    A pool memoises which papers each keyword, topic and author matches; the
-    next chunks of a morning draw on the same papers, so the pool is kept
-    (cache region "pools"), keyed by every field the ranker reads, so an
-    edited, hidden or newly pinned paper makes a new one.
-    """
-    key = tuple(
-        (
-            p.pk,
-            p.title,
-            p.abstract,
-            tuple(p.categories),
-            p.primary_category,
-            tuple(p.author_names),
-            p.upvotes,
-            p.featured,
-            pins.get(p.pk, frozenset()),
-        )
-        for p in sorted(papers, key=lambda p: p.pk)
-    )
-    pools = cache.region("pools", POOLS_KEPT)
-    return pools.get_or_make(
-        key, lambda: candidates.CandidatePool(candidate(p, pins.get(p.pk, frozenset())) for p in papers)
-    )
-
-
 def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
     """Return the history a chunk's deliveries share (four queries, whatever the chunk's size)."""
     subscriber_ids = [d.subscriber_id for d in deliveries]
@@ -275,15 +224,6 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
     )
 
 
-@dataclass(frozen=True)
-class Eligible:
-    """What a delivery may draw on: its window of days, and papers that came late or caught on since."""
-
-    span: Window | None  # None: no new announcement day, only what came late
-    latest: dt.date
-    since: dt.datetime | None  # when the previous digest was planned
-
-
 def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, Eligible | None]:
     """Return the plan of one delivery before selection, and what its papers may be."""
     plan = Planned(delivery=delivery)
@@ -313,20 +253,6 @@ def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, E
 NOTHING_ANNOUNCED = "no papers announced since the previous digest"
 
 
-def _late(papers: list[Paper], eligible: Eligible) -> tuple[int, ...]:
-    """Return the papers outside the window that came, or caught on, after the previous digest."""
-    if eligible.since is None:
-        return ()
-    oldest = eligible.latest - dt.timedelta(days=LATE_DAYS - 1)
-    start = eligible.span[0] if eligible.span else eligible.latest + dt.timedelta(days=1)
-    return tuple(
-        p.pk
-        for p in papers
-        if oldest <= p.announced_on < start
-        and (p.first_seen_at > eligible.since or (p.trending_since and p.trending_since > eligible.since))
-    )
-
-
 def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
     """Return what each delivery of a chunk will contain; the query count does not grow with the chunk.
 
@@ -346,13 +272,13 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
     already = _already_sent(deliveries, rankable)
     learned = settings.DIGEST_RANKING == "learned"
     profiles = _profiles(deliveries, feedback=not learned)
-    readers = _readers(deliveries) if learned else {}
-    pools = _Pools(rankable, pins, readers)
+    readers = pools.readers(deliveries) if learned else {}
+    chunk_pools = pools.Pools(rankable, pins, readers)
     for plan in planned:
         found = eligible.get(plan.delivery.pk)
         if found is None:
             continue
-        pool, space = pools.get(found.span, _late(rankable, found))
+        pool, space = chunk_pools.get(found.span, pools.late(rankable, found))
         if not pool.by_id:
             plan.skip_reason = NOTHING_ANNOUNCED
             continue
@@ -365,40 +291,6 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
         if not plan.picks:
             plan.skip_reason = "no new papers matched your preferences"
     return ChunkPlan(planned=planned, papers=papers, profiles=profiles)
-
-
-class _Pools:
-    """The chunk's candidate pools, one per window and set of late papers, with their vectors."""
-
-    def __init__(
-        self, rankable: list[Paper], pins: dict[int, frozenset[int]], readers: dict[int, candidates.Reader]
-    ) -> None:
-        self.rankable = rankable
-        self.by_id = {p.pk: p for p in rankable}
-        self.pins = pins
-        self.pools: dict[tuple[Window | None, tuple[int, ...]], candidates.CandidatePool] = {}
-        self.spaces: dict[tuple[Window | None, tuple[int, ...]], candidates.Space] = {}
-        self.vectors: dict[int, np.ndarray] = {}
-        self.titles: dict[int, str] = {}
-        if readers:
-            liked = {pid for reader in readers.values() for pid in reader.liked}
-            self.vectors, self.titles = _vectors({*self.by_id, *liked}, next(iter(readers.values())))
-
-    def get(
-        self, span: Window | None, late: tuple[int, ...]
-    ) -> tuple[candidates.CandidatePool, candidates.Space | None]:
-        pool = self.pools.get((span, late))
-        if pool is None:
-            chosen = [p for p in self.rankable if span and span[0] <= p.announced_on <= span[1]]
-            chosen += [self.by_id[pk] for pk in late]
-            pool = self.pools[(span, late)] = candidate_pool(chosen, self.pins)
-        if not self.vectors:
-            return pool, None
-        space = self.spaces.get((span, late))
-        if space is None:
-            dim = len(next(iter(self.vectors.values())))
-            space = self.spaces[(span, late)] = candidates.Space(self.vectors, pool.by_id, self.titles, dim)
-        return pool, space
 
 
 def _papers(eligible: Iterable[Eligible], recorded: dict[int, list[candidates.Pick]]) -> dict[int, Paper]:
@@ -415,7 +307,7 @@ def _papers(eligible: Iterable[Eligible], recorded: dict[int, list[candidates.Pi
         paper_filter |= Q(
             Q(first_seen_at__gt=min(since)) | Q(trending_since__gt=min(since)),
             hidden=False,
-            announced_on__gte=latest - dt.timedelta(days=LATE_DAYS - 1 + settings.DIGEST_MAX_GAP_DAYS),
+            announced_on__gte=latest - dt.timedelta(days=pools.LATE_DAYS - 1 + settings.DIGEST_MAX_GAP_DAYS),
             announced_on__lte=latest,
         )
     return {p.pk: p for p in Paper.objects.filter(paper_filter).only(*PAPER_FIELDS).order_by("pk")}
@@ -489,40 +381,3 @@ def _feedback(subscriber_ids: list[int]) -> dict[int, list[tuple[int, list[str],
         if len(feedback[subscriber_id]) < limit:
             feedback[subscriber_id].append((value, categories, authors))
     return feedback
-
-
-def _readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
-    """Return the stored models of the chunk's readers under the active embedding (one query).
-
-    A reader whose model is of an older version has none until it is retrained: versions never mix.
-    """
-    rows = ReaderModel.objects.filter(
-        subscriber_id__any=[d.subscriber_id for d in deliveries], embedding__active=True
-    ).values_list("subscriber_id", "embedding_id", "weights", "liked", "likes")
-    readers: dict[int, candidates.Reader] = {}
-    for subscriber_id, embedding_id, weights, liked, likes in rows:
-        readers[subscriber_id] = candidates.Reader(
-            weights=from_bytes(weights), liked=tuple(liked), likes=likes, version=embedding_id
-        )
-    return readers
-
-
-def _vectors(paper_ids: set[int], reader: candidates.Reader) -> tuple[dict[int, np.ndarray], dict[int, str]]:
-    """Return the vectors of these papers under the readers' version, and their titles (one query).
-
-    A vector never changes within a version, and a worker's chunks draw on the
-    same papers and the same liked ones: each is read once (cache region
-    "vectors"); the query asks only for the others.
-    """
-    kept = cache.region("vectors", VECTORS_KEPT)
-    found = kept.found((reader.version, pid) for pid in paper_ids)
-    missing = [pid for pid in paper_ids if (reader.version, pid) not in found]
-    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=missing).values_list(
-        "paper_id", "vector", "paper__title"
-    )
-    for paper_id, vector, title in rows:
-        found[(reader.version, paper_id)] = (from_bytes(vector), title)
-        kept.keep((reader.version, paper_id), (from_bytes(vector), title))
-    vectors = {key[1]: value[0] for key, value in found.items()}  # type: ignore[index]
-    titles = {key[1]: value[1] for key, value in found.items()}  # type: ignore[index]
-    return vectors, titles

@@ -7,7 +7,7 @@ import datetime as dt
 import pytest
 from django.core import mail
 
-from newsletter import dispatch, planning
+from newsletter import dispatch, planning, pools
 from newsletter.models import Delivery, DeliveryItem
 from papers import vectors
 from papers.models import Paper
@@ -220,7 +220,7 @@ def test_a_model_of_an_older_embedding_version_is_not_used(
     deliveries = planning.deliveries_for_chunk(
         [pk for chunk in dispatch.digests_dispatch(now=PARIS_SEVEN).chunks for pk in chunk]
     )
-    assert planning._readers(deliveries) == {}
+    assert pools.readers(deliveries) == {}
     training.readers_retrain_stale()
     assert ReaderModel.objects.get(subscriber=ada).embedding.active
 
