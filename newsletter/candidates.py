@@ -186,13 +186,13 @@ class Space:
             return {}
         liked_matrix = np.vstack([self.vectors[pid] for pid in known])
         similarity = np.vstack([self.vectors[pid] for pid in chosen]) @ liked_matrix.T
-        nearest: dict[int, tuple[int, float]] = {}
-        for pid, row in zip(chosen, similarity, strict=True):
-            order = np.argsort(-row)
-            best = next((n for n in order if known[n] != pid), None)  # a paper is not "like" itself
-            if best is not None:
-                nearest[pid] = (known[int(best)], float(row[best]))
-        return nearest
+        similarity[np.equal.outer(chosen, known)] = -np.inf  # a paper is not "like" itself
+        best = similarity.argmax(axis=1).tolist()
+        return {
+            pid: (known[n], float(similarity[row, n]))
+            for row, (pid, n) in enumerate(zip(chosen, best, strict=True))
+            if similarity[row, n] > -np.inf
+        }
 
 
 class CandidatePool:
