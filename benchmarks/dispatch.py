@@ -6,7 +6,9 @@
 Setup (not timed): PostgreSQL database papermail_bench, Redis database 13,
 ~500 papers announced yesterday, N confirmed subscribers with a realistic
 spread of preferences (Zipf-distributed topics, 0-5 keywords from a
-vocabulary, some followed authors, daily and weekly, many time zones).
+vocabulary, some followed authors, daily and weekly, many time zones), and
+(--ratings, default 30) a month of older papers, each subscriber's ratings of
+them and the learned model trained from those (benchmarks/readers.py).
 
 Each run times the real path: beat's dispatcher (manage.py send_digests --now
 logic, in its own process) creates the deliveries and queues chunks; real
@@ -39,6 +41,7 @@ from collections import defaultdict
 from pathlib import Path
 
 import psutil
+import readers
 from common import ROOT, bench_env, host_now, machine, postgres_cpu_seconds, setup_django
 
 SAMPLES = ROOT / "var" / "bench" / "samples"
@@ -105,13 +108,13 @@ def zipf_choice(rng: random.Random, items: list, s: float = 1.1):  # type: ignor
 AUTHOR_POOL = [f"{first} {last} {n}" for n in range(1200) for first, last in zip(FIRST, LAST, strict=False)]
 
 
-def make_papers(count: int, rng: random.Random) -> None:
+def make_papers(count: int, rng: random.Random, *, days_ago: int = 1, first: int = 20000) -> None:
     import datetime as dt
 
     from papers.db import copy_insert
     from papers.models import Paper
 
-    day = dt.date.today() - dt.timedelta(days=1)
+    day = dt.date.today() - dt.timedelta(days=days_ago)
     authors = AUTHOR_POOL
     cats, weights = zip(*CATEGORIES, strict=True)
     rows = []
@@ -131,7 +134,7 @@ def make_papers(count: int, rng: random.Random) -> None:
         upvotes = int(200 / (rng.random() * 40 + 1)) if rng.random() < 0.3 else None
         rows.append(
             Paper(
-                arxiv_id=f"2611.{20000 + n}",
+                arxiv_id=f"2611.{first + n}",
                 version=1,
                 title=title,
                 abstract=abstract,
@@ -139,10 +142,11 @@ def make_papers(count: int, rng: random.Random) -> None:
                 primary_category=primary,
                 categories=categories,
                 announced_on=day,
+                first_seen_at=dt.datetime.combine(day, dt.time(1), tzinfo=dt.UTC),
                 upvotes=upvotes,
                 sources=["arxiv-rss"],
-                abs_url=f"https://arxiv.org/abs/2611.{20000 + n}",
-                pdf_url=f"https://arxiv.org/pdf/2611.{20000 + n}",
+                abs_url=f"https://arxiv.org/abs/2611.{first + n}",
+                pdf_url=f"https://arxiv.org/pdf/2611.{first + n}",
                 ai_summary=abstract[:200] if upvotes else "",
             )
         )
@@ -206,7 +210,7 @@ def make_subscribers(count: int, rng: random.Random) -> int:
     return len(profiles)
 
 
-def populate(subscribers: int) -> int:
+def populate(subscribers: int, *, ratings: int) -> int:
     from django.db import connection
 
     from papers.models import Paper
@@ -217,10 +221,19 @@ def populate(subscribers: int) -> int:
         cursor.execute(
             "TRUNCATE newsletter_deliveryitem, newsletter_delivery, newsletter_edition, newsletter_dispatchrun, "
             "newsletter_trackingevent, subscribers_subscriber_topics, subscribers_subscriberevent, "
-            "subscribers_consentrecord, subscribers_feedback, subscribers_subscriber, papers_paper CASCADE"
+            "subscribers_consentrecord, subscribers_feedback, subscribers_readermodel, subscribers_subscriber, "
+            "papers_papervector, papers_embeddingmodel, papers_paper CASCADE"
         )
     make_papers(500, rng)
+    if ratings:  # what readers rated in earlier digests: a month of older papers
+        for days_ago in range(10, 40):
+            make_papers(100, rng, days_ago=days_ago, first=30000 + 100 * days_ago)
     profiles = make_subscribers(subscribers, rng)
+    if ratings:
+        readers.give_every_reader_a_model(ratings=ratings, rng=rng)
+    with connection.cursor() as cursor:
+        # What setup wrote is flushed now, not by a checkpoint during the timed run.
+        cursor.execute("CHECKPOINT")
     print(
         f"setup: {Paper.objects.count()} papers, {Subscriber.objects.count():,} subscribers, {profiles:,} distinct preference profiles"
     )
@@ -502,11 +515,16 @@ def main() -> int:
         "--workers", default="2", help="Comma-separated worker process counts, e.g. 1,2 for the speed-up."
     )
     parser.add_argument("--chunk", type=int, default=500)
+    parser.add_argument(
+        "--ratings", type=int, default=30, help="Simulated ratings per subscriber (0: no learned models)."
+    )
     args = parser.parse_args()
     setup_django()
     print(f"dispatch benchmark on {machine()}")
     print(host_now())
-    profiles = populate(args.subscribers)
+    profiles = populate(args.subscribers, ratings=args.ratings)
+    if args.ratings:
+        readers.report_costs()
     results = []
     problems_seen = 0
     for path in args.paths.split(","):

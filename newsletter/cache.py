@@ -12,7 +12,7 @@ records what each region earns.
 from __future__ import annotations
 
 from collections import OrderedDict
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Iterable
 from typing import Generic, TypeVar
 
 V = TypeVar("V")
@@ -37,6 +37,24 @@ class Region(Generic[V]):
         else:
             entries.move_to_end(key)
         return value
+
+    def found(self, keys: Iterable[Hashable]) -> dict[Hashable, V]:
+        """Return the values kept for those of ``keys`` that have one (each becomes the most recent)."""
+        entries = self._entries
+        found: dict[Hashable, V] = {}
+        for key in keys:
+            value = entries.get(key)
+            if value is not None:
+                entries.move_to_end(key)
+                found[key] = value
+        return found
+
+    def keep(self, key: Hashable, value: V) -> None:
+        """Keep ``value`` for ``key``, forgetting the least recently used entry when full."""
+        self._entries[key] = value
+        self._entries.move_to_end(key)
+        if len(self._entries) > self.size:
+            self._entries.popitem(last=False)
 
     def clear(self) -> None:
         self._entries.clear()

@@ -14,6 +14,8 @@ from collections import defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field, replace
 
+import numpy as np
+
 from papers.names import name_key
 
 # Relevance weights: what the subscriber named outweighs a broad category.
@@ -28,6 +30,15 @@ W_PINNED = 10.0
 W_FEEDBACK_CATEGORY = 1.0
 W_FEEDBACK_AUTHOR = 1.0
 FEEDBACK_CLIP = 2.0
+# Learned ranking: a reader's score counts W_LEARNED per standard deviation above the pool's mean;
+# the rules that let a paper in still add their weights, scaled by RULE_SHARE (pins count in full).
+W_LEARNED = 2.0
+RULE_SHARE = 0.3
+Z_CLIP = 4.0
+# A paper outside the rules is offered as a discovery only this far above the pool's mean.
+DISCOVERY_Z = 2.5
+# A why-line names a liked paper only when it is at least this similar (cosine) to the chosen one.
+LIKE_SIMILARITY = 0.3
 
 
 def phrase_pattern(phrase: str) -> re.Pattern[str]:
@@ -102,6 +113,31 @@ class Candidate:
 TopicEntry = tuple[int, float, tuple[tuple[str, str], ...]]
 
 
+# A scored paper, sorted best first: (-score, -upvotes, id, score, what feedback added).
+Ranked = tuple[float, int, int, float, float]
+
+
+@dataclass
+class Reasons:
+    """The rules that brought a paper into a digest, in the profile's order."""
+
+    authors: list[str] = field(default_factory=list)
+    keywords: list[str] = field(default_factory=list)
+    topics: list[str] = field(default_factory=list)
+    pinned_in: list[str] = field(default_factory=list)
+
+
+def quoted(words: list[str], limit: int = 2) -> str:
+    """Return up to ``limit`` words in quotes, and how many more there are."""
+    shown = ", ".join(f'"{w}"' for w in words[:limit])
+    return shown + (f" +{len(words) - limit}" if len(words) > limit else "")
+
+
+def trending(upvotes: int) -> str:
+    """Return the why-line's words for a paper's Hugging Face upvotes."""
+    return f"trending: {upvotes} upvote{'s' if upvotes != 1 else ''}"
+
+
 @dataclass(frozen=True)
 class Pick:
     """A chosen paper: its rank, score and the true one-line reason it was chosen."""
@@ -110,6 +146,53 @@ class Pick:
     position: int
     score: float
     why: str
+
+
+@dataclass(frozen=True, eq=False)
+class Reader:
+    """A reader's learned model as the ranker sees it: weights over one embedding version's vectors."""
+
+    weights: np.ndarray
+    liked: tuple[int, ...] = ()  # newest first
+    likes: int = 0
+    version: int = 0  # the embedding version its weights belong to
+
+
+class Space:
+    """The vectors a pool's rankings read (one embedding version): the pool's papers and liked papers."""
+
+    def __init__(
+        self, vectors: dict[int, np.ndarray], pool_ids: Iterable[int], titles: dict[int, str], dim: int
+    ) -> None:
+        self.ids = [pid for pid in pool_ids if pid in vectors]
+        self.row = {pid: n for n, pid in enumerate(self.ids)}
+        self.matrix = np.vstack([vectors[pid] for pid in self.ids]) if self.ids else np.zeros((0, dim))
+        self.vectors = vectors
+        self.titles = titles
+
+    def standardised(self, weights: np.ndarray) -> np.ndarray:
+        """Return the reader's score of each pool paper (rows as ``ids``), in standard deviations."""
+        scores = self.matrix @ weights
+        spread = float(scores.std()) if len(scores) else 0.0
+        if spread <= 1e-9:
+            return np.zeros(len(scores), dtype=np.float32)
+        return np.clip((scores - scores.mean()) / spread, -Z_CLIP, Z_CLIP)
+
+    def nearest_liked(self, paper_ids: list[int], liked: tuple[int, ...]) -> dict[int, tuple[int, float]]:
+        """Return, for each paper with a vector, the most similar liked paper and their similarity."""
+        known = [pid for pid in liked if pid in self.vectors]
+        chosen = [pid for pid in paper_ids if pid in self.vectors]
+        if not known or not chosen:
+            return {}
+        liked_matrix = np.vstack([self.vectors[pid] for pid in known])
+        similarity = np.vstack([self.vectors[pid] for pid in chosen]) @ liked_matrix.T
+        similarity[np.equal.outer(chosen, known)] = -np.inf  # a paper is not "like" itself
+        best = similarity.argmax(axis=1).tolist()
+        return {
+            pid: (known[n], float(similarity[row, n]))
+            for row, (pid, n) in enumerate(zip(chosen, best, strict=True))
+            if similarity[row, n] > -np.inf
+        }
 
 
 class CandidatePool:
@@ -138,11 +221,13 @@ class CandidatePool:
             for c in self.by_id.values()
         }
         self.upvotes = {c.id: c.upvotes or 0 for c in self.by_id.values()}
+        self.pinned = frozenset(c.id for c in self.by_id.values() if c.pinned_topics)
         self._topic_entries: dict[TopicRule, list[TopicEntry]] = {}
         # Kept by newsletter.selection: the selections made from this pool, by (profile, already sent),
-        # and the topics' part of selections, by (topics, depth).
+        # the topics' part of selections, by (topics, depth), and what a profile's rules let in.
         self.selections: dict[tuple[Profile, frozenset[int]], list[Pick]] = {}
         self.topics_parts: dict[tuple[tuple[TopicRule, ...], int], object] = {}
+        self.rules_parts: dict[tuple[Profile, frozenset[int]], object] = {}
 
     def phrase_hits(self, phrase: str) -> frozenset[int]:
         """Return the ids of papers whose title or abstract contains ``phrase``."""
@@ -214,8 +299,8 @@ class CandidatePool:
                     notes.append(("topic", topic.name))
                 if paper_id in by_category:
                     weight += W_CATEGORY
-                    category = next(c for c in self.by_id[paper_id].categories if c in topic.categories)
-                    notes.append(("category", category))
+                    if paper_id not in by_keyword:  # the reader knows the topic's name, not its codes
+                        notes.append(("topic", topic.name))
                 if topic.id in self.by_id[paper_id].pinned_topics:
                     weight += W_PINNED
                     notes.append(("pinned", topic.name))

@@ -16,8 +16,9 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.db.models import Max, Q
 
-from newsletter import cache, candidates, selection
+from newsletter import candidates, pools, selection
 from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
+from newsletter.pools import Eligible, Window
 from papers.models import Paper
 from papers.names import name_key
 from subscribers.models import Feedback, Subscriber, Suppression, Topic
@@ -36,6 +37,7 @@ PAPER_FIELDS = (
     "primary_category",
     "announced_on",
     "first_seen_at",
+    "trending_since",
     "upvotes",
     "featured",
     "hidden",
@@ -66,9 +68,6 @@ UNPLANNED_FIELDS = (
     "subscriber__send_hour",
     "subscriber__send_weekday",
 )
-POOLS_KEPT = 4  # a worker's chunks draw on one or two days' papers at a time
-
-Window = tuple[dt.date, dt.date]
 
 
 @dataclass
@@ -96,6 +95,7 @@ class ChunkContext:
 
     recorded: dict[int, list[candidates.Pick]]  # delivery id -> picks an earlier attempt recorded
     previous: dict[int, dt.date]  # subscriber id -> the last day its sent digests covered
+    previous_at: dict[int, dt.datetime]  # subscriber id -> when its latest digest was planned
     suppressed: set[str]  # address hashes on the suppression list
     announced_days: list[dt.date]  # days with papers, recent enough for the chunk's editions
 
@@ -173,49 +173,6 @@ def profile_of(
     )
 
 
-def candidate(paper: Paper, pins: frozenset[int] = frozenset()) -> candidates.Candidate:
-    """Return the paper as the ranker sees it; ``pins`` are the topics that pinned it."""
-    return candidates.Candidate(
-        id=paper.pk,
-        title=paper.title,
-        abstract=paper.abstract,
-        categories=tuple(paper.categories),
-        primary_category=paper.primary_category,
-        author_names=tuple(paper.author_names),
-        upvotes=paper.upvotes,
-        featured=paper.featured,
-        pinned_topics=pins,
-    )
-
-
-def candidate_pool(papers: list[Paper], pins: dict[int, frozenset[int]]) -> candidates.CandidatePool:
-    """Return the pool of these papers, the same one a previous chunk used if nothing changed.
-
-    A pool memoises which papers each keyword, topic and author matches; the
-    next chunks of a morning draw on the same papers, so the pool is kept
-    (cache region "pools"), keyed by every field the ranker reads, so an
-    edited, hidden or newly pinned paper makes a new one.
-    """
-    key = tuple(
-        (
-            p.pk,
-            p.title,
-            p.abstract,
-            tuple(p.categories),
-            p.primary_category,
-            tuple(p.author_names),
-            p.upvotes,
-            p.featured,
-            pins.get(p.pk, frozenset()),
-        )
-        for p in sorted(papers, key=lambda p: p.pk)
-    )
-    pools = cache.region("pools", POOLS_KEPT)
-    return pools.get_or_make(
-        key, lambda: candidates.CandidatePool(candidate(p, pins.get(p.pk, frozenset())) for p in papers)
-    )
-
-
 def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
     """Return the history a chunk's deliveries share (four queries, whatever the chunk's size)."""
     subscriber_ids = [d.subscriber_id for d in deliveries]
@@ -230,13 +187,19 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
             recorded[item.delivery_id].append(
                 candidates.Pick(item.paper_id, item.position, item.score, item.why)
             )
-    previous = dict(
+    history = (
         Delivery.objects.filter(subscriber_id__any=subscriber_ids, state__in=SENT_OR_SENDING)
         .exclude(pk__any=delivery_ids)
         .values("subscriber_id")
-        .annotate(through=Max("papers_through"))
-        .values_list("subscriber_id", "through")
+        .annotate(through=Max("papers_through"), at=Max("claimed_at"))
+        .values_list("subscriber_id", "through", "at")
     )
+    previous: dict[int, dt.date] = {}
+    previous_at: dict[int, dt.datetime] = {}
+    for subscriber_id, through, at in history:
+        previous[subscriber_id] = through
+        if at is not None:
+            previous_at[subscriber_id] = at
     suppressed = set(
         Suppression.objects.filter(
             email_hash__any=[email_hash(d.subscriber.email) for d in deliveries]
@@ -253,12 +216,16 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
             .distinct()
         )
     return ChunkContext(
-        recorded=dict(recorded), previous=previous, suppressed=suppressed, announced_days=announced_days
+        recorded=dict(recorded),
+        previous=previous,
+        previous_at=previous_at,
+        suppressed=suppressed,
+        announced_days=announced_days,
     )
 
 
-def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, Window | None]:
-    """Return the plan of one delivery before selection, and the days its papers may come from."""
+def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, Eligible | None]:
+    """Return the plan of one delivery before selection, and what its papers may be."""
     plan = Planned(delivery=delivery)
     subscriber = delivery.subscriber
     if subscriber.status != Subscriber.Status.ACTIVE:
@@ -273,12 +240,17 @@ def plan_delivery(delivery: Delivery, context: ChunkContext) -> tuple[Planned, W
         return plan, None
     edition = delivery.edition
     latest = max((day for day in context.announced_days if day <= edition.date), default=None)
-    span = window(cadence=edition.cadence, latest=latest, previous=context.previous.get(subscriber.pk))
-    if span is None:
-        plan.skip_reason = "no papers announced since the previous digest"
+    previous = context.previous.get(subscriber.pk)
+    span = window(cadence=edition.cadence, latest=latest, previous=previous)
+    since = context.previous_at.get(subscriber.pk)
+    if latest is None or (span is None and since is None):
+        plan.skip_reason = NOTHING_ANNOUNCED
         return plan, None
-    plan.papers_through = span[1]
-    return plan, span
+    plan.papers_through = span[1] if span else max(latest, previous or latest)
+    return plan, Eligible(span=span, latest=latest, since=since)
+
+
+NOTHING_ANNOUNCED = "no papers announced since the previous digest"
 
 
 def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
@@ -288,43 +260,56 @@ def chunk_plan(*, deliveries: list[Delivery]) -> ChunkPlan:
     """
     context = chunk_context(deliveries)
     planned: list[Planned] = []
-    windows: dict[int, Window] = {}
+    eligible: dict[int, Eligible] = {}
     for delivery in deliveries:
-        plan, span = plan_delivery(delivery, context)
+        plan, found = plan_delivery(delivery, context)
         planned.append(plan)
-        if span is not None:
-            windows[delivery.pk] = span
-    papers = _papers(windows.values(), context.recorded)
+        if found is not None:
+            eligible[delivery.pk] = found
+    papers = _papers(eligible.values(), context.recorded)
     rankable = [p for p in papers.values() if not p.hidden and p.announced_on]
     pins = _pins([p.pk for p in rankable])
     already = _already_sent(deliveries, rankable)
-    profiles = _profiles(deliveries)
-
-    pools: dict[Window, candidates.CandidatePool] = {}
+    learned = settings.DIGEST_RANKING == "learned"
+    profiles = _profiles(deliveries, feedback=not learned)
+    readers = pools.readers(deliveries) if learned else {}
+    chunk_pools = pools.Pools(rankable, pins, readers)
     for plan in planned:
-        span = windows.get(plan.delivery.pk)
-        if span is None:
+        found = eligible.get(plan.delivery.pk)
+        if found is None:
             continue
-        pool = pools.get(span)
-        if pool is None:
-            in_window = [p for p in rankable if span[0] <= p.announced_on <= span[1]]
-            pool = pools[span] = candidate_pool(in_window, pins)
+        pool, space = chunk_pools.get(found.span, pools.late(rankable, found))
+        if not pool.by_id:
+            plan.skip_reason = NOTHING_ANNOUNCED
+            continue
         # Rules that match nothing today cannot change the digest: equal effective profiles share it.
-        profile = pool.effective(profiles[plan.delivery.subscriber_id])
-        seen = frozenset(already.get(plan.delivery.subscriber_id, set()) & pool.by_id.keys())
-        plan.picks = selection.selection_for(pool, profile, seen)
+        subscriber_id = plan.delivery.subscriber_id
+        profile = pool.effective(profiles[subscriber_id])
+        seen = frozenset(already.get(subscriber_id, set()) & pool.by_id.keys())
+        reader = readers.get(subscriber_id)
+        plan.picks = selection.selection_for(pool, profile, seen, reader=reader, space=space)
         if not plan.picks:
             plan.skip_reason = "no new papers matched your preferences"
     return ChunkPlan(planned=planned, papers=papers, profiles=profiles)
 
 
-def _papers(windows: Iterable[Window], recorded: dict[int, list[candidates.Pick]]) -> dict[int, Paper]:
+def _papers(eligible: Iterable[Eligible], recorded: dict[int, list[candidates.Pick]]) -> dict[int, Paper]:
     """Return, in one query, every paper a delivery may draw on, and the ones recorded earlier."""
-    spans = list(windows)
+    found = list(eligible)
     paper_filter = Q(pk__in={pick.paper_id for picks in recorded.values() for pick in picks})
+    spans = [e.span for e in found if e.span]
     if spans:
         start, end = min(s[0] for s in spans), max(s[1] for s in spans)
         paper_filter |= Q(hidden=False, announced_on__gte=start, announced_on__lte=end)
+    since = [e.since for e in found if e.since]
+    if since:
+        latest = max(e.latest for e in found)
+        paper_filter |= Q(
+            Q(first_seen_at__gt=min(since)) | Q(trending_since__gt=min(since)),
+            hidden=False,
+            announced_on__gte=latest - dt.timedelta(days=pools.LATE_DAYS - 1 + settings.DIGEST_MAX_GAP_DAYS),
+            announced_on__lte=latest,
+        )
     return {p.pk: p for p in Paper.objects.filter(paper_filter).only(*PAPER_FIELDS).order_by("pk")}
 
 
@@ -363,9 +348,28 @@ def _already_sent(deliveries: list[Delivery], rankable: list[Paper]) -> dict[int
     return already
 
 
-def _profiles(deliveries: list[Delivery]) -> dict[int, candidates.Profile]:
-    """Return each subscriber's ranking profile: its topics and its latest feedback (three queries)."""
+def _profiles(deliveries: list[Delivery], *, feedback: bool) -> dict[int, candidates.Profile]:
+    """Return each subscriber's ranking profile: its topics, and (``feedback``) its latest feedback.
+
+    Two queries, three with feedback: a learned model replaces the feedback's fixed weights.
+    """
     subscriber_ids = [d.subscriber_id for d in deliveries]
+    rated = _feedback(subscriber_ids) if feedback else {}
+    rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
+    chosen: dict[int, list[candidates.TopicRule]] = defaultdict(list)
+    links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
+    for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
+        chosen[subscriber_id].append(rules[topic_id])
+    return {
+        d.subscriber_id: profile_of(
+            d.subscriber, rated.get(d.subscriber_id, ()), topics=chosen.get(d.subscriber_id, [])
+        )
+        for d in deliveries
+    }
+
+
+def _feedback(subscriber_ids: list[int]) -> dict[int, list[tuple[int, list[str], list[str]]]]:
+    """Return each subscriber's latest feedback as (value, categories, authors) of the rated papers."""
     limit = settings.DIGEST_FEEDBACK_LIMIT
     feedback: dict[int, list[tuple[int, list[str], list[str]]]] = defaultdict(list)
     rows = (
@@ -376,14 +380,4 @@ def _profiles(deliveries: list[Delivery]) -> dict[int, candidates.Profile]:
     for subscriber_id, value, categories, authors in rows[: limit * max(1, len(subscriber_ids))]:
         if len(feedback[subscriber_id]) < limit:
             feedback[subscriber_id].append((value, categories, authors))
-    rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
-    chosen: dict[int, list[candidates.TopicRule]] = defaultdict(list)
-    links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
-    for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
-        chosen[subscriber_id].append(rules[topic_id])
-    return {
-        d.subscriber_id: profile_of(
-            d.subscriber, feedback.get(d.subscriber_id, ()), topics=chosen.get(d.subscriber_id, [])
-        )
-        for d in deliveries
-    }
+    return feedback

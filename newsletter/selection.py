@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
-from dataclasses import dataclass, field
 
+from newsletter import learned
 from newsletter.candidates import (
     FEEDBACK_CLIP,
     W_AUTHOR,
@@ -21,20 +21,36 @@ from newsletter.candidates import (
     CandidatePool,
     Pick,
     Profile,
+    Ranked,
+    Reader,
+    Reasons,
+    Space,
     TopicRule,
+    quoted,
+    trending,
 )
 from papers.names import name_key
 
 SELECTIONS_KEPT = 5000  # per pool
 
 
-def selection_for(pool: CandidatePool, profile: Profile, exclude_ids: frozenset[int]) -> list[Pick]:
+def selection_for(
+    pool: CandidatePool,
+    profile: Profile,
+    exclude_ids: frozenset[int],
+    *,
+    reader: Reader | None = None,
+    space: Space | None = None,
+) -> list[Pick]:
     """Return ``select(profile, pool, exclude_ids=...)``, kept in the pool for the next equal request.
 
     Equal effective profiles with the same papers already sent get equal
     digests; a worker meets the same popular profiles chunk after chunk. The
-    newest SELECTIONS_KEPT are kept.
+    newest SELECTIONS_KEPT are kept. A reader's own model makes their digest
+    their own: it is not kept.
     """
+    if reader is not None:
+        return select(profile, pool, exclude_ids=exclude_ids, reader=reader, space=space)
     key = (profile, exclude_ids)
     picks = pool.selections.get(key)
     if picks is None:
@@ -59,15 +75,6 @@ def shared_topics_part(pool: CandidatePool, topics: tuple[TopicRule, ...], depth
 
 
 RULE_DEPTH = 40
-
-
-@dataclass
-class _Reasons:
-    authors: list[str] = field(default_factory=list)
-    keywords: list[str] = field(default_factory=list)
-    categories: list[str] = field(default_factory=list)
-    topics: list[str] = field(default_factory=list)
-    pinned_in: list[str] = field(default_factory=list)
 
 
 def _take(order: list[int], exclude: frozenset[int] | set[int], depth: int) -> list[int]:
@@ -105,13 +112,62 @@ def topics_part(
 
 
 def select(
-    profile: Profile, pool: CandidatePool, *, exclude_ids: frozenset[int] | set[int] = frozenset()
+    profile: Profile,
+    pool: CandidatePool,
+    *,
+    exclude_ids: frozenset[int] | set[int] = frozenset(),
+    reader: Reader | None = None,
+    space: Space | None = None,
 ) -> list[Pick]:
     """Return the papers for ``profile``, best first, at most ``profile.max_papers``.
 
     ``exclude_ids`` are papers this subscriber was already sent. A paper must
-    match a topic, a keyword or a followed author; an excluded keyword vetoes it.
+    match a topic, a keyword or a followed author; an excluded keyword vetoes
+    it. With a ``reader`` model (and the ``space`` of vectors it reads), its
+    score orders what the rules let in, and a few papers outside the rules
+    that it scores far above the rest come in as discoveries.
     """
+    relevance, vetoed, followed, matched, by_topic = _rules_part(profile, pool, frozenset(exclude_ids))
+    if reader is not None and space is not None and len(space.ids):
+        ranked, discoveries = learned.ranked(profile, pool, relevance, vetoed, reader, space)
+    else:
+        ranked, discoveries = _rules_ranked(profile, pool, relevance, vetoed), set()
+    ranked.sort()
+    chosen = _cap_by_category(ranked, pool, limit=profile.max_papers)
+    like = (
+        learned.likes([c[2] for c in chosen], reader, space)
+        if reader is not None and space is not None
+        else None
+    )
+    picks = []
+    for n, (_, _, pid, score, liked) in enumerate(chosen, 1):
+        reasons = _reasons(pid, followed, matched, by_topic)
+        if like is not None:
+            why = learned.why_line(
+                pool.by_id[pid], reasons, like=like.get(pid, ""), discovery=pid in discoveries
+            )
+        else:
+            why = _why_line(pool.by_id[pid], reasons, liked=liked)
+        picks.append(Pick(paper_id=pid, position=n, score=round(score, 3), why=why))
+    return picks
+
+
+# What the rules let in: relevance by paper, the vetoed papers, and each rule's papers (for why-lines).
+RulesPart = tuple[
+    dict[int, float],
+    set[int],
+    list[tuple[str, set[int]]],
+    list[tuple[str, set[int]]],
+    list[dict[int, tuple[tuple[str, str], ...]]],
+]
+
+
+def _rules_part(profile: Profile, pool: CandidatePool, exclude_ids: frozenset[int]) -> RulesPart:
+    """Return what the profile's rules let in, kept in the pool: readers with equal rules share it."""
+    key = (profile, exclude_ids)
+    part = pool.rules_parts.get(key)
+    if part is not None:
+        return part  # type: ignore[return-value]
     depth = max(RULE_DEPTH, 3 * profile.max_papers)
     vetoed: set[int] = set(exclude_ids)
     for phrase in profile.excluded:
@@ -126,6 +182,16 @@ def select(
     followed = _rule_part(authors, W_AUTHOR, pool, vetoed, depth, relevance)
     keywords = [(k, ("phrase", k.casefold()), pool.phrase_hits(k)) for k in profile.keywords]
     matched = _rule_part(keywords, W_KEYWORD, pool, vetoed, depth, relevance)
+    if len(pool.rules_parts) >= SELECTIONS_KEPT:
+        del pool.rules_parts[next(iter(pool.rules_parts))]
+    part = pool.rules_parts[key] = (dict(relevance), vetoed, followed, matched, by_topic)
+    return part
+
+
+def _rules_ranked(
+    profile: Profile, pool: CandidatePool, relevance: dict[int, float], vetoed: set[int]
+) -> list[Ranked]:
+    """Score by the rules' fixed weights, merit and "more/less like this" on categories and authors."""
     liked_categories, liked_authors = dict(profile.feedback_categories), dict(profile.feedback_authors)
     ranked: list[Ranked] = []
     for paper_id, base in relevance.items():
@@ -136,21 +202,7 @@ def select(
             liked = _liked(pool.by_id[paper_id], liked_categories, liked_authors)
         score = base + pool.merit[paper_id] + liked
         ranked.append((-score, -pool.upvotes[paper_id], paper_id, score, liked))
-    ranked.sort()
-    chosen = _cap_by_category(ranked, pool, limit=profile.max_papers)
-    return [
-        Pick(
-            paper_id=pid,
-            position=n,
-            score=round(score, 3),
-            why=_why_line(pool.by_id[pid], _reasons(pid, followed, matched, by_topic), liked=liked),
-        )
-        for n, (_, _, pid, score, liked) in enumerate(chosen, 1)
-    ]
-
-
-# A scored paper, sorted best first: (-score, -upvotes, id, score, what feedback added).
-Ranked = tuple[float, int, int, float, float]
+    return ranked
 
 
 def _rule_part(
@@ -188,19 +240,17 @@ def _reasons(
     followed: list[tuple[str, set[int]]],
     matched: list[tuple[str, set[int]]],
     by_topic: list[dict[int, tuple[tuple[str, str], ...]]],
-) -> _Reasons:
+) -> Reasons:
     """Return the rules that brought ``paper_id``, in the profile's order (a category named once)."""
-    why = _Reasons(
+    why = Reasons(
         authors=[author for author, ids in followed if paper_id in ids],
         keywords=[keyword for keyword, ids in matched if paper_id in ids],
     )
     for taken in by_topic:
         for kind, words in taken.get(paper_id, ()):
             if kind == "topic":
-                why.topics.append(words)
-            elif kind == "category":
-                if words not in why.categories:
-                    why.categories.append(words)
+                if words not in why.topics:
+                    why.topics.append(words)
             else:
                 why.pinned_in.append(words)
     return why
@@ -230,20 +280,13 @@ def _cap_by_category(ranked: list[Ranked], pool: CandidatePool, *, limit: int) -
     return sorted(taken)
 
 
-def _quoted(words: list[str], limit: int = 2) -> str:
-    shown = ", ".join(f'"{w}"' for w in words[:limit])
-    return shown + (f" +{len(words) - limit}" if len(words) > limit else "")
-
-
-def _why_line(candidate: Candidate, why: _Reasons, *, liked: float) -> str:
+def _why_line(candidate: Candidate, why: Reasons, *, liked: float) -> str:
     """Return the true reason a paper was chosen, from the rules that fired."""
     parts: list[str] = []
     if why.authors:
         parts.append("you follow " + " and ".join(why.authors[:2]))
     if why.keywords:
-        parts.append("matches " + _quoted(why.keywords))
-    if why.categories:
-        parts.append(" ".join(why.categories[:2]))
+        parts.append("matches " + quoted(why.keywords))
     if why.topics:
         parts.append("in " + " and ".join(why.topics[:2]))
     if why.pinned_in:
@@ -253,5 +296,5 @@ def _why_line(candidate: Candidate, why: _Reasons, *, liked: float) -> str:
     if liked >= W_FEEDBACK_CATEGORY:
         parts.append("like papers you wanted more of")
     if candidate.upvotes:
-        parts.append(f"{candidate.upvotes} upvote{'s' if candidate.upvotes != 1 else ''} on Hugging Face")
+        parts.append(trending(candidate.upvotes))
     return " · ".join(parts)[:300]

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 
-from newsletter import candidates, planning, selection
+from newsletter import candidates, planning, pools, selection
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin
 from papers.models import Feed, FetchRun, Paper
 from subscribers.models import Subscriber, Topic
@@ -149,7 +149,7 @@ def topic_preview(*, topic: Topic, limit: int = 30) -> tuple[dt.date | None, lis
         "paper_id", "topic_id"
     ):
         pins[paper_id].add(topic_id)
-    pool = candidates.CandidatePool(planning.candidate(p, frozenset(pins[p.pk])) for p in papers.values())
+    pool = candidates.CandidatePool(pools.candidate(p, frozenset(pins[p.pk])) for p in papers.values())
     rule = planning.topic_rule(topic)
     picks = selection.select(candidates.Profile(topics=(rule,), max_papers=limit), pool)
     return latest, [(papers[pick.paper_id], pick.why) for pick in picks]

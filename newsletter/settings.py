@@ -293,6 +293,22 @@ SEED_FILE_MAX_ENTRIES = env.int("SEED_FILE_MAX_ENTRIES", default=2000)
 # A reader waits on the page: one try, and a deadline shorter than a scheduled fetch's.
 SEED_FETCH_TIMEOUT = env.float("SEED_FETCH_TIMEOUT", default=20.0)
 
+# A paper whose Hugging Face upvotes reach this is "newly trending": it may reach readers who had its day.
+PAPERS_TRENDING_UPVOTES = env.int("PAPERS_TRENDING_UPVOTES", default=20)
+
+# --- Relevance -----------------------------------------------------------------
+# The class that turns papers into vectors (see papers/embedding.py), and its size.
+PAPER_EMBEDDER = env.str("PAPER_EMBEDDER", default="papers.embedding.TfidfEmbedder")
+PAPER_EMBEDDING_DIMENSIONS = env.int("PAPER_EMBEDDING_DIMENSIONS", default=128)
+PAPER_EMBEDDING_MAX_FEATURES = env.int("PAPER_EMBEDDING_MAX_FEATURES", default=30_000)
+# Papers the embedder is fitted on: the most recently announced this many.
+PAPER_EMBEDDING_FIT_LIMIT = env.int("PAPER_EMBEDDING_FIT_LIMIT", default=100_000)
+# "learned": each reader's model orders what their rules let in; "rules": the fixed weights alone.
+DIGEST_RANKING = env.str("DIGEST_RANKING", default="learned")
+# At most this share of a digest may be "discovery": papers outside the reader's rules that
+# their model scores far above the rest.
+DIGEST_DISCOVERY_SHARE = env.float("DIGEST_DISCOVERY_SHARE", default=0.2)
+
 # --- Internationalisation -------------------------------------------------------
 LANGUAGE_CODE = "en-us"
 TIME_ZONE = "UTC"

@@ -6,4 +6,11 @@ class PapersConfig(AppConfig):
     verbose_name = "Papers"
 
     def ready(self) -> None:
-        from papers import checks, db  # noqa: F401 - registers the system checks and the field__any lookup
+        from papers import (  # noqa: F401 - registers the system checks and the field__any lookup
+            checks,
+            db,
+            signals,
+            tasks,
+        )
+
+        signals.papers_added.connect(tasks.embed_after_ingest, dispatch_uid="embed-after-ingest")

@@ -67,6 +67,11 @@ class Paper(models.Model):
 
     featured = models.BooleanField(default=False)
     hidden = models.BooleanField(default=False, help_text="Hidden papers are never sent.")
+    trending_since = models.DateTimeField(
+        null=True,
+        blank=True,
+        help_text="When its upvotes reached PAPERS_TRENDING_UPVOTES: readers who had its day may get it.",
+    )
 
     class Meta:
         ordering = ["-announced_on", "-upvotes", "-arxiv_id"]
@@ -174,3 +179,45 @@ class FetchRun(models.Model):
 
     def __str__(self) -> str:
         return f"{self.source} at {self.started_at:%Y-%m-%d %H:%M} ({self.status})"
+
+
+class EmbeddingModel(models.Model):
+    """One fitted paper embedder (its version is its id): vectors of different versions never mix.
+
+    The fitted state is stored here, not on a disk, so every machine embeds
+    with the same model; the one ``active`` row is what ingest and ranking use.
+    """
+
+    embedder = models.CharField(max_length=200, help_text="The class that made it (PAPER_EMBEDDER).")
+    name = models.CharField(max_length=64)
+    dim = models.PositiveIntegerField()
+    state = models.BinaryField(help_text="The fitted embedder, serialised by the embedder.")
+    centre = models.BinaryField(default=b"", help_text="The catalogue's mean vector (float32).")
+    papers = models.PositiveIntegerField(default=0, help_text="Papers it was fitted on.")
+    fitted_at = models.DateTimeField(default=timezone.now)
+    active = models.BooleanField(default=False)
+
+    class Meta:
+        ordering = ["-fitted_at"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["active"], condition=models.Q(active=True), name="embedding_one_active"
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.name} v{self.pk} ({self.dim} dimensions, {self.papers} papers)"
+
+
+class PaperVector(models.Model):
+    """A paper's vector under one embedding model: float32 bytes, L2-normalised."""
+
+    model = models.ForeignKey(EmbeddingModel, on_delete=models.CASCADE, related_name="vectors")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="vectors")
+    vector = models.BinaryField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["model", "paper"], name="vector_unique_model_paper")]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} under v{self.model_id}"

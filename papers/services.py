@@ -9,10 +9,11 @@ from dataclasses import dataclass, field
 from http import HTTPStatus
 from typing import Any
 
+from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from papers import feeds
+from papers import feeds, signals
 from papers.db import copy_insert
 from papers.fetching import FetchError, fetch_document
 from papers.models import Feed, FetchRun, Paper
@@ -49,6 +50,7 @@ MERGED_FIELDS = (
     "journal_ref",
     "comment",
     "sources",
+    "trending_since",
     "last_seen_at",
 )
 _LOOKUP_CHUNK = 1000
@@ -97,6 +99,7 @@ def _empty_state(entry: feeds.PaperEntry, now: dt.datetime) -> dict[str, Any]:
         "journal_ref": "",
         "comment": "",
         "sources": [],
+        "trending_since": None,
         "last_seen_at": now,
     }
 
@@ -227,6 +230,11 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
             state = dict(before) if before else _empty_state(entries[0], now)
             for entry in entries:
                 state = merge_entry(state, entry, source=source)
+            if (
+                state["trending_since"] is None
+                and (state["upvotes"] or 0) >= settings.PAPERS_TRENDING_UPVOTES
+            ):
+                state["trending_since"] = now  # when it caught on: readers who had its day may get it now
             if before is None:
                 if not state["title"]:
                     result.skipped += 1
@@ -254,6 +262,9 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
         copy_insert(Paper, to_create)
         if to_update:
             Paper.objects.bulk_update(to_update, MERGED_FIELDS, batch_size=_WRITE_BATCH)
+        added = [paper.arxiv_id for paper in to_create]
+        if added:
+            transaction.on_commit(lambda: signals.papers_added.send(sender=Paper, arxiv_ids=added))
     return result
 
 

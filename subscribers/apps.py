@@ -14,3 +14,9 @@ class SubscribersConfig(AppConfig):
 
         post_save.connect(forget_topic_choices, sender=Topic, dispatch_uid="forget-topic-choices-save")
         post_delete.connect(forget_topic_choices, sender=Topic, dispatch_uid="forget-topic-choices-delete")
+
+        from papers.signals import embedding_refitted
+        from subscribers import signals, tasks
+
+        signals.reader_changed.connect(tasks.retrain_reader_later, dispatch_uid="retrain-reader")
+        embedding_refitted.connect(tasks.retrain_everyone_later, dispatch_uid="retrain-everyone")

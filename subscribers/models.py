@@ -5,7 +5,7 @@ from __future__ import annotations
 from django.db import models
 from django.utils.timezone import now
 
-from papers.models import Paper, UnicodeJSONEncoder
+from papers.models import EmbeddingModel, Paper, UnicodeJSONEncoder
 
 
 class Topic(models.Model):
@@ -237,3 +237,27 @@ class Suppression(models.Model):
 
     def __str__(self) -> str:
         return f"{self.email_hash[:12]}… ({self.reason})"
+
+
+class ReaderModel(models.Model):
+    """A subscriber's learned taste: a weight vector over paper vectors of one embedding version.
+
+    Trained by a task whenever their feedback or preferences change (never by
+    the dispatcher, which only reads it); see subscribers/relevance.py.
+    """
+
+    subscriber = models.OneToOneField(Subscriber, on_delete=models.CASCADE, related_name="reader_model")
+    embedding = models.ForeignKey(EmbeddingModel, on_delete=models.CASCADE, related_name="reader_models")
+    weights = models.BinaryField(help_text="float32, one per dimension of the embedding.")
+    liked = models.JSONField(
+        default=list, blank=True, help_text="The liked papers (newest first) a why-line may name."
+    )
+    likes = models.PositiveIntegerField(default=0)
+    dislikes = models.PositiveIntegerField(default=0)
+    stated = models.PositiveIntegerField(
+        default=0, help_text="Keywords, topics and followed authors' papers."
+    )
+    trained_at = models.DateTimeField(default=now)
+
+    def __str__(self) -> str:
+        return f"model of {self.subscriber_id}: {self.likes} likes, {self.dislikes} dislikes"

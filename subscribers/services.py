@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from papers.db import insert_new_with_children
 from papers.models import Paper
-from subscribers import links, ratelimit, selectors
+from subscribers import links, ratelimit, selectors, training
 from subscribers.addresses import canonical_email
 from subscribers.models import (
     ConsentRecord,
@@ -210,6 +210,7 @@ def subscriber_confirm(
         _event(
             subscriber, SubscriberEvent.Kind.CONFIRMED, ip=request.ip, consent=consent.pk if consent else None
         )
+        training.retrain_after_commit(subscriber.pk)
     return ConfirmOutcome(subscriber, already_confirmed=False, was_subscribed=was_subscribed)
 
 
@@ -271,6 +272,7 @@ def subscriber_update_preferences(
             if getattr(before, name) != getattr(preferences, name)
         }
         _event(subscriber, SubscriberEvent.Kind.PREFERENCES_CHANGED, ip=request.ip, changed=changed)
+        training.retrain_after_commit(subscriber.pk)
     return True
 
 
@@ -412,6 +414,7 @@ def feedback_record(
         paper=paper,
         defaults={"value": value, "source": source, "created_at": timezone.now()},
     )
+    training.retrain_after_commit(subscriber.pk)
     return feedback
 
 
@@ -451,6 +454,7 @@ def feedback_reset(*, subscriber: Subscriber, request: RequestInfo) -> int:
     removed = Feedback.objects.filter(subscriber=subscriber).delete()[0]
     if removed:
         _event(subscriber, SubscriberEvent.Kind.PREFERENCES_CHANGED, ip=request.ip, feedback_reset=removed)
+        training.retrain_after_commit(subscriber.pk)
     return removed
 
 

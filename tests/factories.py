@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 import factory
+from django.utils import timezone
 
 from papers.models import Feed, Paper
 
@@ -29,6 +32,15 @@ class PaperFactory(factory.django.DjangoModelFactory):
     primary_category = "cs.CL"
     categories = factory.LazyFunction(lambda: ["cs.CL"])
     sources = factory.LazyFunction(lambda: ["arxiv-rss"])
+    announced_on = None
+    # First seen the night it was announced, as the arXiv listing brings it.
+    first_seen_at = factory.LazyAttribute(
+        lambda p: (
+            dt.datetime.combine(p.announced_on, dt.time(1), tzinfo=dt.UTC)
+            if p.announced_on
+            else timezone.now()
+        )
+    )
 
 
 class TopicFactory(factory.django.DjangoModelFactory):

@@ -118,7 +118,7 @@ def test_the_paper_page_shows_its_deliveries_and_feedback(editor, papers, llm) -
 def test_the_topic_page_previews_what_it_matches_now(editor, papers, llm) -> None:
     html = editor.get(f"/admin/subscribers/topic/{llm.pk}/change/").content.decode()
     assert "3 of the papers announced on 2026-11-24" in html
-    assert "Reasoning with verifiers" in html and "cs.CL · 142 upvotes on Hugging Face" in html
+    assert "Reasoning with verifiers" in html and "in Language models · trending: 142 upvotes" in html
     assert "Robot hands" not in html
 
 
@@ -388,7 +388,7 @@ def test_preview_shows_html_text_and_why_lines(editor, papers, llm) -> None:
     with time_machine.travel(PARIS_SEVEN, tick=False):
         html = editor.get(f"/admin/subscribers/subscriber/{reader.pk}/preview/").content.decode()
     assert "Subject:</strong> Wed 25 Nov: Reasoning with verifiers (+2 more)" in html
-    assert "matches &quot;reasoning&quot; · cs.CL · 142 upvotes on Hugging Face" in html
+    assert "matches &quot;reasoning&quot; · in Language models · trending: 142 upvotes" in html
     assert "<iframe" in html and "srcdoc=" in html and "<pre" in html
     assert not Delivery.objects.exists()
 

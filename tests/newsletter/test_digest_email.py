@@ -81,7 +81,7 @@ def test_both_parts_show_each_paper_with_its_why_line_and_links(reader) -> None:
     for part in (message.body, unescape(html)):  # the HTML as a reader sees it
         assert "Reasoning with verifiers" in part and "Parsing at scale" in part
         assert 'matches "reasoning"' in part
-        assert "142 upvotes on Hugging Face" in part
+        assert "trending: 142 upvotes" in part
         assert "https://arxiv.org/abs/2611.00001" in part
         assert f"{SITE}/manage/" in part and f"{SITE}/unsubscribe/" in part and f"{SITE}/digest/" in part
         assert "papermail · 1 Example Street" in part
@@ -218,7 +218,7 @@ def test_preview_digest_prints_what_would_be_sent(reader) -> None:
         call_command("preview_digest", "ADA@example.org", stdout=out)
     text = out.getvalue()
     assert text.startswith("Subject: Wed 25 Nov: Reasoning with verifiers (+2 more)")
-    assert 'Why: matches "reasoning" · cs.CL · 142 upvotes on Hugging Face' in text
+    assert 'Why: matches "reasoning" · in Language models · trending: 142 upvotes' in text
     assert not Delivery.objects.exists() and not mail.outbox
 
 

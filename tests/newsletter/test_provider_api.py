@@ -69,9 +69,9 @@ def test_each_digest_is_its_own_call_with_its_links_headers_and_metadata(mailgun
     ada, bob = sent["ada@example.org"], sent["bob@example.org"]
     assert ada["from"] == ["papermail <digest@papers.example.org>"]
     assert ada["subject"] == ["Wed 25 Nov: Reasoning with verifiers (+2 more)"]
-    assert 'matches "reasoning" · cs.CL · 142 upvotes on Hugging Face' in ada["text"][0]
-    assert "matches &quot;reasoning&quot; · cs.CL · 142 upvotes on Hugging Face" in ada["html"][0]
-    assert "cs.CL · 142 upvotes on Hugging Face" in bob["text"][0] and "matches" not in bob["text"][0]
+    assert 'matches "reasoning" · in Language models · trending: 142 upvotes' in ada["text"][0]
+    assert "matches &quot;reasoning&quot; · in Language models · trending: 142 upvotes" in ada["html"][0]
+    assert "in Language models · trending: 142 upvotes" in bob["text"][0] and "matches" not in bob["text"][0]
     [unsubscribe] = ada["h:List-Unsubscribe"]
     assert unsubscribe.startswith("<https://papers.example.org/unsubscribe/")
     assert unsubscribe != bob["h:List-Unsubscribe"][0] and unsubscribe.strip("<>") in ada["text"][0]

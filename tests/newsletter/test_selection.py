@@ -81,7 +81,7 @@ def test_an_excluded_keyword_vetoes_the_paper() -> None:
 
 def test_a_topic_matches_by_category() -> None:
     p = paper("Parsing", categories=("cs.CL",))
-    assert whys(Profile(topics=(LLM,)), p) == [("Parsing", "cs.CL")]
+    assert whys(Profile(topics=(LLM,)), p) == [("Parsing", "in Large language models")]
 
 
 def test_a_topic_matches_by_its_keywords() -> None:
@@ -119,35 +119,41 @@ def test_upvotes_order_equal_matches_and_appear_in_the_why_line() -> None:
     loud = paper("Loud", categories=("cs.CL",), upvotes=142)
     one = paper("One vote", categories=("cs.CL",), upvotes=1)
     assert whys(Profile(topics=(LLM,)), quiet, loud, one) == [
-        ("Loud", "cs.CL · 142 upvotes on Hugging Face"),
-        ("One vote", "cs.CL · 1 upvote on Hugging Face"),
-        ("Quiet", "cs.CL"),
+        ("Loud", "in Large language models · trending: 142 upvotes"),
+        ("One vote", "in Large language models · trending: 1 upvote"),
+        ("Quiet", "in Large language models"),
     ]
 
 
 def test_the_issue_example_why_line() -> None:
     p = paper("Chains of thought", abstract="We study reasoning.", categories=("cs.CL",), upvotes=142)
     assert whys(Profile(topics=(LLM,), keywords=("reasoning",)), p) == [
-        ("Chains of thought", 'matches "reasoning" · cs.CL · 142 upvotes on Hugging Face')
+        ("Chains of thought", 'matches "reasoning" · in Large language models · trending: 142 upvotes')
     ]
 
 
 def test_featured_papers_are_boosted_and_say_so() -> None:
     plain = paper("Plain", categories=("cs.CL",), upvotes=10)
     featured = paper("Featured", categories=("cs.CL",), featured=True)
-    assert whys(Profile(topics=(LLM,)), plain, featured)[0] == ("Featured", "cs.CL · featured by the editors")
+    assert whys(Profile(topics=(LLM,)), plain, featured)[0] == (
+        "Featured",
+        "in Large language models · featured by the editors",
+    )
 
 
 def test_a_pinned_paper_ranks_first_in_its_topic() -> None:
     loved = paper("Loved", categories=("cs.CL",), upvotes=900, authors=("Yann LeCun",))
     pinned = paper("Pinned", categories=("cs.CL",), pinned={LLM.id})
     result = whys(Profile(topics=(LLM,), authors=("Yann LeCun",)), loved, pinned)
-    assert result[0] == ("Pinned", "cs.CL · pinned by the editors in Large language models")
+    assert result[0] == (
+        "Pinned",
+        "in Large language models · pinned by the editors in Large language models",
+    )
 
 
 def test_a_pin_in_a_topic_not_followed_changes_nothing() -> None:
     pinned = paper("Pinned elsewhere", categories=("cs.CL",), pinned={ROBOTICS.id})
-    assert whys(Profile(topics=(LLM,)), pinned) == [("Pinned elsewhere", "cs.CL")]
+    assert whys(Profile(topics=(LLM,)), pinned) == [("Pinned elsewhere", "in Large language models")]
 
 
 def test_feedback_boosts_liked_categories_and_damps_disliked_authors() -> None:
@@ -159,7 +165,7 @@ def test_feedback_boosts_liked_categories_and_damps_disliked_authors() -> None:
     )
     result = whys(profile, liked, neutral, disliked)
     assert [t for t, _ in result] == ["Liked category", "Neutral", "Disliked author"]
-    assert result[0][1] == "cs.CL · like papers you wanted more of"
+    assert result[0][1] == "in Large language models · like papers you wanted more of"
 
 
 def test_the_digest_is_capped_per_subscriber() -> None:

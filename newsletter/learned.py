@@ -1,0 +1,134 @@
+"""Learned ranking: a reader's model orders what their rules let in, and brings a few discoveries.
+
+Pure, no database: a :class:`~newsletter.candidates.Reader` (weights trained
+by subscribers/training.py) scores every paper of a pool through the pool's
+:class:`~newsletter.candidates.Space` of vectors. The rules still decide what
+may enter; their weights count for RULE_SHARE, an editor's pin in full.
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from django.conf import settings
+
+from newsletter.candidates import (
+    DISCOVERY_Z,
+    LIKE_SIMILARITY,
+    RULE_SHARE,
+    W_LEARNED,
+    W_PINNED,
+    Candidate,
+    CandidatePool,
+    Profile,
+    Ranked,
+    Reader,
+    Reasons,
+    Space,
+    quoted,
+    trending,
+)
+
+TITLE_SHOWN = 70
+
+
+def discovery_slots(profile: Profile) -> int:
+    """Return how many of a digest's papers may be discoveries."""
+    return math.floor(profile.max_papers * settings.DIGEST_DISCOVERY_SHARE)
+
+
+def ranked(
+    profile: Profile,
+    pool: CandidatePool,
+    relevance: dict[int, float],
+    vetoed: set[int],
+    reader: Reader,
+    space: Space,
+) -> tuple[list[Ranked], set[int]]:
+    """Return the scored candidates (unsorted) and which of them are discoveries."""
+    z = space.standardised(reader.weights)
+    zs = z.tolist()
+    topic_ids = {topic.id for topic in profile.topics}
+    rows, merit, by_id = space.row, pool.merit, pool.by_id
+    scored: list[Ranked] = []
+    for paper_id, base in relevance.items():
+        if paper_id in vetoed:
+            continue
+        row = rows.get(paper_id)
+        learned = W_LEARNED * zs[row] if row is not None else 0.0
+        pinned = 0.0
+        if paper_id in pool.pinned:
+            pinned = W_PINNED * len(by_id[paper_id].pinned_topics & topic_ids)
+        score = learned + merit[paper_id] + RULE_SHARE * (base - pinned) + pinned
+        scored.append((-score, -pool.upvotes[paper_id], paper_id, score, learned))
+    discoveries = _discoveries(profile, pool, relevance, vetoed, reader, space, z)
+    for paper_id, learned in discoveries.items():
+        score = learned + pool.merit[paper_id]
+        scored.append((-score, -pool.upvotes[paper_id], paper_id, score, learned))
+    return scored, set(discoveries)
+
+
+def _discoveries(
+    profile: Profile,
+    pool: CandidatePool,
+    relevance: dict[int, float],
+    vetoed: set[int],
+    reader: Reader,
+    space: Space,
+    z: np.ndarray,
+) -> dict[int, float]:
+    """Return up to the profile's discovery slots of papers outside its rules, far above the mean.
+
+    Only a reader who has liked something gets them (a model of stated
+    interests alone would only echo the rules); a topic's excluded keywords
+    veto them too.
+    """
+    slots = discovery_slots(profile)
+    if slots <= 0 or reader.likes <= 0:
+        return {}
+    outside = [row for row in np.flatnonzero(z >= DISCOVERY_Z).tolist() if space.ids[row] not in relevance]
+    if not outside:
+        return {}
+    barred = set(vetoed)
+    for topic in profile.topics:
+        for phrase in topic.exclude:
+            barred |= pool.phrase_hits(phrase)
+    found = sorted((-float(z[row]), space.ids[row]) for row in outside if space.ids[row] not in barred)
+    return {paper_id: -W_LEARNED * negative for negative, paper_id in found[:slots]}
+
+
+def likes(paper_ids: list[int], reader: Reader, space: Space) -> dict[int, str]:
+    """Return "like <title>" for each chosen paper close enough to a paper the reader liked."""
+    found: dict[int, str] = {}
+    for paper_id, (liked, similarity) in space.nearest_liked(paper_ids, reader.liked).items():
+        title = space.titles.get(liked, "")
+        if similarity < LIKE_SIMILARITY or not title:
+            continue
+        if len(title) > TITLE_SHOWN:
+            title = title[: TITLE_SHOWN - 1].rsplit(" ", 1)[0] + "…"
+        found[paper_id] = f"like “{title}”"
+    return found
+
+
+def why_line(candidate: Candidate, why: Reasons, *, like: str, discovery: bool) -> str:
+    """Return the true reason a paper was chosen: the rules that let it in and the liked paper it is like."""
+    parts: list[str] = []
+    if discovery:
+        parts.append("outside your topics: " + (like or "close to papers you liked"))
+        like = ""
+    if why.authors:
+        parts.append("you follow " + " and ".join(why.authors[:2]))
+    if why.keywords:
+        parts.append("matches " + quoted(why.keywords))
+    if like:
+        parts.append(like)
+    if why.topics:
+        parts.append("in " + " and ".join(why.topics[:2]))
+    if why.pinned_in:
+        parts.append("pinned by the editors in " + why.pinned_in[0])
+    elif candidate.featured:
+        parts.append("featured by the editors")
+    if candidate.upvotes:
+        parts.append(trending(candidate.upvotes))
+    return " · ".join(parts)[:300]
