@@ -17,10 +17,10 @@ from django.conf import settings
 from django.db.models import Max, Q
 
 from newsletter import cache, candidates, selection
-from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
-from papers.models import Paper
+from newsletter.models import Delivery, DeliveryItem, Edition
+from papers.models import Paper, Topic, TopicPin
 from papers.names import name_key
-from subscribers.models import Feedback, Subscriber, Suppression, Topic
+from subscribers.models import Feedback, Subscriber, Suppression
 from subscribers.tokens import email_hash
 
 SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)
