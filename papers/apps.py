@@ -6,4 +6,4 @@ class PapersConfig(AppConfig):
     verbose_name = "Papers"
 
     def ready(self) -> None:
-        from papers import checks, db  # noqa: F401 - registers the system checks and the field__any lookup
+        from papers import checks  # noqa: F401 - registers the system checks

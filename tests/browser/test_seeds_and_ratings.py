@@ -8,9 +8,9 @@ import pytest
 from django.core import mail
 from playwright.sync_api import expect
 
+from newsletter.link_emails import link_emails_sweep
 from subscribers import links
 from subscribers.models import Feedback, Subscriber
-from subscribers.services import link_emails_sweep
 from tests.browser.conftest import shot
 from tests.browser.test_subscribe_journey import site_link
 from tests.factories import PaperFactory
