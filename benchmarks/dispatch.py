@@ -158,8 +158,8 @@ def make_subscribers(count: int, rng: random.Random) -> int:
     from django.db import connection
 
     from papers.db import copy_insert
-    from papers.models import Paper
-    from subscribers.models import Subscriber, Topic
+    from papers.models import Paper, Topic
+    from subscribers.models import Subscriber
 
     topics = list(Topic.objects.order_by("position"))
     today = {a for names in Paper.objects.values_list("author_names", flat=True) for a in names}

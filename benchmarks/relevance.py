@@ -90,7 +90,7 @@ def reset_world() -> None:
     from django.core import mail
     from django.db import connection
 
-    from subscribers.models import Topic
+    from papers.models import Topic
 
     tables = [
         model._meta.db_table

@@ -16,9 +16,10 @@ from django_celery_beat.admin import PeriodicTaskAdmin
 from django_celery_beat.models import PeriodicTask
 
 from newsletter import dispatch, emails, selectors, sending, tasks
-from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin, TrackingEvent
+from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TrackingEvent
+from papers.models import Topic, TopicPin
 from subscribers import admin as subscriber_admin
-from subscribers.models import Subscriber, Topic
+from subscribers.models import Subscriber
 
 
 class ReadOnlyMixin:

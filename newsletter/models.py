@@ -1,4 +1,4 @@
-"""Digests: editions, the delivery outbox, what each delivery contained, editor pins and provider events."""
+"""Digests: editions, the delivery outbox, what each delivery contained and provider events."""
 
 from __future__ import annotations
 
@@ -6,7 +6,8 @@ from django.db import models
 from django.utils import timezone
 
 from papers.models import Paper, UnicodeJSONEncoder
-from subscribers.models import Subscriber, Topic
+from papers.models import TopicPin as TopicPin  # moved to papers; still importable from here
+from subscribers.models import Subscriber
 
 
 class Edition(models.Model):
@@ -140,20 +141,6 @@ class DeliveryItem(models.Model):
 
     def __str__(self) -> str:
         return f"#{self.position} {self.paper_id}"
-
-
-class TopicPin(models.Model):
-    """An editor's pin: this paper ranks first among a topic's matches."""
-
-    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="pins")
-    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="pins")
-    created_at = models.DateTimeField(default=timezone.now)
-
-    class Meta:
-        constraints = [models.UniqueConstraint(fields=["topic", "paper"], name="pin_unique_topic_paper")]
-
-    def __str__(self) -> str:
-        return f"{self.paper_id} pinned in {self.topic_id}"
 
 
 class TrackingEvent(models.Model):

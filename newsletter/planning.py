@@ -17,11 +17,11 @@ from django.conf import settings
 from django.db.models import Max, Q
 
 from newsletter import candidates, pools, selection
-from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
+from newsletter.models import Delivery, DeliveryItem, Edition
 from newsletter.pools import Eligible, Window
-from papers.models import Paper
+from papers.models import Paper, Topic, TopicPin
 from papers.names import name_key
-from subscribers.models import Feedback, Subscriber, Suppression, Topic
+from subscribers.models import Feedback, Subscriber, Suppression
 from subscribers.tokens import email_hash
 
 SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)

@@ -10,9 +10,9 @@ from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 
 from newsletter import candidates, planning, pools, selection
-from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition, TopicPin
-from papers.models import Feed, FetchRun, Paper
-from subscribers.models import Subscriber, Topic
+from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition
+from papers.models import Feed, FetchRun, Paper, Topic, TopicPin
+from subscribers.models import Subscriber
 
 
 def feed_items(*, subscriber: Subscriber, days: int = 30, limit: int = 100) -> list[DeliveryItem]:

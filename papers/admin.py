@@ -14,11 +14,9 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.utils.html import format_html, format_html_join
 
-from newsletter.models import TopicPin
 from papers import tasks
 from papers.forms import CategoryListField, TextListField, TextListsMixin
-from papers.models import Feed, FetchRun, Paper
-from subscribers.models import Topic
+from papers.models import Feed, FetchRun, Paper, Topic, TopicPin
 
 # A URL typed without a scheme means https, as Django 6 will assume.
 HTTPS_URLS = {models.URLField: {"assume_scheme": "https"}}

@@ -6,11 +6,6 @@ class PapersConfig(AppConfig):
     verbose_name = "Papers"
 
     def ready(self) -> None:
-        from papers import (  # noqa: F401 - registers the system checks and the field__any lookup
-            checks,
-            db,
-            signals,
-            tasks,
-        )
+        from papers import checks, signals, tasks  # noqa: F401 - registers the system checks
 
         signals.papers_added.connect(tasks.embed_after_ingest, dispatch_uid="embed-after-ingest")

@@ -137,10 +137,10 @@ def update_each(queryset: models.QuerySet, field: str, values: Mapping[int, obje
         return cursor.rowcount
 
 
-@models.ForeignKey.register_lookup
-@models.Field.register_lookup
 class AnyOf(In):
     """``field__any=ids``: ``field = ANY(%s)`` with one array parameter on PostgreSQL, ``IN`` elsewhere.
+
+    Registered by the app that uses it, on the field types it filters (``register_lookup``).
 
     A chunk's queries name hundreds of ids. As an IN list each id is its own
     parameter, prepared one by one, and the statement outgrows the driver's

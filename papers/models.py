@@ -1,4 +1,4 @@
-"""The paper catalogue and the feeds it is filled from."""
+"""The paper catalogue, the feeds it is filled from, and the topics editors curate it into."""
 
 from __future__ import annotations
 
@@ -221,3 +221,50 @@ class PaperVector(models.Model):
 
     def __str__(self) -> str:
         return f"{self.paper_id} under v{self.model_id}"
+
+
+class Topic(models.Model):
+    """A named interest mapped to arXiv categories and keywords."""
+
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=64, unique=True)
+    description = models.CharField(max_length=300, blank=True)
+    categories = models.JSONField(default=list, blank=True, help_text='arXiv categories, e.g. ["cs.CL"].')
+    include_keywords = models.JSONField(
+        default=list,
+        blank=True,
+        encoder=UnicodeJSONEncoder,
+        help_text="A paper matching any of these matches.",
+    )
+    exclude_keywords = models.JSONField(
+        default=list,
+        blank=True,
+        encoder=UnicodeJSONEncoder,
+        help_text="A paper matching any of these never matches.",
+    )
+    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the sign-up form.")
+    active = models.BooleanField(default=True, help_text="Inactive topics are not offered on the form.")
+
+    class Meta:
+        # The table keeps the name it was created with in the subscribers app.
+        db_table = "subscribers_topic"
+        ordering = ["position", "name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class TopicPin(models.Model):
+    """An editor's pin: this paper ranks first among a topic's matches."""
+
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="pins")
+    paper = models.ForeignKey(Paper, on_delete=models.CASCADE, related_name="pins")
+    created_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        # The table keeps the name it was created with in the newsletter app.
+        db_table = "newsletter_topicpin"
+        constraints = [models.UniqueConstraint(fields=["topic", "paper"], name="pin_unique_topic_paper")]
+
+    def __str__(self) -> str:
+        return f"{self.paper_id} pinned in {self.topic_id}"

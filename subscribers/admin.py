@@ -15,8 +15,9 @@ from django.utils.html import format_html, format_html_join
 from django.views.decorators.http import require_GET
 
 from papers.forms import CategoryListField, TextListField, TextListsMixin
+from papers.models import Topic
 from subscribers import services
-from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
 from subscribers.preferences import MAX_AUTHOR_LENGTH, MAX_AUTHORS, MAX_KEYWORD_LENGTH, MAX_KEYWORDS
 
 
@@ -60,7 +61,7 @@ class TopicAdmin(TextListsMixin, admin.ModelAdmin):
     @admin.display(description="live preview")
     def live_preview(self, topic: Topic) -> str:
         """The papers of the latest announcement this topic matches; the page's script follows the typing."""
-        url = reverse("admin:subscribers_topic_preview")
+        url = reverse("admin:papers_topic_preview")
         if topic.pk is not None:
             url += f"?topic={topic.pk}"
         return format_html(
@@ -74,7 +75,7 @@ class TopicAdmin(TextListsMixin, admin.ModelAdmin):
             path(
                 "preview/",
                 self.admin_site.admin_view(require_GET(self.preview_view)),
-                name="subscribers_topic_preview",
+                name="papers_topic_preview",
             ),
         ]
         return custom + super().get_urls()

@@ -8,8 +8,8 @@ class SubscribersConfig(AppConfig):
     def ready(self) -> None:
         from django.db.models.signals import post_delete, post_save
 
+        from papers.models import Topic
         from subscribers import checks  # noqa: F401 - registers the system checks
-        from subscribers.models import Topic
         from subscribers.selectors import forget_topic_choices
 
         post_save.connect(forget_topic_choices, sender=Topic, dispatch_uid="forget-topic-choices-save")

@@ -6,35 +6,7 @@ from django.db import models
 from django.utils.timezone import now
 
 from papers.models import EmbeddingModel, Paper, UnicodeJSONEncoder
-
-
-class Topic(models.Model):
-    """A named interest mapped to arXiv categories and keywords."""
-
-    name = models.CharField(max_length=100)
-    slug = models.SlugField(max_length=64, unique=True)
-    description = models.CharField(max_length=300, blank=True)
-    categories = models.JSONField(default=list, blank=True, help_text='arXiv categories, e.g. ["cs.CL"].')
-    include_keywords = models.JSONField(
-        default=list,
-        blank=True,
-        encoder=UnicodeJSONEncoder,
-        help_text="A paper matching any of these matches.",
-    )
-    exclude_keywords = models.JSONField(
-        default=list,
-        blank=True,
-        encoder=UnicodeJSONEncoder,
-        help_text="A paper matching any of these never matches.",
-    )
-    position = models.PositiveSmallIntegerField(default=0, help_text="Order on the sign-up form.")
-    active = models.BooleanField(default=True, help_text="Inactive topics are not offered on the form.")
-
-    class Meta:
-        ordering = ["position", "name"]
-
-    def __str__(self) -> str:
-        return self.name
+from papers.models import Topic as Topic  # moved to papers; still importable from here
 
 
 class Subscriber(models.Model):

@@ -12,8 +12,8 @@ from django.conf import settings
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
-from papers.models import Paper
-from subscribers.models import ConsentRecord, Feedback, LinkEmail, Subscriber, Suppression, Topic
+from papers.models import Paper, Topic
+from subscribers.models import ConsentRecord, Feedback, LinkEmail, Subscriber, Suppression
 from subscribers.preferences import Preferences
 from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
 

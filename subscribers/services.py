@@ -11,7 +11,7 @@ from django.db import connection, models, transaction
 from django.utils import timezone
 
 from papers.db import insert_new_with_children
-from papers.models import Paper
+from papers.models import Paper, Topic
 from subscribers import links, ratelimit, selectors, training
 from subscribers.addresses import canonical_email
 from subscribers.models import (
@@ -21,7 +21,6 @@ from subscribers.models import (
     Subscriber,
     SubscriberEvent,
     Suppression,
-    Topic,
 )
 from subscribers.preferences import Preferences
 from subscribers.tokens import email_hash

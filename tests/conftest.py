@@ -97,9 +97,21 @@ def default_topics() -> None:
     """Re-create the migration's default topics (transactional tests flush them away)."""
     import importlib
 
-    from django.apps import apps
+    from papers.models import Topic
 
-    importlib.import_module("subscribers.migrations.0002_default_topics").create(apps, None)
+    migration = importlib.import_module("subscribers.migrations.0002_default_topics")
+    for position, (name, slug, description, categories, include, exclude) in enumerate(migration.TOPICS):
+        Topic.objects.get_or_create(
+            slug=slug,
+            defaults={
+                "name": name,
+                "description": description,
+                "categories": categories,
+                "include_keywords": include,
+                "exclude_keywords": exclude,
+                "position": position,
+            },
+        )
 
 
 # The groups and their permissions as the migrations left them, read once the test database is made.

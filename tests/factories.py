@@ -45,7 +45,7 @@ class PaperFactory(factory.django.DjangoModelFactory):
 
 class TopicFactory(factory.django.DjangoModelFactory):
     class Meta:
-        model = "subscribers.Topic"
+        model = "papers.Topic"
         django_get_or_create = ("slug",)
 
     name = factory.Sequence(lambda n: f"Topic {n}")

@@ -102,7 +102,7 @@ def test_the_topic_preview_follows_what_the_editor_types(roles, browser_page, li
     today = dt.date.today()
     PaperFactory(title="Parsing at scale", categories=["cs.CL"], primary_category="cs.CL", announced_on=today)
     PaperFactory(title="Robot hands", categories=["cs.RO"], primary_category="cs.RO", announced_on=today)
-    page.goto(live_server.url + f"/admin/login/?next=/admin/subscribers/topic/{topic.pk}/change/")
+    page.goto(live_server.url + f"/admin/login/?next=/admin/papers/topic/{topic.pk}/change/")
     page.get_by_label("Username").fill("edith")
     page.get_by_label("Password").fill("correct horse battery")
     page.get_by_role("button", name="Log in").click()

@@ -18,8 +18,8 @@ from django_celery_beat.models import PeriodicTask
 
 from newsletter import dispatch, sending
 from newsletter.link_emails import link_emails_sweep
-from newsletter.models import Delivery, DeliveryItem, Edition, TopicPin
-from papers.models import Feed, Paper
+from newsletter.models import Delivery, DeliveryItem, Edition
+from papers.models import Feed, Paper, TopicPin
 from subscribers.models import Feedback, Subscriber, Suppression
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, email_hash, read_token
 from tests.factories import FeedFactory, SubscriberFactory
@@ -116,7 +116,7 @@ def test_the_paper_page_shows_its_deliveries_and_feedback(editor, papers, llm) -
 
 
 def test_the_topic_page_previews_what_it_matches_now(editor, papers, llm) -> None:
-    html = editor.get(f"/admin/subscribers/topic/{llm.pk}/change/").content.decode()
+    html = editor.get(f"/admin/papers/topic/{llm.pk}/change/").content.decode()
     assert "3 of the papers announced on 2026-11-24" in html
     assert "Reasoning with verifiers" in html and "in Language models · trending: 142 upvotes" in html
     assert "Robot hands" not in html
@@ -124,7 +124,7 @@ def test_the_topic_page_previews_what_it_matches_now(editor, papers, llm) -> Non
 
 def test_it_previews_a_topic_as_typed_without_saving(editor, papers, llm) -> None:
     response = editor.get(
-        "/admin/subscribers/topic/preview/",
+        "/admin/papers/topic/preview/",
         {"topic": llm.pk, "categories": "cs.ro, cs.CV", "include_keywords": "", "exclude_keywords": "vision"},
     )
     html = response.content.decode()
@@ -137,27 +137,27 @@ def test_it_previews_a_topic_as_typed_without_saving(editor, papers, llm) -> Non
 
 
 def test_it_previews_a_new_topic_before_it_is_saved(editor, papers) -> None:
-    response = editor.get("/admin/subscribers/topic/preview/", {"include_keywords": "tokenizers"})
+    response = editor.get("/admin/papers/topic/preview/", {"include_keywords": "tokenizers"})
     html = response.content.decode()
     assert "Tokenizers revisited" in html and "Parsing at scale" not in html
 
 
 def test_it_says_what_is_wrong_with_a_typed_category_in_the_preview(editor, papers, llm) -> None:
-    response = editor.get("/admin/subscribers/topic/preview/", {"topic": llm.pk, "categories": "cs CV"})
+    response = editor.get("/admin/papers/topic/preview/", {"topic": llm.pk, "categories": "cs CV"})
     assert response.status_code == 400
     assert "is not an arXiv category" in response.content.decode()
 
 
 def test_the_topic_page_carries_the_preview_script_and_address(editor, llm) -> None:
-    html = editor.get(f"/admin/subscribers/topic/{llm.pk}/change/").content.decode()
+    html = editor.get(f"/admin/papers/topic/{llm.pk}/change/").content.decode()
     assert "/static/js/topic_preview.js" in html
-    assert f'data-preview-url="/admin/subscribers/topic/preview/?topic={llm.pk}"' in html
+    assert f'data-preview-url="/admin/papers/topic/preview/?topic={llm.pk}"' in html
 
 
 def test_staff_without_topic_access_cannot_preview_topics(client, papers) -> None:
     user = User.objects.create_user("clerk", "clerk@example.org", "pw", is_staff=True)
     client.force_login(user)
-    assert client.get("/admin/subscribers/topic/preview/", {"categories": "cs.CL"}).status_code == 403
+    assert client.get("/admin/papers/topic/preview/", {"categories": "cs.CL"}).status_code == 403
 
 
 def topic_form(topic, **changes) -> dict[str, str]:  # type: ignore[no-untyped-def]
@@ -176,11 +176,11 @@ def topic_form(topic, **changes) -> dict[str, str]:  # type: ignore[no-untyped-d
 
 
 def test_it_edits_topic_lists_as_text(editor, llm) -> None:
-    page = editor.get(f"/admin/subscribers/topic/{llm.pk}/change/").content.decode()
+    page = editor.get(f"/admin/papers/topic/{llm.pk}/change/").content.decode()
     assert re.search(r'<textarea name="categories"[^>]*>\s*cs.CL</textarea>', page)
     assert "&quot;cs.CL&quot;" not in page  # not JSON
     response = editor.post(
-        f"/admin/subscribers/topic/{llm.pk}/change/",
+        f"/admin/papers/topic/{llm.pk}/change/",
         topic_form(
             llm,
             categories="cs.CV, cs.CL\ncs.cl",
@@ -197,7 +197,7 @@ def test_it_edits_topic_lists_as_text(editor, llm) -> None:
 
 @pytest.mark.parametrize("typed", ["cs CV", "computer vision", "cs", "cs.CL; cs.CV", '["cs.CL"]'])
 def test_it_refuses_topic_categories_that_are_not_arxiv_categories(editor, llm, typed) -> None:
-    response = editor.post(f"/admin/subscribers/topic/{llm.pk}/change/", topic_form(llm, categories=typed))
+    response = editor.post(f"/admin/papers/topic/{llm.pk}/change/", topic_form(llm, categories=typed))
     assert response.status_code == 200
     assert "is not an arXiv category" in response.content.decode()
     llm.refresh_from_db()
@@ -206,7 +206,7 @@ def test_it_refuses_topic_categories_that_are_not_arxiv_categories(editor, llm, 
 
 def test_it_keeps_arxiv_categories_of_every_shape(editor, llm) -> None:
     typed = "astro-ph.GA, cond-mat.mes-hall, hep-th, physics.comp-ph, q-bio.NC, math.ap"
-    editor.post(f"/admin/subscribers/topic/{llm.pk}/change/", topic_form(llm, categories=typed))
+    editor.post(f"/admin/papers/topic/{llm.pk}/change/", topic_form(llm, categories=typed))
     llm.refresh_from_db()
     assert llm.categories == [
         "astro-ph.GA",
@@ -248,7 +248,7 @@ def test_admins_edit_a_subscribers_keywords_and_authors_as_text(admin_user, llm)
 def test_the_topic_list_counts_subscribers(editor, llm) -> None:
     SubscriberFactory(topics=[llm])
     SubscriberFactory(topics=[llm])
-    html = editor.get("/admin/subscribers/topic/").content.decode()
+    html = editor.get("/admin/papers/topic/").content.decode()
     assert '<td class="field-subscriber_count">2</td>' in html
 
 

@@ -8,8 +8,9 @@ from django.db import connection
 from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_script_prefix
 
+from papers.models import Topic
 from subscribers import services
-from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression, Topic
+from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
 from subscribers.services import CONSENT_WORDING, CONSENT_WORDING_VERSION, Preferences, RequestInfo
 from subscribers.tokens import email_hash
 from tests.concurrency import at_once
