@@ -88,7 +88,9 @@ class Preferences:
     timezone: str = "UTC"
     send_hour: int = 7
     send_weekday: int = Subscriber.Weekday.MONDAY
-    max_papers: int | None = None  # None: not asked (the sign-up form), so what is stored stays
+    max_papers: int | None = None  # None: not asked, so what is stored stays
+    categories: list[str] = field(default_factory=list)  # arXiv categories followed directly
+    include_crosslists: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """Return the preferences that were chosen (None is left out), as JSON-ready data."""
@@ -121,4 +123,42 @@ class Preferences:
             send_hour=subscriber.send_hour,
             send_weekday=subscriber.send_weekday,
             max_papers=subscriber.max_papers,
+            categories=list(subscriber.categories),
+            include_crosslists=subscriber.include_crosslists,
         )
+
+
+MAX_SEEDS = 20
+
+
+@dataclass
+class SignupExtras:
+    """What a sign-up adds besides preferences, applied when it is confirmed.
+
+    Stored in the sign-up's requested preferences under their own keys:
+    ``seed_arxiv_ids`` (papers the reader starts from, as liked) and
+    ``saved_searches`` (``{"query": ..., "category": ...}``, mailed as new matches arrive).
+    """
+
+    seed_arxiv_ids: list[str] = field(default_factory=list)
+    saved_searches: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.seed_arxiv_ids:
+            data["seed_arxiv_ids"] = list(self.seed_arxiv_ids[:MAX_SEEDS])
+        if self.saved_searches:
+            data["saved_searches"] = [dict(search) for search in self.saved_searches]
+        return data
+
+    @classmethod
+    def requested(cls, consent: ConsentRecord) -> SignupExtras:
+        """Return the extras a sign-up asked for; anything malformed in the record is left out."""
+        data = consent.requested_preferences if isinstance(consent.requested_preferences, dict) else {}
+        seeds = [s for s in data.get("seed_arxiv_ids") or [] if isinstance(s, str)][:MAX_SEEDS]
+        searches = [
+            {"query": str(s["query"]), "category": str(s.get("category", ""))}
+            for s in data.get("saved_searches") or []
+            if isinstance(s, dict) and isinstance(s.get("query"), str) and s["query"].strip()
+        ]
+        return cls(seeds, searches)

@@ -12,8 +12,9 @@ from django.conf import settings
 from django.db.models import QuerySet
 from django.utils import timezone
 
-from subscribers.models import ConsentRecord, Feedback, Subscriber, Suppression, Topic
-from subscribers.preferences import Preferences
+from papers.models import Paper
+from subscribers.models import ConsentRecord, Feedback, SavedSearch, Subscriber, Suppression, Topic
+from subscribers.preferences import Preferences, SignupExtras
 from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
 
 
@@ -141,6 +142,9 @@ def preferences_summary(preferences: Preferences, *, spell_out: bool = True) -> 
     else:
         delivery = f"Daily, {when}"
     lines = [("Topics", ", ".join(names[slug] for slug in preferences.topics if slug in names) or "none")]
+    if preferences.categories:
+        crosslists = "cross-lists included" if preferences.include_crosslists else "primary category only"
+        lines.append(("arXiv categories", f"{', '.join(preferences.categories)} ({crosslists})"))
     if spell_out:
         lines.append(("Keywords", ", ".join(preferences.keywords) or "none"))
         if preferences.excluded_keywords:
@@ -158,8 +162,44 @@ def preferences_summary(preferences: Preferences, *, spell_out: bool = True) -> 
     return lines
 
 
+def extras_summary(extras: SignupExtras, *, spell_out: bool = True) -> list[tuple[str, str]]:
+    """Return (label, value) lines for a sign-up's seeds and saved searches (counted unless ``spell_out``)."""
+    lines = []
+    if extras.seed_arxiv_ids:
+        titles = dict(Paper.objects.filter(arxiv_id__in=extras.seed_arxiv_ids).values_list("arxiv_id", "title"))
+        named = ", ".join(titles.get(arxiv_id, arxiv_id) for arxiv_id in extras.seed_arxiv_ids)
+        lines.append(("Papers you like", named if spell_out else _count(len(extras.seed_arxiv_ids), "paper")))
+    if extras.saved_searches:
+        searches = ", ".join(
+            f"“{s['query']}”" + (f" in {s['category']}" if s["category"] else "") for s in extras.saved_searches
+        )
+        lines.append(
+            ("Saved searches", searches if spell_out else _count(len(extras.saved_searches), "saved search"))
+        )
+    return lines
+
+
+def signup_context(*, form: Any) -> dict[str, Any]:
+    """Return what the sign-up page says of the paper it starts from and the search it follows."""
+    seed = form["seed_arxiv_id"].value() or ""
+    paper = Paper.objects.filter(arxiv_id=seed, hidden=False).only("arxiv_id", "title").first() if seed else None
+    return {
+        "topics": [{"slug": slug, "name": name} for slug, name in topic_choices()],
+        "seed_paper": paper,
+        "seed_id": seed,
+        "search_query": form["search_query"].value() or "",
+        "search_category": form["search_category"].value() or "",
+    }
+
+
+def saved_searches_of(*, subscriber: Subscriber) -> list[SavedSearch]:
+    """Return the subscriber's saved searches, oldest first."""
+    return list(subscriber.saved_searches.all()[: SavedSearch.MAX_PER_SUBSCRIBER])
+
+
 def _count(n: int, noun: str) -> str:
-    return "none" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+    plural = "es" if noun.endswith("h") else "s"
+    return "none" if n == 0 else f"{n} {noun}{plural if n != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -181,13 +221,15 @@ def signup_choices(*, subscriber: Subscriber, consent: ConsentRecord) -> SignupC
     paused = subscriber.status == Subscriber.Status.PAUSED
     current = Preferences.of(subscriber)
     requested = Preferences.requested(subscriber, consent)
+    extras = SignupExtras.requested(consent)
     return SignupChoices(
-        requested=preferences_summary(requested),
-        requested_counted=preferences_summary(requested, spell_out=False),
+        requested=preferences_summary(requested) + extras_summary(extras),
+        requested_counted=preferences_summary(requested, spell_out=False)
+        + extras_summary(extras, spell_out=False),
         current=preferences_summary(current) if subscribed else [],
         subscribed=subscribed,
         paused=paused,
-        changes=not subscribed or paused or requested != current,
+        changes=not subscribed or paused or requested != current or bool(extras.as_dict()),
         superseded=consent.superseded(),
     )
 
@@ -227,7 +269,13 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             "send_hour": subscriber.send_hour,
             "send_weekday": subscriber.get_send_weekday_display(),
             "max_papers": subscriber.max_papers,
+            "categories": subscriber.categories,
+            "include_crosslists": subscriber.include_crosslists,
         },
+        "saved_searches": [
+            {"query": saved.query, "filters": saved.filters, "created_at": when(saved.created_at)}
+            for saved in subscriber.saved_searches.all()
+        ],
         "consent_records": [
             {
                 "form": consent.form_id,

@@ -15,7 +15,7 @@ from django.utils import timezone
 
 from papers.db import insert_new_with_children
 from papers.models import Paper
-from subscribers import links, ratelimit, selectors
+from subscribers import links, ratelimit, searches, selectors
 from subscribers.addresses import canonical_email
 from subscribers.models import (
     ConsentRecord,
@@ -26,7 +26,7 @@ from subscribers.models import (
     Suppression,
     Topic,
 )
-from subscribers.preferences import Preferences
+from subscribers.preferences import Preferences, SignupExtras
 from subscribers.tokens import email_hash
 
 logger = logging.getLogger(__name__)
@@ -61,6 +61,8 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
     subscriber.timezone = preferences.timezone
     subscriber.send_hour = preferences.send_hour
     subscriber.send_weekday = preferences.send_weekday
+    subscriber.categories = preferences.categories
+    subscriber.include_crosslists = preferences.include_crosslists
     if preferences.max_papers is not None:
         subscriber.max_papers = preferences.max_papers
     subscriber.save()
@@ -70,7 +72,9 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
 # --- Sign-up and double opt-in ----------------------------------------------------------------
 
 
-def subscription_request(*, email: str, preferences: Preferences, request: RequestInfo) -> None:
+def subscription_request(
+    *, email: str, preferences: Preferences, request: RequestInfo, extras: SignupExtras | None = None
+) -> None:
     """Handle a sign-up; the caller shows the same page whatever happens here.
 
     Nothing changes until the address's owner confirms: the requested
@@ -79,14 +83,17 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
     address is asked to confirm its subscription; an active or paused one is
     asked to confirm the new choices (or, when they are its choices already,
     sent its preference-centre link). Emails per address are rate-limited.
+    ``extras`` (papers to start from, searches to follow) wait on the consent
+    record with the preferences.
     """
     email = canonical_email(email)
     may_email = _may_email(email)
-    if connection.vendor == "postgresql" and _new_address_signup(email, preferences, request, may_email):
+    fields = _consent_fields(preferences, request, extras or SignupExtras())
+    if connection.vendor == "postgresql" and _new_address_signup(email, fields, request, may_email):
         return
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
-        consent = ConsentRecord.objects.create(subscriber=subscriber, **_consent_fields(preferences, request))
+        consent = ConsentRecord.objects.create(subscriber=subscriber, **fields)
         _event(
             subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
         )
@@ -94,18 +101,20 @@ def subscription_request(*, email: str, preferences: Preferences, request: Reque
             _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
 
 
-def _consent_fields(preferences: Preferences, request: RequestInfo) -> dict[str, Any]:
+def _consent_fields(preferences: Preferences, request: RequestInfo, extras: SignupExtras) -> dict[str, Any]:
     return {
         "form_id": SIGNUP_FORM_ID,
         "wording_version": CONSENT_WORDING_VERSION,
         "wording": CONSENT_WORDING,
-        "requested_preferences": preferences.as_dict(),
+        "requested_preferences": {**preferences.as_dict(), **extras.as_dict()},
         "submitted_ip": request.ip,
         "submitted_user_agent": request.user_agent[:400],
     }
 
 
-def _new_address_signup(email: str, preferences: Preferences, request: RequestInfo, may_email: bool) -> bool:
+def _new_address_signup(
+    email: str, consent_fields: dict[str, Any], request: RequestInfo, may_email: bool
+) -> bool:
     """Store a sign-up from an address never seen before in one statement; False if it is known.
 
     It writes what the general path writes for a new address (subscriber,
@@ -114,7 +123,7 @@ def _new_address_signup(email: str, preferences: Preferences, request: RequestIn
     """
     rows: list[tuple[type[models.Model], dict[str, object], dict[str, int]]] = [
         (Subscriber, {"email": email}, {}),
-        (ConsentRecord, _consent_fields(preferences, request), {"subscriber": 0}),
+        (ConsentRecord, consent_fields, {"subscriber": 0}),
         (
             SubscriberEvent,
             {
@@ -337,6 +346,7 @@ def subscriber_confirm(
             consent.confirmed_user_agent = request.user_agent[:400]
             consent.save(update_fields=["confirmed_at", "confirmed_ip", "confirmed_user_agent"])
             _apply_preferences(subscriber, Preferences.requested(subscriber, consent))
+            searches.signup_extras_apply(subscriber=subscriber, consent=consent)
         Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
         subscriber.status = Subscriber.Status.ACTIVE
         subscriber.confirmed_at = now

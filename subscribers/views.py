@@ -15,8 +15,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from newsletter.decorators import never_cache
-from subscribers import links, ratelimit, selectors, services
-from subscribers.forms import ManagePreferencesForm, ResendForm, SignupForm
+from subscribers import links, ratelimit, searches, selectors, services
+from subscribers.forms import ManagePreferencesForm, ResendForm, SavedSearchForm, SeedForm, SignupForm
 from subscribers.models import Subscriber
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, data_from_expired, read_token
 
@@ -72,13 +72,26 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 preferences=form.preferences(),
                 request=request_info(request),
+                extras=form.extras(),
             )
             return to_check_inbox()
         status = 400
     else:
-        form = SignupForm()
+        form = SignupForm(initial=_signup_initial(request))
         status = 200
-    return render(request, "subscribers/subscribe.html", {"form": form}, status=status)
+    context = {"form": form, **selectors.signup_context(form=form)}
+    return render(request, "subscribers/subscribe.html", context, status=status)
+
+
+def _signup_initial(request: HttpRequest) -> dict[str, str]:
+    """Return what the site's links fill in: an address, a paper to start from, a search to follow."""
+    given = {
+        "email": request.GET.get("email", ""),
+        "seed_arxiv_id": request.GET.get("like", ""),
+        "search_query": request.GET.get("search", ""),
+        "search_category": request.GET.get("category", ""),
+    }
+    return {name: value[:200] for name, value in given.items() if value}
 
 
 def check_inbox(request: HttpRequest) -> HttpResponse:
@@ -202,10 +215,29 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
             return redirect(f"{request.path}?done=saved")
         status = 400
     else:
-        form = ManagePreferencesForm.for_subscriber(subscriber)
+        form = None
+    return _manage_page(request, subscriber, token, form=form, status=status)
+
+
+def _manage_page(
+    request: HttpRequest,
+    subscriber: Subscriber,
+    token: str,
+    *,
+    form: ManagePreferencesForm | None = None,
+    search_form: SavedSearchForm | None = None,
+    seed_form: SeedForm | None = None,
+    status: int = 200,
+) -> HttpResponse:
     context = {
         "subscriber": subscriber,
-        "form": form,
+        "form": form or ManagePreferencesForm.for_subscriber(subscriber),
+        "search_form": search_form
+        or SavedSearchForm(
+            initial={"query": request.GET.get("search", "")[:200], "category": request.GET.get("category", "")}
+        ),
+        "seed_form": seed_form or SeedForm(initial={"paper": request.GET.get("like", "")[:200]}),
+        "saved_searches": selectors.saved_searches_of(subscriber=subscriber),
         "token": token,
         "done": request.GET.get("done", ""),
         "feedback": selectors.feedback_of(subscriber=subscriber),
@@ -213,6 +245,41 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
         "feed_url": links.feed_url(subscriber),
     }
     return render(request, "subscribers/manage.html", context, status=status)
+
+
+def _manage_done(token: str, done: str) -> HttpResponseRedirect:
+    return redirect(f"{reverse('subscribers:manage', args=[token])}?done={done}#following")
+
+
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def saved_search_add(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    form = SavedSearchForm(request.POST)
+    if form.is_valid():
+        try:
+            searches.saved_search_add(subscriber=subscriber, request=form.cleaned_data["request"])
+            return _manage_done(token, "search-saved")
+        except searches.SearchRefused as error:
+            form.add_error("query", str(error))
+    return _manage_page(request, subscriber, token, search_form=form, status=400)
+
+
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def saved_search_remove(request: HttpRequest, subscriber: Subscriber, token: str, saved_id: str) -> HttpResponse:
+    searches.saved_search_remove(subscriber=subscriber, saved_search_id=int(saved_id))
+    return _manage_done(token, "search-removed")
+
+
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def seed_add(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    form = SeedForm(request.POST)
+    if form.is_valid():
+        if searches.paper_seed_add(subscriber=subscriber, arxiv_id=form.cleaned_data["paper"]):
+            return _manage_done(token, "seed-added")
+        form.add_error("paper", "That paper is not in our catalogue yet.")
+    return _manage_page(request, subscriber, token, seed_form=form, status=400)
 
 
 @require_POST
