@@ -48,7 +48,7 @@ def week_period(year: int, week: int) -> Period | None:
         return None
     last = first + dt.timedelta(days=6)
     before, after = first - dt.timedelta(days=7), first + dt.timedelta(days=7)
-    label = f"Week {week}, {year} ({first:%-d %b} – {last:%-d %b %Y})"
+    label = f"Week {week}, {year} ({first:%-d %b} to {last:%-d %b %Y})"
     return Period(
         "week",
         first,

@@ -124,7 +124,7 @@ SIMILAR_TERMS = 12
 
 
 def similar_terms(paper: Paper) -> list[str]:
-    """Return the stems a similar paper should share: the title's and the AI keywords', generic ones left out."""
+    """Return the stems a similar paper should share: its title's and AI keywords', less the generic."""
     text = " ".join([paper.title, *(str(k) for k in (paper.ai_keywords or [])[:8])])
     terms = [s for s in dict.fromkeys(search.stems(text)) if len(s) > 2 and s not in _GENERIC]
     return terms[:SIMILAR_TERMS]

@@ -100,7 +100,10 @@ def category_choices() -> list[tuple[str, str]]:
     return [choice for _group, choices in taxonomy.grouped_choices() for choice in choices]
 
 
-CROSSLIST_CHOICES = [(True, "Include papers cross-listed into them"), (False, "Only papers whose primary category it is")]
+CROSSLIST_CHOICES = [
+    (True, "Include papers cross-listed into them"),
+    (False, "Only papers whose primary category it is"),
+]
 MAX_PAPERS_CHOICES = [(n, f"{n} papers") for n in (5, 10, 15, 20)]
 
 
@@ -288,7 +291,9 @@ class SignupForm(PreferencesForm):
     # From the site: "Get papers like this" (a paper to start from) and "Email me new papers matching
     # this search". Hidden: the page shows them in words.
     seed_arxiv_id = forms.CharField(required=False, max_length=100, widget=forms.HiddenInput)
-    search_query = forms.CharField(required=False, max_length=search.MAX_QUERY_LENGTH, widget=forms.HiddenInput)
+    search_query = forms.CharField(
+        required=False, max_length=search.MAX_QUERY_LENGTH, widget=forms.HiddenInput
+    )
     search_category = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
 
     @property
@@ -324,7 +329,9 @@ class SignupForm(PreferencesForm):
         """Return the paper to start from and the search to follow (call after is_valid())."""
         seed = self.cleaned_data.get("seed_arxiv_id")
         saved = self.cleaned_data.get("saved_search")
-        return SignupExtras(seed_arxiv_ids=[seed] if seed else [], saved_searches=[saved.as_dict()] if saved else [])
+        return SignupExtras(
+            seed_arxiv_ids=[seed] if seed else [], saved_searches=[saved.as_dict()] if saved else []
+        )
 
 
 class ManagePreferencesForm(PreferencesForm):

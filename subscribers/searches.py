@@ -79,7 +79,9 @@ def paper_seed_add(*, subscriber: Subscriber, arxiv_id: str) -> Paper | None:
     paper = Paper.objects.filter(arxiv_id=arxiv_id, hidden=False).first()
     if paper is None:
         return None
-    Feedback.objects.update_or_create(subscriber=subscriber, paper=paper, defaults={"value": Feedback.Value.MORE})
+    Feedback.objects.update_or_create(
+        subscriber=subscriber, paper=paper, defaults={"value": Feedback.Value.MORE}
+    )
     return paper
 
 

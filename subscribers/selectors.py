@@ -166,12 +166,15 @@ def extras_summary(extras: SignupExtras, *, spell_out: bool = True) -> list[tupl
     """Return (label, value) lines for a sign-up's seeds and saved searches (counted unless ``spell_out``)."""
     lines = []
     if extras.seed_arxiv_ids:
-        titles = dict(Paper.objects.filter(arxiv_id__in=extras.seed_arxiv_ids).values_list("arxiv_id", "title"))
+        titles = dict(
+            Paper.objects.filter(arxiv_id__in=extras.seed_arxiv_ids).values_list("arxiv_id", "title")
+        )
         named = ", ".join(titles.get(arxiv_id, arxiv_id) for arxiv_id in extras.seed_arxiv_ids)
         lines.append(("Papers you like", named if spell_out else _count(len(extras.seed_arxiv_ids), "paper")))
     if extras.saved_searches:
         searches = ", ".join(
-            f"“{s['query']}”" + (f" in {s['category']}" if s["category"] else "") for s in extras.saved_searches
+            f"“{s['query']}”" + (f" in {s['category']}" if s["category"] else "")
+            for s in extras.saved_searches
         )
         lines.append(
             ("Saved searches", searches if spell_out else _count(len(extras.saved_searches), "saved search"))
@@ -182,7 +185,9 @@ def extras_summary(extras: SignupExtras, *, spell_out: bool = True) -> list[tupl
 def signup_context(*, form: Any) -> dict[str, Any]:
     """Return what the sign-up page says of the paper it starts from and the search it follows."""
     seed = form["seed_arxiv_id"].value() or ""
-    paper = Paper.objects.filter(arxiv_id=seed, hidden=False).only("arxiv_id", "title").first() if seed else None
+    paper = (
+        Paper.objects.filter(arxiv_id=seed, hidden=False).only("arxiv_id", "title").first() if seed else None
+    )
     return {
         "topics": [{"slug": slug, "name": name} for slug, name in topic_choices()],
         "seed_paper": paper,

@@ -234,7 +234,10 @@ def _manage_page(
         "form": form or ManagePreferencesForm.for_subscriber(subscriber),
         "search_form": search_form
         or SavedSearchForm(
-            initial={"query": request.GET.get("search", "")[:200], "category": request.GET.get("category", "")}
+            initial={
+                "query": request.GET.get("search", "")[:200],
+                "category": request.GET.get("category", ""),
+            }
         ),
         "seed_form": seed_form or SeedForm(initial={"paper": request.GET.get("like", "")[:200]}),
         "saved_searches": selectors.saved_searches_of(subscriber=subscriber),
@@ -266,7 +269,9 @@ def saved_search_add(request: HttpRequest, subscriber: Subscriber, token: str) -
 
 @require_POST
 @with_subscriber(Purpose.MANAGE)
-def saved_search_remove(request: HttpRequest, subscriber: Subscriber, token: str, saved_id: str) -> HttpResponse:
+def saved_search_remove(
+    request: HttpRequest, subscriber: Subscriber, token: str, saved_id: str
+) -> HttpResponse:
     searches.saved_search_remove(subscriber=subscriber, saved_search_id=int(saved_id))
     return _manage_done(token, "search-removed")
 

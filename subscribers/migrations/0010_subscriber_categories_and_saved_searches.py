@@ -2,39 +2,75 @@
 
 import django.db.models.deletion
 import django.utils.timezone
-import papers.models
 from django.db import migrations, models
+
+import papers.models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('subscribers', '0009_link_email_retry_after'),
+        ("subscribers", "0009_link_email_retry_after"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='subscriber',
-            name='categories',
-            field=models.JSONField(blank=True, default=list, help_text='arXiv categories followed directly, e.g. ["cs.CL", "hep-th"].'),
+            model_name="subscriber",
+            name="categories",
+            field=models.JSONField(
+                blank=True,
+                default=list,
+                help_text='arXiv categories followed directly, e.g. ["cs.CL", "hep-th"].',
+            ),
         ),
         migrations.AddField(
-            model_name='subscriber',
-            name='include_crosslists',
-            field=models.BooleanField(default=True, help_text='Whether a paper cross-listed into a followed category counts, or only its primary one.'),
+            model_name="subscriber",
+            name="include_crosslists",
+            field=models.BooleanField(
+                default=True,
+                help_text="Whether a paper cross-listed into a followed category counts, or only its primary one.",
+            ),
         ),
         migrations.CreateModel(
-            name='SavedSearch',
+            name="SavedSearch",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('query', models.CharField(help_text="As typed on the site's search (websearch syntax).", max_length=200)),
-                ('filters', models.JSONField(blank=True, default=dict, encoder=papers.models.UnicodeJSONEncoder, help_text='e.g. {"category": "cs.CL"}.')),
-                ('created_at', models.DateTimeField(default=django.utils.timezone.now)),
-                ('subscriber', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='saved_searches', to='subscribers.subscriber')),
+                (
+                    "id",
+                    models.BigAutoField(
+                        auto_created=True, primary_key=True, serialize=False, verbose_name="ID"
+                    ),
+                ),
+                (
+                    "query",
+                    models.CharField(
+                        help_text="As typed on the site's search (websearch syntax).", max_length=200
+                    ),
+                ),
+                (
+                    "filters",
+                    models.JSONField(
+                        blank=True,
+                        default=dict,
+                        encoder=papers.models.UnicodeJSONEncoder,
+                        help_text='e.g. {"category": "cs.CL"}.',
+                    ),
+                ),
+                ("created_at", models.DateTimeField(default=django.utils.timezone.now)),
+                (
+                    "subscriber",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="saved_searches",
+                        to="subscribers.subscriber",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['created_at', 'id'],
-                'constraints': [models.UniqueConstraint(fields=('subscriber', 'query', 'filters'), name='savedsearch_unique_per_subscriber')],
+                "ordering": ["created_at", "id"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("subscriber", "query", "filters"), name="savedsearch_unique_per_subscriber"
+                    )
+                ],
             },
         ),
     ]

@@ -58,7 +58,10 @@ def titles(client, query: str) -> list[str]:
 
 
 def test_it_finds_words_in_any_form(client, catalogue) -> None:
-    assert sorted(titles(client, "reasoning")) == ["Large language models learn to reason", "Reasoning about state"]
+    assert sorted(titles(client, "reasoning")) == [
+        "Large language models learn to reason",
+        "Reasoning about state",
+    ]
     assert titles(client, "model language") == ["Large language models learn to reason", "Robots that plan"]
 
 
@@ -75,12 +78,17 @@ def test_it_reads_phrases_exclusions_and_or(client, catalogue) -> None:
 
 
 def test_it_searches_authors(client, catalogue) -> None:
-    assert sorted(titles(client, "Lovelace")) == ["Large language models learn to reason", "Reasoning about state"]
+    assert sorted(titles(client, "Lovelace")) == [
+        "Large language models learn to reason",
+        "Reasoning about state",
+    ]
 
 
 def test_it_filters_by_category_and_dates(client, catalogue) -> None:
     assert titles(client, {"q": "language", "category": "cs.RO"}) == ["Robots that plan"]
-    assert titles(client, {"q": "model", "date_from": "2026-11-01"}) == ["Large language models learn to reason"]
+    assert titles(client, {"q": "model", "date_from": "2026-11-01"}) == [
+        "Large language models learn to reason"
+    ]
     assert titles(client, {"q": "model", "date_to": "2026-09-30"}) == ["State space models for audio"]
 
 
@@ -140,7 +148,9 @@ def test_the_pure_reading_agrees_with_postgresql(catalogue) -> None:
         "models -audio -robots",
     ]
     for query in queries:
-        in_postgres = {p.pk for p in selectors.search_papers(query=query, filters=selectors.SearchFilters()).papers}
+        in_postgres = {
+            p.pk for p in selectors.search_papers(query=query, filters=selectors.SearchFilters()).papers
+        }
         in_python = {p.pk for p in catalogue if search.paper_matches_search(p, query=query)}
         assert in_python == in_postgres, query
 
@@ -177,7 +187,10 @@ def test_the_search_and_day_lists_read_through_their_indexes() -> None:
             "day": Paper.objects.filter(hidden=False, announced_on=TUE).order_by(*selectors.DAY_ORDER)[:31],
             "latest": Paper.objects.filter(hidden=False).values("announced_on").order_by("-announced_on")[:1],
             "trending": Paper.objects.filter(
-                hidden=False, upvotes__isnull=False, upvotes__gt=0, announced_on__range=(TUE - dt.timedelta(6), TUE)
+                hidden=False,
+                upvotes__isnull=False,
+                upvotes__gt=0,
+                announced_on__range=(TUE - dt.timedelta(6), TUE),
             ).order_by("-upvotes", "-arxiv_id")[:50],
             "search": selectors._ranked_postgres(Paper.objects.filter(hidden=False), "zebra")[:31],
             "category": Paper.objects.filter(categories__contains=["q-bio.PE"])[:31],
