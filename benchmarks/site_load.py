@@ -167,7 +167,10 @@ def plans() -> list[str]:
     queries = {
         "day page": Paper.objects.filter(hidden=False, announced_on=day).order_by(*selectors.DAY_ORDER)[:31],
         "weekly trending": Paper.objects.filter(
-            hidden=False, upvotes__isnull=False, upvotes__gt=0, announced_on__range=(day - dt.timedelta(6), day)
+            hidden=False,
+            upvotes__isnull=False,
+            upvotes__gt=0,
+            announced_on__range=(day - dt.timedelta(6), day),
         ).order_by("-upvotes", "-arxiv_id")[:50],
         "search": selectors._ranked_postgres(Paper.objects.filter(hidden=False), "speculative decoding")[:31],
         "search, common word": selectors._ranked_postgres(Paper.objects.filter(hidden=False), "model")[:31],
@@ -205,7 +208,9 @@ def report(name: str, figures: dict[str, int], target_ms: float | None) -> str:
 
 
 def main() -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--papers", type=int, default=50_000)
     parser.add_argument("--connections", type=int, default=50)
     parser.add_argument("--duration", type=int, default=30)
