@@ -120,7 +120,7 @@ _GENERIC = frozenset(
         "improving improved system systems"
     )
 )
-SIMILAR_TERMS = 12
+SIMILAR_TERMS = 8
 
 
 def similar_terms(paper: Paper) -> list[str]:
@@ -143,7 +143,9 @@ def similar_papers(paper: Paper, limit: int = 6) -> list[Paper]:
     if paper.primary_category:
         candidates = _filtered(candidates, SearchFilters(category=paper.primary_category))
     if connection.vendor == "postgresql":
-        query = SearchQuery(" | ".join(terms), search_type="raw", config="simple")
+        # Sharing two of the terms, not one: common words would otherwise bring thousands to rank.
+        pairs = [f"({a} & {b})" for i, a in enumerate(terms) for b in terms[i + 1 :]] or terms
+        query = SearchQuery(" | ".join(pairs), search_type="raw", config="simple")
         return list(
             candidates.filter(search_vector=query)
             .annotate(rank=SearchRank(F("search_vector"), query))
@@ -153,7 +155,8 @@ def similar_papers(paper: Paper, limit: int = 6) -> list[Paper]:
     wanted = set(terms)
     pool = list(candidates.order_by("-announced_on", "-pk").only(*CARD_FIELDS)[:500])
     scored = [(len(wanted & set(search.document_stems(p))), p) for p in pool]
-    return [p for hits, p in sorted(scored, key=lambda pair: -pair[0]) if hits][:limit]
+    enough = min(2, len(wanted))
+    return [p for hits, p in sorted(scored, key=lambda pair: -pair[0]) if hits >= enough][:limit]
 
 
 # --- Search ------------------------------------------------------------------------------------------
