@@ -14,7 +14,8 @@ never sort the catalogue), then drives gunicorn with wrk:
            every request renders its page from PostgreSQL.
 
 Targets (cached, as in production): daily p99 < 100 ms, search p99 < 200 ms,
-0 errors. Errors make it exit 1; speed only prints. --smoke is CI's few-second run.
+0 errors. Errors on the cached pages make it exit 1; speed only prints. --smoke
+is CI's few-second run.
 """
 
 from __future__ import annotations
@@ -257,9 +258,11 @@ def main() -> int:
     print("\n".join(explained))
     for name, figures, target in results:
         print(report(name, figures, target))
-    errors = sum(figures["ERRORS"] for _name, figures, _target in results)
+    # The cached runs are the service as deployed; the cache-off runs only show what the cache saves
+    # (overloaded, wrk's 2 s timeout counts as errors there).
+    errors = sum(figures["ERRORS"] for _name, figures, target in results if target)
     if errors:
-        print(f"FAILED: {errors} requests failed")
+        print(f"FAILED: {errors} requests to the cached pages failed")
     return 1 if errors else 0
 
 
