@@ -12,7 +12,7 @@ from typing import Any
 from django.db import connection, transaction
 from django.utils import timezone
 
-from papers import feeds
+from papers import feeds, site_cache
 from papers.db import copy_insert
 from papers.fetching import FetchError, fetch_document
 from papers.models import Feed, FetchRun, Paper
@@ -254,6 +254,8 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
         copy_insert(Paper, to_create)
         if to_update:
             Paper.objects.bulk_update(to_update, MERGED_FIELDS, batch_size=_WRITE_BATCH)
+        if result.new or result.updated:
+            site_cache.bump_on_commit()  # the site's cached pages show the catalogue as it was
     return result
 
 
