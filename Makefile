@@ -46,6 +46,7 @@ bench: install bench-deps
 	$(BIN)/python benchmarks/dispatch.py --subscribers 100000 --paths api,smtp --workers 2
 	$(BIN)/python benchmarks/dispatch.py --subscribers 20000 --paths api --workers 1,2
 	$(BIN)/python benchmarks/signup_load.py
+	$(BIN)/python benchmarks/site_load.py
 	$(BIN)/python benchmarks/compare_django_newsletter.py --subscribers 100000 --their-subscribers 5000
 	$(BIN)/python benchmarks/relevance.py
 
@@ -55,6 +56,7 @@ bench-smoke: install bench-deps
 	$(BIN)/python benchmarks/dispatch.py --subscribers 500 --paths api,smtp --workers 2
 	$(BIN)/python benchmarks/signup_load.py --connections 10 --duration 3
 	$(BIN)/python benchmarks/relevance.py --smoke
+	$(BIN)/python benchmarks/site_load.py --smoke
 
 ## Fault trials: workers killed, duplicate scheduling, provider, Redis and PostgreSQL faults, feed faults.
 ## Restarts the local Redis and PostgreSQL (nothing else may be using them). FAULT_TRIALS=20 by default.

@@ -268,6 +268,14 @@ AXES_LOCKOUT_CALLABLE = "newsletter.admin_login.lockout_response"
 AXES_RESET_ON_SUCCESS = False
 AXES_VERBOSE = False  # no banner at each start; failures and lockouts are still logged
 
+# --- Public site ----------------------------------------------------------------
+# Seconds the day, trending, paper and search pages stay in the cache (ingest makes them stale sooner),
+# and how long a browser or proxy may keep one.
+SITE_CACHE_SECONDS = env.int("SITE_CACHE_SECONDS", default=600)
+SITE_BROWSER_CACHE_SECONDS = env.int("SITE_BROWSER_CACHE_SECONDS", default=60)
+SITE_PAGE_SIZE = env.int("SITE_PAGE_SIZE", default=30)  # papers per page of a day or of search results
+SITE_MAX_PAGES = env.int("SITE_MAX_PAGES", default=40)  # no deeper paging: a narrower search finds more
+
 # --- Feeds -------------------------------------------------------------------
 FEED_USER_AGENT = env.str(
     "FEED_USER_AGENT",

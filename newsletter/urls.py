@@ -3,10 +3,11 @@ from django.contrib import admin
 from django.urls import include, path, re_path
 
 from newsletter import views, webhooks
+from papers import views as papers_views
 from subscribers.urls import TOKEN
 
 urlpatterns = [
-    path("", views.home, name="home"),
+    path("", papers_views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("anymail/", include(webhooks.tracking_urlpatterns(settings.ANYMAIL_PROVIDER))),
@@ -18,5 +19,6 @@ urlpatterns = [
     ),
     re_path(rf"^feed/{TOKEN}/$", views.personal_feed, name="personal_feed"),
     re_path(r"^preview-link/(?P<link>[a-z0-9/-]*)$", views.preview_link, name="preview_link"),
+    path("", include("papers.urls")),
     path("", include("subscribers.urls")),
 ]

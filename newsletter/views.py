@@ -1,4 +1,4 @@
-"""Site-wide pages: home, health check, and the digest pages (view in browser, feedback, personal feed)."""
+"""Site-wide pages: health check, and the digest pages (view in browser, feedback, personal feed)."""
 
 from __future__ import annotations
 
@@ -17,22 +17,14 @@ from newsletter import emails, rendering
 from newsletter import selectors as digest_selectors
 from newsletter.celery import app as celery_app
 from newsletter.models import Delivery
-from papers import selectors as paper_selectors
 from subscribers import links
 from subscribers import selectors as subscriber_selectors
 from subscribers import services as subscriber_services
-from subscribers.forms import SignupForm
 from subscribers.models import Feedback
 from subscribers.tokens import Purpose, TokenExpired, TokenInvalid, read_token
 from subscribers.views import link_gone
 
 logger = logging.getLogger(__name__)
-
-
-@require_safe
-def home(request: HttpRequest) -> HttpResponse:
-    papers = paper_selectors.papers_latest(limit=50)
-    return render(request, "home.html", {"papers": papers, "signup_form": SignupForm()})
 
 
 def _database_ok() -> bool:

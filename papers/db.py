@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable, Mapping, Sequence
 from functools import lru_cache
+from typing import Any
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections, models
+from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations, models
 from django.db.models import Expression, Value
 from django.db.models.lookups import In
 
@@ -24,7 +25,11 @@ def copy_insert(model: type[models.Model], objects: Sequence[models.Model]) -> N
     if connection.vendor != "postgresql":
         model.objects.bulk_create(objects, batch_size=BULK_BATCH)
         return
-    names = [field.attname for field in model._meta.concrete_fields if not field.primary_key]
+    names = [
+        field.attname
+        for field in model._meta.concrete_fields
+        if not field.primary_key and not field.generated
+    ]
     copy_rows(model, names, ([getattr(obj, name) for name in names] for obj in objects))
 
 
@@ -70,7 +75,7 @@ def insert_from_select(
     selected: dict[str, Expression] = {}
     columns: list[str] = []
     for field in model._meta.concrete_fields:
-        if field.primary_key:
+        if field.primary_key or field.generated:
             continue
         if field.attname in values or field.name in values:
             expression = values.get(field.attname, values.get(field.name))
@@ -228,7 +233,7 @@ def _linked_insert_sql(
         values: list[str] = []
         taken: list[Source] = []
         for field in meta.concrete_fields:
-            if field.primary_key:
+            if field.primary_key or field.generated:
                 continue
             if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
                 raise ValueError(f"{field} sets its value on save: give it a default of now instead")
@@ -260,3 +265,15 @@ def _linked_insert_sql(
     every = ", ".join(f"r{n}" for n in range(len(kinds)))
     ids = ", ".join(f"r{n}.id" for n in range(len(kinds)))
     return f"WITH {', '.join(ctes)} SELECT {ids} FROM {every}", sources  # noqa: S608
+
+
+class AddIndexOnPostgres(migrations.AddIndex):
+    """Add an index that only PostgreSQL has (GIN); on SQLite, in development, the state alone changes."""
+
+    def database_forwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_forwards(app_label, schema_editor, from_state, to_state)
+
+    def database_backwards(self, app_label: str, schema_editor: Any, from_state: Any, to_state: Any) -> None:
+        if schema_editor.connection.vendor == "postgresql":
+            super().database_backwards(app_label, schema_editor, from_state, to_state)

@@ -119,6 +119,8 @@ class ParsedFeed:
 
 _NEW_ID = r"\d{4}\.\d{4,5}"
 _OLD_ID = r"[a-z]+(?:-[a-z]+)*(?:\.[A-Z]{2})?/\d{7}"
+# A version-free id as the site's URLs take it: 2611.18230, or an old-style astro-ph/0601001.
+ARXIV_ID_PATTERN = rf"{_NEW_ID}|{_OLD_ID}"
 _ID_RE = re.compile(rf"(?P<id>{_NEW_ID}|{_OLD_ID})(?:v(?P<version>\d+))?(?![\d])")
 _ANNOUNCE_RE = re.compile(
     r"^\s*arXiv:(?P<id>\S+?)(?:v(?P<version>\d+))?\s+Announce Type:\s*(?P<type>\S+)\s*"

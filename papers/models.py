@@ -4,8 +4,11 @@ from __future__ import annotations
 
 import json
 
+from django.contrib.postgres.indexes import GinIndex
+from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.db.models import F, Func, Q
 from django.utils import timezone
 
 from papers import feeds, fetching
@@ -17,6 +20,30 @@ class UnicodeJSONEncoder(json.JSONEncoder):
     def __init__(self, *args: object, **kwargs: object) -> None:
         kwargs["ensure_ascii"] = False
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+
+
+class PostgresOnly(Func):
+    """An expression PostgreSQL computes; other databases (SQLite, in development) store NULL instead."""
+
+    template = "%(expressions)s"
+
+    def as_sqlite(self, compiler: object, connection: object, **extra: object) -> tuple[str, list[object]]:
+        return "NULL", []
+
+
+def search_document() -> SearchVector:
+    """Return what the site's search reads of a paper: title (weight A), abstract (B), authors (C)."""
+    return (
+        SearchVector("title", config="english", weight="A")
+        + SearchVector("abstract", config="english", weight="B")
+        + SearchVector("author_names", config="english", weight="C")
+    )
+
+
+class PaperManager(models.Manager["Paper"]):
+    def get_queryset(self) -> models.QuerySet[Paper]:
+        # The search vector is for the database's use: no page or digest reads it back.
+        return super().get_queryset().defer("search_vector")
 
 
 class Paper(models.Model):
@@ -73,9 +100,38 @@ class Paper(models.Model):
         help_text="When its upvotes reached PAPERS_TRENDING_UPVOTES: readers who had its day may get it.",
     )
 
+    # Kept by PostgreSQL itself from the title, abstract and authors, for full-text search.
+    search_vector = models.GeneratedField(
+        expression=PostgresOnly(search_document(), output_field=SearchVectorField()),
+        output_field=SearchVectorField(null=True),
+        db_persist=True,
+    )
+
+    objects = PaperManager()
+
     class Meta:
         ordering = ["-announced_on", "-upvotes", "-arxiv_id"]
-        indexes = [models.Index(fields=["-announced_on", "-upvotes"], name="paper_latest_idx")]
+        indexes = [
+            models.Index(fields=["-announced_on", "-upvotes"], name="paper_latest_idx"),
+            # A day's page, and the days before and after it, read in this order (PostgreSQL only:
+            # SQLite has no NULLS LAST in an index).
+            models.Index(
+                F("announced_on"),
+                F("upvotes").desc(nulls_last=True),
+                F("arxiv_id").desc(),
+                condition=Q(hidden=False),
+                name="paper_day_idx",
+            ),
+            # Weekly and monthly trending: the papers with upvotes, by day.
+            models.Index(
+                F("announced_on"),
+                F("upvotes").desc(),
+                condition=Q(hidden=False, upvotes__isnull=False),
+                name="paper_trending_idx",
+            ),
+            GinIndex(fields=["search_vector"], name="paper_search_idx"),
+            GinIndex(fields=["categories"], opclasses=["jsonb_path_ops"], name="paper_categories_idx"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.arxiv_id}: {self.title[:80]}"

@@ -1,37 +1,296 @@
-"""Reads of the paper catalogue."""
+"""Reads of the paper catalogue: the site's day, trending, paper and search lists, and the feeds to fetch.
+
+Every list is read through an index in the order it is shown (paper_day_idx,
+paper_trending_idx, paper_search_idx, paper_categories_idx): no request sorts
+the whole catalogue.
+"""
 
 from __future__ import annotations
 
+import datetime as dt
 import re
+from dataclasses import dataclass, field
 
-from django.db.models import F, Q, QuerySet
+from django.conf import settings
+from django.contrib.postgres.search import SearchQuery, SearchRank
+from django.db import connection
+from django.db.models import F, Max, Min, Q, QuerySet
 from django.db.models.functions import Lower
 
+from papers import search
 from papers.models import Feed, Paper
 from papers.names import name_key
 from papers.references import title_key, title_variants
 
+# What a paper's card shows.
+CARD_FIELDS = (
+    "arxiv_id",
+    "version",
+    "title",
+    "abstract",
+    "ai_summary",
+    "author_names",
+    "primary_category",
+    "categories",
+    "announced_on",
+    "upvotes",
+    "hf_comments",
+    "organization",
+    "thumbnail_url",
+    "github_stars",
+    "abs_url",
+    "pdf_url",
+    "hf_url",
+    "code_url",
+    "project_url",
+    "featured",
+)
+DAY_ORDER = (F("upvotes").desc(nulls_last=True), F("arxiv_id").desc())
 
-def papers_latest(*, limit: int = 50) -> list[Paper]:
-    """Return the most recently announced visible papers, most upvoted first within a day."""
+
+@dataclass
+class PaperPage:
+    """One page of a list of papers: its papers, its number, and whether more follow."""
+
+    papers: list[Paper]
+    number: int = 1
+    has_next: bool = False
+    total: int | None = None
+
+    @property
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+
+def _visible() -> QuerySet[Paper]:
+    return Paper.objects.filter(hidden=False)
+
+
+def _page(queryset: QuerySet[Paper], number: int, *, total: int | None = None) -> PaperPage:
+    """Return page ``number`` of ``queryset``, reading one paper more than a page to tell if more follow."""
+    size = settings.SITE_PAGE_SIZE
+    start = (number - 1) * size
+    rows = list(queryset[start : start + size + 1])
+    return PaperPage(rows[:size], number, len(rows) > size, total)
+
+
+def latest_day() -> dt.date | None:
+    """Return the most recent announcement day with a visible paper."""
+    return _visible().aggregate(day=Max("announced_on"))["day"]
+
+
+def day_papers(*, day: dt.date, page: int = 1) -> PaperPage:
+    """Return a page of the papers announced on ``day``, most upvoted first."""
+    papers = _visible().filter(announced_on=day)
+    total = papers.count() if page == 1 else None
+    return _page(papers.order_by(*DAY_ORDER).only(*CARD_FIELDS), page, total=total)
+
+
+def days_around(*, day: dt.date) -> tuple[dt.date | None, dt.date | None]:
+    """Return the announcement days just before and just after ``day`` (None at either end)."""
+    before = _visible().filter(announced_on__lt=day).aggregate(day=Max("announced_on"))["day"]
+    after = _visible().filter(announced_on__gt=day).aggregate(day=Min("announced_on"))["day"]
+    return before, after
+
+
+def days_span() -> tuple[dt.date | None, dt.date | None]:
+    """Return the first and the latest announcement days (the date picker's bounds)."""
+    span = _visible().aggregate(first=Min("announced_on"), last=Max("announced_on"))
+    return span["first"], span["last"]
+
+
+def trending(*, first: dt.date, last: dt.date, limit: int = 50) -> list[Paper]:
+    """Return the most upvoted papers announced from ``first`` to ``last`` (papers without votes never)."""
     return list(
-        Paper.objects.filter(hidden=False)
-        .order_by(F("announced_on").desc(nulls_last=True), F("upvotes").desc(nulls_last=True), "-arxiv_id")
-        .only(
-            "arxiv_id",
-            "title",
-            "author_names",
-            "primary_category",
-            "categories",
-            "announced_on",
-            "upvotes",
-            "abs_url",
-            "pdf_url",
-            "hf_url",
-            "code_url",
-            "featured",
-        )[:limit]
+        _visible()
+        .filter(upvotes__isnull=False, upvotes__gt=0, announced_on__range=(first, last))
+        .order_by("-upvotes", "-arxiv_id")
+        .only(*CARD_FIELDS)[:limit]
     )
+
+
+def paper_by_arxiv_id(arxiv_id: str) -> Paper | None:
+    """Return the visible paper with this (version-free) arXiv id."""
+    return _visible().filter(arxiv_id=arxiv_id).first()
+
+
+# --- Similar papers ------------------------------------------------------------------------------
+
+# Words so common in paper titles that sharing them says nothing.
+_GENERIC = frozenset(
+    search.stems(
+        "model models learning learn based using towards toward via approach method methods new study "
+        "analysis data deep neural network networks large efficient framework task tasks paper results "
+        "improving improved system systems"
+    )
+)
+SIMILAR_TERMS = 8
+
+
+def similar_terms(paper: Paper) -> list[str]:
+    """Return the stems a similar paper should share: its title's and AI keywords', less the generic."""
+    text = " ".join([paper.title, *(str(k) for k in (paper.ai_keywords or [])[:8])])
+    terms = [s for s in dict.fromkeys(search.stems(text)) if len(s) > 2 and s not in _GENERIC]
+    return terms[:SIMILAR_TERMS]
+
+
+def similar_papers(paper: Paper, limit: int = 6) -> list[Paper]:
+    """Return up to ``limit`` papers most like ``paper``: sharing its title terms, keywords and categories.
+
+    The one seam for "similar papers": when papers carry relevance vectors,
+    this is where their nearest neighbours come from instead.
+    """
+    terms = similar_terms(paper)
+    if not terms:
+        return []
+    candidates = _visible().exclude(pk=paper.pk)
+    if paper.primary_category:
+        candidates = _filtered(candidates, SearchFilters(category=paper.primary_category))
+    if connection.vendor == "postgresql":
+        # Sharing two of the terms, not one: common words would otherwise bring thousands to rank.
+        pairs = [f"({a} & {b})" for i, a in enumerate(terms) for b in terms[i + 1 :]] or terms
+        query = SearchQuery(" | ".join(pairs), search_type="raw", config="simple")
+        return list(
+            candidates.filter(search_vector=query)
+            .annotate(rank=SearchRank(F("search_vector"), query))
+            .order_by("-rank", "-announced_on")
+            .only(*CARD_FIELDS)[:limit]
+        )
+    wanted = set(terms)
+    pool = list(candidates.order_by("-announced_on", "-pk").only(*CARD_FIELDS)[:500])
+    scored = [(len(wanted & set(search.document_stems(p))), p) for p in pool]
+    enough = min(2, len(wanted))
+    return [p for hits, p in sorted(scored, key=lambda pair: -pair[0]) if hits >= enough][:limit]
+
+
+# --- Search ------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    """What narrows a search besides its words."""
+
+    category: str = ""
+    date_from: dt.date | None = None
+    date_to: dt.date | None = None
+
+    def as_dict(self) -> dict[str, str]:
+        """Return the filters that are set, as strings (for URLs and saved searches)."""
+        data = {"category": self.category}
+        data["date_from"] = self.date_from.isoformat() if self.date_from else ""
+        data["date_to"] = self.date_to.isoformat() if self.date_to else ""
+        return {name: value for name, value in data.items() if value}
+
+
+@dataclass
+class SearchResults(PaperPage):
+    query: str = ""
+    parsed: search.ParsedQuery = field(default_factory=lambda: search.ParsedQuery(()))
+
+
+def _filtered(queryset: QuerySet[Paper], filters: SearchFilters) -> QuerySet[Paper]:
+    if filters.category:
+        if connection.vendor == "postgresql":
+            queryset = queryset.filter(categories__contains=[filters.category])
+        else:
+            queryset = queryset.filter(categories__icontains=f'"{filters.category}"')
+    if filters.date_from:
+        queryset = queryset.filter(announced_on__gte=filters.date_from)
+    if filters.date_to:
+        queryset = queryset.filter(announced_on__lte=filters.date_to)
+    return queryset
+
+
+def search_papers(*, query: str, filters: SearchFilters, page: int = 1) -> SearchResults:
+    """Return a page of the papers matching ``query`` (websearch syntax), best match first.
+
+    PostgreSQL ranks its full-text matches (title above abstract above
+    authors, then the newest); SQLite, in development, reads the same query
+    in Python over a bounded window of candidates (``papers.search``). A query
+    of nothing searchable (stop words, punctuation) finds nothing.
+    """
+    query = search.clean_query(query)
+    parsed = search.parse_query(query)
+    if parsed.empty:
+        return SearchResults([], page, False, query=query, parsed=parsed)
+    papers = _filtered(_visible(), filters)
+    if connection.vendor == "postgresql":
+        found = _page(_ranked_postgres(papers, query), page)
+    else:
+        found = _ranked_in_python(papers, parsed, page)
+    return SearchResults(found.papers, found.number, found.has_next, query=query, parsed=parsed)
+
+
+def search_newest(*, query: str, filters: SearchFilters, limit: int = 50) -> list[Paper]:
+    """Return the newest papers matching ``query``: a search's feed, where new matches come first."""
+    parsed = search.parse_query(query)
+    if parsed.empty:
+        return []
+    papers = _filtered(_visible(), filters)
+    newest = (F("announced_on").desc(nulls_last=True), "-arxiv_id")
+    if connection.vendor == "postgresql":
+        tsquery = SearchQuery(search.clean_query(query), search_type="websearch", config="english")
+        return list(papers.filter(search_vector=tsquery).order_by(*newest).only(*CARD_FIELDS)[:limit])
+    window = papers.order_by(*newest).only(*CARD_FIELDS)[:SQLITE_SEARCH_WINDOW]
+    return [p for p in window if search.matches(parsed, search.document_stems(p))][:limit]
+
+
+def _ranked_postgres(papers: QuerySet[Paper], query: str) -> QuerySet[Paper]:
+    # The seam for semantic ranking: relevance vectors would re-order these matches.
+    tsquery = SearchQuery(query, search_type="websearch", config="english")
+    return (
+        papers.filter(search_vector=tsquery)
+        .annotate(rank=SearchRank(F("search_vector"), tsquery))
+        .order_by("-rank", F("announced_on").desc(nulls_last=True), "-arxiv_id")
+        .only(*CARD_FIELDS)
+    )
+
+
+SQLITE_SEARCH_WINDOW = 5000
+
+
+def _ranked_in_python(papers: QuerySet[Paper], parsed: search.ParsedQuery, page: int) -> PaperPage:
+    for fragment in search.prefilter_fragments(parsed):
+        papers = papers.filter(
+            Q(title__icontains=fragment)
+            | Q(abstract__icontains=fragment)
+            | Q(author_names__icontains=fragment)
+        )
+    window = papers.order_by(F("announced_on").desc(nulls_last=True), "-pk").only(*CARD_FIELDS)
+    hits = [p for p in window[:SQLITE_SEARCH_WINDOW] if search.matches(parsed, search.document_stems(p))]
+    hits.sort(key=lambda p: -search.score(parsed, p))
+    size = settings.SITE_PAGE_SIZE
+    start = (page - 1) * size
+    return PaperPage(hits[start : start + size], page, len(hits) > start + size)
+
+
+def papers_matching_rule(
+    *, categories: list[str], keywords: list[str], excluded: list[str], limit: int = 50
+) -> list[Paper]:
+    """Return the newest papers in any of ``categories`` or matching any keyword phrase, none excluded.
+
+    A topic's rule as a feed reads it (full-text phrases on PostgreSQL, text
+    containment on SQLite); digests apply their own matcher.
+    """
+    rule = Q()
+    postgres = connection.vendor == "postgresql"
+    for category in categories:
+        rule |= Q(categories__contains=[category]) if postgres else Q(categories__icontains=f'"{category}"')
+    for keyword in keywords:
+        rule |= _phrase(keyword, postgres)
+    if not rule:
+        return []
+    papers = _visible().filter(rule)
+    for keyword in excluded:
+        papers = papers.exclude(_phrase(keyword, postgres))
+    order = (F("announced_on").desc(nulls_last=True), "-arxiv_id")
+    return list(papers.order_by(*order).only(*CARD_FIELDS)[:limit])
+
+
+def _phrase(keyword: str, postgres: bool) -> Q:
+    if postgres:
+        return Q(search_vector=SearchQuery(keyword, search_type="phrase", config="english"))
+    return Q(title__icontains=keyword) | Q(abstract__icontains=keyword)
 
 
 def feeds_enabled(*, kinds: list[str] | None = None) -> QuerySet[Feed]:

@@ -13,7 +13,7 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from papers import feeds, signals
+from papers import feeds, signals, site_cache
 from papers.db import copy_insert
 from papers.fetching import FetchError, fetch_document
 from papers.models import Feed, FetchRun, Paper
@@ -265,6 +265,8 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
         added = [paper.arxiv_id for paper in to_create]
         if added:
             transaction.on_commit(lambda: signals.papers_added.send(sender=Paper, arxiv_ids=added))
+        if result.new or result.updated:
+            site_cache.bump_on_commit()  # the site's cached pages show the catalogue as it was
     return result
 
 

@@ -11,12 +11,14 @@ from django import forms
 from django.conf import settings
 from django.core.validators import EmailValidator
 
+from papers import search, taxonomy
 from papers.references import ReferenceError, arxiv_ids_from_text, references_from_file
+from subscribers import searches
 from subscribers.addresses import AddressError, checked_email
 from subscribers.models import Subscriber
 from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
 from subscribers.selectors import topic_choices
-from subscribers.services import Preferences
+from subscribers.services import Preferences, SignupExtras
 
 
 @cache
@@ -95,6 +97,18 @@ def weekday_choices() -> list[tuple[int, str]]:
     return Subscriber.Weekday.choices
 
 
+@cache
+def category_choices() -> list[tuple[str, str]]:
+    return [choice for _group, choices in taxonomy.grouped_choices() for choice in choices]
+
+
+CROSSLIST_CHOICES = [
+    (True, "Include papers cross-listed into them"),
+    (False, "Only papers whose primary category it is"),
+]
+MAX_PAPERS_CHOICES = [(n, f"{n} papers") for n in (5, 10, 15, 20)]
+
+
 class NoLineBreaksMixin:
     """Refuse CR, LF and other control characters in any single-line field, before any stripping."""
 
@@ -141,6 +155,25 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         widget=forms.RadioSelect,
         label="How often",
     )
+    categories = KeyedMultipleChoiceField(
+        choices=category_choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        label="arXiv categories",
+        help_text="Every new paper in a category you tick, whatever its words.",
+    )
+    include_crosslists = forms.TypedChoiceField(
+        choices=CROSSLIST_CHOICES,
+        coerce=lambda value: value in (True, "True"),
+        required=False,
+        empty_value=True,
+        initial=True,
+        widget=forms.RadioSelect,
+        label="Cross-listed papers",
+    )
+    max_papers = forms.TypedChoiceField(
+        choices=MAX_PAPERS_CHOICES, coerce=int, initial=10, label="At most", required=False, empty_value=None
+    )
     timezone = KeyedChoiceField(choices=timezone_choices, initial="UTC", label="Time zone")
     send_hour = KeyedTypedChoiceField(choices=hour_choices, coerce=int, initial=7, label="Deliver at")
     send_weekday = KeyedTypedChoiceField(
@@ -154,7 +187,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
-        if self.is_bound or self.initial:
+        if self.is_bound or "timezone" in self.initial:
             # The person (or their saved preferences) chose a zone: the browser must not replace it.
             self.fields["timezone"].widget.attrs["data-chosen"] = "1"
 
@@ -175,17 +208,28 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         except PreferenceError as error:
             raise forms.ValidationError(str(error)) from None
 
+    def category_groups(self) -> list[tuple[str, list[forms.boundfield.BoundWidget]]]:
+        """Return the category checkboxes grouped by archive, as the taxonomy lists them."""
+        boxes = list(self["categories"])
+        groups = []
+        for group, choices in taxonomy.grouped_choices():
+            groups.append((group, boxes[: len(choices)]))
+            boxes = boxes[len(choices) :]
+        return groups
+
+    def asks_for_something(self, cleaned: dict[str, Any]) -> bool:
+        """Return whether the choices name anything to send: a topic, keyword, author or category."""
+        included, _excluded = cleaned.get("keywords") or ([], [])
+        return bool(cleaned["topics"] or included or cleaned["authors"] or cleaned.get("categories"))
+
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()
-        included, _excluded = cleaned.get("keywords") or ([], [])
-        if (
-            "topics" in cleaned
-            and "keywords" in cleaned
-            and "authors" in cleaned
-            and not (cleaned["topics"] or included or cleaned["authors"])
+        if all(name in cleaned for name in ("topics", "keywords", "authors")) and not self.asks_for_something(
+            cleaned
         ):
             raise forms.ValidationError(
-                "Choose at least one topic, keyword or author, so we know what to send you.", code="empty"
+                "Choose at least one topic, category, keyword or author, so we know what to send you.",
+                code="empty",
             )
         return cleaned
 
@@ -202,7 +246,9 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
             timezone=data["timezone"],
             send_hour=data["send_hour"],
             send_weekday=data["send_weekday"],
-            max_papers=data.get("max_papers"),  # not on the sign-up form: what is stored stays
+            max_papers=data.get("max_papers"),  # None when not sent: what is stored stays
+            categories=list(data.get("categories") or []),
+            include_crosslists=data.get("include_crosslists", True),
         )
 
 
@@ -275,12 +321,15 @@ class SignupForm(PreferencesForm, SeedFields):
     field_order = [
         "email",
         "topics",
+        "categories",
+        "include_crosslists",
         "keywords",
         "authors",
         "cadence",
         "timezone",
         "send_hour",
         "send_weekday",
+        "max_papers",
         "seed_papers",
         "seed_file",
     ]
@@ -305,17 +354,43 @@ class SignupForm(PreferencesForm, SeedFields):
         except AddressError as error:
             raise forms.ValidationError(str(error)) from None
 
+    # From the site's "Email me new papers matching this search". Hidden: the page shows it in words.
+    # ("Get papers like this" fills in the seed papers.)
+    search_query = forms.CharField(
+        required=False, max_length=search.MAX_QUERY_LENGTH, widget=forms.HiddenInput
+    )
+    search_category = forms.CharField(required=False, max_length=40, widget=forms.HiddenInput)
+
     @property
     def is_bot(self) -> bool:
         return bool(self.data.get(self.add_prefix("website")))
 
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        query = cleaned.get("search_query") or ""
+        cleaned["saved_search"] = None
+        if query:
+            try:
+                cleaned["saved_search"] = searches.search_request(query, cleaned.get("search_category") or "")
+            except searches.SearchRefused as error:
+                self.add_error(None, str(error))
+        return cleaned
+
+    def asks_for_something(self, cleaned: dict[str, Any]) -> bool:
+        return (
+            super().asks_for_something(cleaned)
+            or self.names_seeds
+            or bool((cleaned.get("search_query") or "").strip())
+        )
+
+    def extras(self, *, seed_papers: list[str]) -> SignupExtras:
+        """Return the seed papers (as looked up by the view) and the search to follow (after is_valid())."""
+        saved = self.cleaned_data.get("saved_search")
+        return SignupExtras(seed_papers=seed_papers, saved_searches=[saved.as_dict()] if saved else [])
+
 
 class ManagePreferencesForm(PreferencesForm):
-    """The preference centre: the shared fields plus the most papers in one digest."""
-
-    max_papers = forms.TypedChoiceField(
-        choices=[(n, f"{n} papers") for n in (5, 10, 15, 20)], coerce=int, initial=10, label="At most"
-    )
+    """The preference centre: the shared fields."""
 
     @classmethod
     def for_subscriber(
@@ -331,6 +406,8 @@ class ManagePreferencesForm(PreferencesForm):
             "send_hour": preferences.send_hour,
             "send_weekday": preferences.send_weekday,
             "max_papers": preferences.max_papers,
+            "categories": preferences.categories,
+            "include_crosslists": preferences.include_crosslists,
         }
         return cls(data=data, initial=initial)
 
@@ -370,6 +447,26 @@ class AuthorSeedForm(NoLineBreaksMixin, forms.Form):
         if len(name) < 3 or not any(ch.isalpha() for ch in name):
             raise forms.ValidationError("Give your name as it appears on your papers.")
         return name
+
+
+class SavedSearchForm(NoLineBreaksMixin, forms.Form):
+    """The preference centre's "follow a search": words and, optionally, a category."""
+
+    single_line_fields = ("query",)
+
+    query = forms.CharField(max_length=search.MAX_QUERY_LENGTH, label="Search for")
+    category = KeyedChoiceField(
+        choices=lambda: [("", "Any category"), *category_choices()], required=False, label="In category"
+    )
+
+    def clean(self) -> dict[str, object]:
+        cleaned = super().clean()
+        if "query" in cleaned:
+            try:
+                cleaned["request"] = searches.search_request(cleaned["query"], cleaned.get("category") or "")
+            except searches.SearchRefused as error:
+                self.add_error("query", str(error))
+        return cleaned
 
 
 class ResendForm(forms.Form):

@@ -7,6 +7,7 @@ from django.utils.timezone import now
 
 from papers.models import EmbeddingModel, Paper, UnicodeJSONEncoder
 from papers.models import Topic as Topic  # moved to papers; still importable from here
+from papers.search import paper_matches_search
 
 
 class Subscriber(models.Model):
@@ -45,6 +46,13 @@ class Subscriber(models.Model):
     max_papers = models.PositiveSmallIntegerField(default=10, help_text="Most papers in one digest.")
     send_weekday = models.PositiveSmallIntegerField(
         choices=Weekday.choices, default=Weekday.MONDAY, help_text="For weekly digests."
+    )
+    categories = models.JSONField(
+        default=list, blank=True, help_text='arXiv categories followed directly, e.g. ["cs.CL", "hep-th"].'
+    )
+    include_crosslists = models.BooleanField(
+        default=True,
+        help_text="Whether a paper cross-listed into a followed category counts, or only its primary one.",
     )
 
     created_at = models.DateTimeField(default=now)
@@ -191,6 +199,39 @@ class Feedback(models.Model):
 
     def __str__(self) -> str:
         return f"{self.get_value_display()} on {self.paper_id}"
+
+
+class SavedSearch(models.Model):
+    """A search a subscriber asked to be mailed new matches of ("matches your search <query>")."""
+
+    MAX_PER_SUBSCRIBER = 10
+
+    subscriber = models.ForeignKey(Subscriber, on_delete=models.CASCADE, related_name="saved_searches")
+    query = models.CharField(max_length=200, help_text="As typed on the site's search (websearch syntax).")
+    filters = models.JSONField(
+        default=dict, blank=True, encoder=UnicodeJSONEncoder, help_text='e.g. {"category": "cs.CL"}.'
+    )
+    created_at = models.DateTimeField(default=now)
+
+    class Meta:
+        ordering = ["created_at", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["subscriber", "query", "filters"], name="savedsearch_unique_per_subscriber"
+            )
+        ]
+
+    def __str__(self) -> str:
+        category = self.filters.get("category") if isinstance(self.filters, dict) else ""
+        return f"“{self.query}”" + (f" in {category}" if category else "")
+
+    @property
+    def category(self) -> str:
+        return str(self.filters.get("category", "")) if isinstance(self.filters, dict) else ""
+
+    def matches(self, paper: Paper) -> bool:
+        """Return whether ``paper`` is one this search finds on the site (papers.search semantics)."""
+        return paper_matches_search(paper, query=self.query, category=self.category)
 
 
 class Suppression(models.Model):

@@ -9,6 +9,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from django.conf import settings
+
 from papers.names import collapse_whitespace
 from subscribers.models import ConsentRecord, Subscriber
 
@@ -88,7 +90,9 @@ class Preferences:
     timezone: str = "UTC"
     send_hour: int = 7
     send_weekday: int = Subscriber.Weekday.MONDAY
-    max_papers: int | None = None  # None: not asked (the sign-up form), so what is stored stays
+    max_papers: int | None = None  # None: not asked, so what is stored stays
+    categories: list[str] = field(default_factory=list)  # arXiv categories followed directly
+    include_crosslists: bool = True
 
     def as_dict(self) -> dict[str, Any]:
         """Return the preferences that were chosen (None is left out), as JSON-ready data."""
@@ -121,4 +125,45 @@ class Preferences:
             send_hour=subscriber.send_hour,
             send_weekday=subscriber.send_weekday,
             max_papers=subscriber.max_papers,
+            categories=list(subscriber.categories),
+            include_crosslists=subscriber.include_crosslists,
         )
+
+
+# Where a sign-up's extras wait, with its other choices, in its consent record's requested preferences.
+SEED_PAPERS = "seed_papers"
+SAVED_SEARCHES = "saved_searches"
+
+
+@dataclass
+class SignupExtras:
+    """What a sign-up adds besides preferences, applied when it is confirmed.
+
+    Stored in the sign-up's requested preferences under their own keys:
+    ``seed_papers`` (arXiv ids of catalogue papers the reader likes, stored as
+    seed likes) and ``saved_searches`` (``{"query": ..., "category": ...}``,
+    mailed as new matches arrive).
+    """
+
+    seed_papers: list[str] = field(default_factory=list)
+    saved_searches: list[dict[str, str]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        data: dict[str, Any] = {}
+        if self.seed_papers:
+            data[SEED_PAPERS] = list(self.seed_papers[: settings.SEED_MAX_PAPERS])
+        if self.saved_searches:
+            data[SAVED_SEARCHES] = [dict(search) for search in self.saved_searches]
+        return data
+
+    @classmethod
+    def requested(cls, consent: ConsentRecord) -> SignupExtras:
+        """Return the extras a sign-up asked for; anything malformed in the record is left out."""
+        data = consent.requested_preferences if isinstance(consent.requested_preferences, dict) else {}
+        seeds = [s for s in data.get(SEED_PAPERS) or [] if isinstance(s, str)][: settings.SEED_MAX_PAPERS]
+        searches = [
+            {"query": str(s["query"]), "category": str(s.get("category", ""))}
+            for s in data.get(SAVED_SEARCHES) or []
+            if isinstance(s, dict) and isinstance(s.get("query"), str) and s["query"].strip()
+        ]
+        return cls(seeds, searches)

@@ -13,8 +13,9 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from papers.models import Paper, Topic
-from subscribers.models import ConsentRecord, Feedback, LinkEmail, Subscriber, Suppression
-from subscribers.preferences import Preferences
+from papers.references import ReferenceError, arxiv_ids_from_text
+from subscribers.models import ConsentRecord, Feedback, LinkEmail, SavedSearch, Subscriber, Suppression
+from subscribers.preferences import Preferences, SignupExtras
 from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
 
 
@@ -142,6 +143,9 @@ def preferences_summary(preferences: Preferences, *, spell_out: bool = True) -> 
     else:
         delivery = f"Daily, {when}"
     lines = [("Topics", ", ".join(names[slug] for slug in preferences.topics if slug in names) or "none")]
+    if preferences.categories:
+        crosslists = "cross-lists included" if preferences.include_crosslists else "primary category only"
+        lines.append(("arXiv categories", f"{', '.join(preferences.categories)} ({crosslists})"))
     if spell_out:
         lines.append(("Keywords", ", ".join(preferences.keywords) or "none"))
         if preferences.excluded_keywords:
@@ -159,8 +163,57 @@ def preferences_summary(preferences: Preferences, *, spell_out: bool = True) -> 
     return lines
 
 
+def extras_summary(extras: SignupExtras, *, spell_out: bool = True) -> list[tuple[str, str]]:
+    """Return (label, value) lines for a sign-up's seeds and saved searches (counted unless ``spell_out``)."""
+    lines = []
+    if extras.seed_papers:
+        titles = dict(Paper.objects.filter(arxiv_id__in=extras.seed_papers).values_list("arxiv_id", "title"))
+        # Titles hold commas: "; " keeps them apart.
+        named = "; ".join(titles.get(arxiv_id, arxiv_id) for arxiv_id in extras.seed_papers)
+        lines.append(("Papers you like", named if spell_out else _count(len(extras.seed_papers), "paper")))
+    if extras.saved_searches:
+        searches = ", ".join(
+            f"“{s['query']}”" + (f" in {s['category']}" if s["category"] else "")
+            for s in extras.saved_searches
+        )
+        lines.append(
+            ("Saved searches", searches if spell_out else _count(len(extras.saved_searches), "saved search"))
+        )
+    return lines
+
+
+def signup_context(*, form: Any) -> dict[str, Any]:
+    """Return what the sign-up page says of the paper it starts from and the search it follows.
+
+    The paper is the one the site's "Get papers like this" link put in the
+    form's seed papers (a form sent back shows what was typed instead).
+    """
+    liked = "" if form.is_bound else str(form.initial.get("seed_papers", ""))
+    try:
+        ids, unknown = arxiv_ids_from_text(liked, limit=1)
+    except ReferenceError:
+        ids, unknown = [], ["?"]
+    seed = ids[0] if ids and not unknown else ""
+    paper = (
+        Paper.objects.filter(arxiv_id=seed, hidden=False).only("arxiv_id", "title").first() if seed else None
+    )
+    return {
+        "topics": [{"slug": slug, "name": name} for slug, name in topic_choices()],
+        "seed_paper": paper,
+        "seed_id": seed,
+        "search_query": form["search_query"].value() or "",
+        "search_category": form["search_category"].value() or "",
+    }
+
+
+def saved_searches_of(*, subscriber: Subscriber) -> list[SavedSearch]:
+    """Return the subscriber's saved searches, oldest first."""
+    return list(subscriber.saved_searches.all()[: SavedSearch.MAX_PER_SUBSCRIBER])
+
+
 def _count(n: int, noun: str) -> str:
-    return "none" if n == 0 else f"{n} {noun}{'s' if n != 1 else ''}"
+    plural = "es" if noun.endswith("h") else "s"
+    return "none" if n == 0 else f"{n} {noun}{plural if n != 1 else ''}"
 
 
 @dataclass(frozen=True)
@@ -182,25 +235,17 @@ def signup_choices(*, subscriber: Subscriber, consent: ConsentRecord) -> SignupC
     paused = subscriber.status == Subscriber.Status.PAUSED
     current = Preferences.of(subscriber)
     requested = Preferences.requested(subscriber, consent)
-    seeds = _seed_titles(consent)
-    seed_lines = [("Papers you like", "; ".join(seeds))] if seeds else []
-    counted_lines = [("Papers you like", _count(len(seeds), "paper"))] if seeds else []
+    extras = SignupExtras.requested(consent)
     return SignupChoices(
-        requested=preferences_summary(requested) + seed_lines,
-        requested_counted=preferences_summary(requested, spell_out=False) + counted_lines,
+        requested=preferences_summary(requested) + extras_summary(extras),
+        requested_counted=preferences_summary(requested, spell_out=False)
+        + extras_summary(extras, spell_out=False),
         current=preferences_summary(current) if subscribed else [],
         subscribed=subscribed,
         paused=paused,
-        changes=not subscribed or paused or requested != current or bool(seeds),
+        changes=not subscribed or paused or requested != current or bool(extras.as_dict()),
         superseded=consent.superseded(),
     )
-
-
-def _seed_titles(consent: ConsentRecord) -> list[str]:
-    """Return the titles of the papers a sign-up gave as ones the person likes."""
-    ids = consent.requested_preferences.get("seed_papers") or []
-    titles = dict(Paper.objects.filter(arxiv_id__in=ids[:100]).values_list("arxiv_id", "title"))
-    return [titles[arxiv_id] for arxiv_id in ids if arxiv_id in titles]
 
 
 def consent_for(*, subscriber: Subscriber, consent_id: int | None) -> ConsentRecord | None:
@@ -208,11 +253,6 @@ def consent_for(*, subscriber: Subscriber, consent_id: int | None) -> ConsentRec
     if consent_id is not None:
         return subscriber.consents.filter(pk=consent_id).first()
     return subscriber.consents.order_by("-submitted_at").first()
-
-
-def feedback_of(*, subscriber: Subscriber, limit: int = 50) -> list[Feedback]:
-    """Return a subscriber's "more/less like this" choices, newest first."""
-    return list(subscriber.feedback.select_related("paper").order_by("-created_at")[:limit])
 
 
 @dataclass(frozen=True)
@@ -298,7 +338,13 @@ def subscriber_export(*, subscriber: Subscriber) -> dict[str, Any]:
             "send_hour": subscriber.send_hour,
             "send_weekday": subscriber.get_send_weekday_display(),
             "max_papers": subscriber.max_papers,
+            "categories": subscriber.categories,
+            "include_crosslists": subscriber.include_crosslists,
         },
+        "saved_searches": [
+            {"query": saved.query, "filters": saved.filters, "created_at": when(saved.created_at)}
+            for saved in subscriber.saved_searches.all()
+        ],
         "consent_records": [
             {
                 "form": consent.form_id,

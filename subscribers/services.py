@@ -12,7 +12,7 @@ from django.utils import timezone
 
 from papers.db import insert_new_with_children
 from papers.models import Paper, Topic
-from subscribers import links, ratelimit, selectors, training
+from subscribers import links, ratelimit, searches, selectors, training
 from subscribers.addresses import canonical_email
 from subscribers.models import (
     ConsentRecord,
@@ -22,7 +22,7 @@ from subscribers.models import (
     SubscriberEvent,
     Suppression,
 )
-from subscribers.preferences import Preferences
+from subscribers.preferences import Preferences, SignupExtras
 from subscribers.tokens import email_hash
 
 logger = logging.getLogger(__name__)
@@ -35,10 +35,6 @@ CONSENT_WORDING = (
     "cadence I chose. I can change my preferences, pause or unsubscribe at any time with one "
     "click from any email."
 )
-
-
-# Where a sign-up's seed papers wait, with its other choices, on its consent record.
-SEED_PAPERS = "seed_papers"
 
 
 @dataclass(frozen=True)
@@ -61,6 +57,8 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
     subscriber.timezone = preferences.timezone
     subscriber.send_hour = preferences.send_hour
     subscriber.send_weekday = preferences.send_weekday
+    subscriber.categories = preferences.categories
+    subscriber.include_crosslists = preferences.include_crosslists
     if preferences.max_papers is not None:
         subscriber.max_papers = preferences.max_papers
     subscriber.save()
@@ -71,8 +69,8 @@ def _apply_preferences(subscriber: Subscriber, preferences: Preferences) -> None
 
 
 def subscription_request(
-    *, email: str, preferences: Preferences, request: RequestInfo, seed_papers: list[str] = ()
-) -> None:  # type: ignore[assignment]
+    *, email: str, preferences: Preferences, request: RequestInfo, extras: SignupExtras | None = None
+) -> None:
     """Handle a sign-up; the caller shows the same page whatever happens here.
 
     Nothing changes until the address's owner confirms: the requested
@@ -81,17 +79,17 @@ def subscription_request(
     address is asked to confirm its subscription; an active or paused one is
     asked to confirm the new choices (or, when they are its choices already,
     sent its preference-centre link). Emails per address are rate-limited.
-    ``seed_papers`` (arXiv ids of papers in the catalogue) wait with the other
-    choices and become likes on confirmation.
+    ``extras`` (papers the person likes, searches to follow) wait on the
+    consent record with the preferences and apply on confirmation.
     """
     email = canonical_email(email)
     may_email = _may_email(email)
-    consent_fields = _consent_fields(preferences, request, list(seed_papers))
-    if connection.vendor == "postgresql" and _new_address_signup(email, consent_fields, request, may_email):
+    fields = _consent_fields(preferences, request, extras or SignupExtras())
+    if connection.vendor == "postgresql" and _new_address_signup(email, fields, request, may_email):
         return
     with transaction.atomic():
         subscriber, created = Subscriber.objects.select_for_update().get_or_create(email=email)
-        consent = ConsentRecord.objects.create(subscriber=subscriber, **consent_fields)
+        consent = ConsentRecord.objects.create(subscriber=subscriber, **fields)
         _event(
             subscriber, SubscriberEvent.Kind.SUBSCRIBED, ip=request.ip, new=created, status=subscriber.status
         )
@@ -99,15 +97,12 @@ def subscription_request(
             _owe_link_email(subscriber, LinkEmail.Kind.CONFIRMATION, consent=consent)
 
 
-def _consent_fields(preferences: Preferences, request: RequestInfo, seed_papers: list[str]) -> dict[str, Any]:
-    requested = preferences.as_dict()
-    if seed_papers:
-        requested[SEED_PAPERS] = seed_papers
+def _consent_fields(preferences: Preferences, request: RequestInfo, extras: SignupExtras) -> dict[str, Any]:
     return {
         "form_id": SIGNUP_FORM_ID,
         "wording_version": CONSENT_WORDING_VERSION,
         "wording": CONSENT_WORDING,
-        "requested_preferences": requested,
+        "requested_preferences": {**preferences.as_dict(), **extras.as_dict()},
         "submitted_ip": request.ip,
         "submitted_user_agent": request.user_agent[:400],
     }
@@ -196,10 +191,7 @@ def subscriber_confirm(
             consent.confirmed_user_agent = request.user_agent[:400]
             consent.save(update_fields=["confirmed_at", "confirmed_ip", "confirmed_user_agent"])
             _apply_preferences(subscriber, Preferences.requested(subscriber, consent))
-            seeds = consent.requested_preferences.get(SEED_PAPERS) or []
-            if seeds:
-                papers = list(Paper.objects.filter(arxiv_id__in=seeds[: settings.SEED_MAX_PAPERS]))
-                feedback_seed(subscriber=subscriber, papers=papers, request=request)
+            _signup_extras_apply(subscriber, SignupExtras.requested(consent), request)
         Suppression.objects.filter(email_hash=email_hash(subscriber.email)).delete()
         subscriber.status = Subscriber.Status.ACTIVE
         subscriber.confirmed_at = now
@@ -211,6 +203,14 @@ def subscriber_confirm(
         )
         training.retrain_after_commit(subscriber.pk)
     return ConfirmOutcome(subscriber, already_confirmed=False, was_subscribed=was_subscribed)
+
+
+def _signup_extras_apply(subscriber: Subscriber, extras: SignupExtras, request: RequestInfo) -> None:
+    """Apply what a confirmed sign-up asked for besides preferences: its seed papers and saved searches."""
+    if extras.seed_papers:
+        papers = list(Paper.objects.filter(arxiv_id__in=extras.seed_papers))
+        feedback_seed(subscriber=subscriber, papers=papers, request=request)
+    searches.saved_searches_apply(subscriber=subscriber, wanted=extras.saved_searches)
 
 
 def confirmation_resend(*, subscriber: Subscriber, request: RequestInfo) -> bool:

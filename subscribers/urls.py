@@ -1,6 +1,6 @@
 from django.urls import path, re_path
 
-from subscribers import views
+from subscribers import syndication, views
 
 app_name = "subscribers"
 
@@ -9,6 +9,7 @@ TOKEN = r"(?P<token>[A-Za-z0-9_\-:.]{10,400})"  # noqa: S105 - a URL pattern, no
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
+    re_path(r"^topics/(?P<slug>[-a-zA-Z0-9_]{1,64})/feed/$", syndication.topic_feed, name="topic_feed"),
     path("subscribe/check-your-inbox/", views.check_inbox, name="check_inbox"),
     path("subscribe/new-link/", views.link_request, name="link_request"),
     re_path(rf"^confirm/{TOKEN}/$", views.confirm, name="confirm"),
@@ -23,6 +24,12 @@ urlpatterns = [
         rf"^manage/{TOKEN}/(?P<action>pause|resume|unsubscribe|resubscribe|reset-feedback)/$",
         views.manage_action,
         name="manage_action",
+    ),
+    re_path(rf"^manage/{TOKEN}/searches/$", views.saved_search_add, name="saved_search_add"),
+    re_path(
+        rf"^manage/{TOKEN}/searches/(?P<saved_id>[0-9]{{1,18}})/remove/$",
+        views.saved_search_remove,
+        name="saved_search_remove",
     ),
     re_path(rf"^unsubscribe/{TOKEN}/$", views.unsubscribe, name="unsubscribe"),
 ]

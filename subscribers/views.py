@@ -16,11 +16,12 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from papers import lookup
-from subscribers import links, ratelimit, seeds, selectors, services
+from subscribers import links, ratelimit, searches, seeds, selectors, services
 from subscribers.forms import (
     AuthorSeedForm,
     ManagePreferencesForm,
     ResendForm,
+    SavedSearchForm,
     SeedFields,
     SeedsForm,
     SignupForm,
@@ -87,16 +88,28 @@ def subscribe(request: HttpRequest) -> HttpResponse:
                 email=form.cleaned_data["email"],
                 preferences=form.preferences(),
                 request=request_info(request),
-                seed_papers=found.arxiv_ids if found else [],
+                extras=form.extras(seed_papers=found.arxiv_ids if found else []),
             )
             if found is None:
                 return to_check_inbox()
             return render(request, "subscribers/check_inbox.html", {"seeds": found})
         status = 400
     else:
-        form = SignupForm()
+        form = SignupForm(initial=_signup_initial(request))
         status = 200
-    return render(request, "subscribers/subscribe.html", {"form": form}, status=status)
+    context = {"form": form, **selectors.signup_context(form=form)}
+    return render(request, "subscribers/subscribe.html", context, status=status)
+
+
+def _signup_initial(request: HttpRequest) -> dict[str, str]:
+    """Return what the site's links fill in: an address, a paper to start from, a search to follow."""
+    given = {
+        "email": request.GET.get("email", ""),
+        "seed_papers": request.GET.get("like", ""),  # "Get papers like this"
+        "search_query": request.GET.get("search", ""),
+        "search_category": request.GET.get("category", ""),
+    }
+    return {name: value[:200] for name, value in given.items() if value}
 
 
 def _seeds_found(form: SeedFields) -> SeedResult:
@@ -238,14 +251,24 @@ def _manage_page(
     seeds_form: SeedsForm | None = None,
     author_form: AuthorSeedForm | None = None,
     seeds_found: SeedResult | None = None,
+    search_form: SavedSearchForm | None = None,
 ) -> HttpResponse:
     ratings = selectors.ratings_of(subscriber=subscriber)
     context = {
         "subscriber": subscriber,
         "form": form or ManagePreferencesForm.for_subscriber(subscriber),
-        "seeds_form": seeds_form or SeedsForm(),
+        # The site's "Get papers like this" may name a paper (?like=) to add to the papers they like.
+        "seeds_form": seeds_form or SeedsForm(initial={"seed_papers": request.GET.get("like", "")[:200]}),
         "author_form": author_form or AuthorSeedForm(),
         "seeds_found": seeds_found,
+        "search_form": search_form
+        or SavedSearchForm(
+            initial={
+                "query": request.GET.get("search", "")[:200],
+                "category": request.GET.get("category", ""),
+            }
+        ),
+        "saved_searches": selectors.saved_searches_of(subscriber=subscriber),
         "token": token,
         "done": request.GET.get("done", ""),
         "ratings": ratings,
@@ -302,6 +325,32 @@ def manage_rate(request: HttpRequest, subscriber: Subscriber, token: str, paper_
 
 
 RATINGS = {"more": Feedback.Value.MORE, "less": Feedback.Value.LESS, "none": None}
+
+
+def _manage_done(token: str, done: str) -> HttpResponseRedirect:
+    return redirect(f"{reverse('subscribers:manage', args=[token])}?done={done}#following")
+
+
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def saved_search_add(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
+    form = SavedSearchForm(request.POST)
+    if form.is_valid():
+        try:
+            searches.saved_search_add(subscriber=subscriber, request=form.cleaned_data["request"])
+            return _manage_done(token, "search-saved")
+        except searches.SearchRefused as error:
+            form.add_error("query", str(error))
+    return _manage_page(request, subscriber, token, search_form=form, status=400)
+
+
+@require_POST
+@with_subscriber(Purpose.MANAGE)
+def saved_search_remove(
+    request: HttpRequest, subscriber: Subscriber, token: str, saved_id: str
+) -> HttpResponse:
+    searches.saved_search_remove(subscriber=subscriber, saved_search_id=int(saved_id))
+    return _manage_done(token, "search-removed")
 
 
 @require_POST

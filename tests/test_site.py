@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import json
 
 import pytest
@@ -13,39 +14,45 @@ from tests.factories import PaperFactory
 pytestmark = pytest.mark.django_db
 
 
-def test_the_home_page_lists_the_latest_papers_with_links(client) -> None:
+def test_the_home_page_is_the_latest_days_papers_with_links(client) -> None:
     PaperFactory(
         arxiv_id="2611.18230",
         title="Self-Correcting Chain-of-Thought",
         author_names=["José Ramírez", "Yann LeCun"],
         categories=["cs.CL", "cs.AI"],
         upvotes=142,
+        announced_on=dt.date(2026, 11, 24),
         abs_url="https://arxiv.org/abs/2611.18230",
     )
     response = client.get("/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert '<a href="https://arxiv.org/abs/2611.18230">Self-Correcting Chain-of-Thought</a>' in html
+    assert '<a href="/papers/2611.18230/">Self-Correcting Chain-of-Thought</a>' in html
+    assert '<a href="https://arxiv.org/abs/2611.18230"' in html
     assert "José Ramírez, Yann LeCun" in html
-    assert '<span class="tag">cs.AI</span>' in html
+    assert "Tuesday 24 November 2026" in html
     assert "▲ 142" in html
+    assert "Get trending papers in your email inbox!" in html
 
 
-def test_the_home_page_orders_by_announcement_then_upvotes_and_hides_hidden(client) -> None:
-    import datetime as dt
-
+def test_the_home_page_orders_by_upvotes_and_hides_hidden(client) -> None:
     PaperFactory(title="Old but loved", announced_on=dt.date(2026, 11, 23), upvotes=500)
     PaperFactory(title="New and quiet", announced_on=dt.date(2026, 11, 24), upvotes=None)
     PaperFactory(title="New and loud", announced_on=dt.date(2026, 11, 24), upvotes=50)
     PaperFactory(title="Hidden by an editor", announced_on=dt.date(2026, 11, 24), hidden=True)
     html = client.get("/").content.decode()
-    positions = [html.index(t) for t in ("New and loud", "New and quiet", "Old but loved")]
+    positions = [html.index(t) for t in ("New and loud", "New and quiet")]
     assert positions == sorted(positions)
+    assert "Old but loved" not in html  # the day before: one click back
     assert "Hidden by an editor" not in html
 
 
 def test_the_home_page_escapes_hostile_paper_text(client) -> None:
-    PaperFactory(title='<script>alert("t")</script>', author_names=["<img src=x onerror=alert(1)>"])
+    PaperFactory(
+        title='<script>alert("t")</script>',
+        author_names=["<img src=x onerror=alert(1)>"],
+        announced_on=dt.date(2026, 11, 24),
+    )
     html = client.get("/").content.decode()
     assert "<script>alert" not in html and "<img src=x" not in html
     assert "&lt;script&gt;alert(&quot;t&quot;)&lt;/script&gt;" in html

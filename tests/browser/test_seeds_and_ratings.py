@@ -38,7 +38,7 @@ def test_seed_papers_one_tap_feedback_and_ratings_in_a_real_browser(
     known = PaperFactory(arxiv_id="2611.18230", title="Self-Correcting Chain-of-Thought")
 
     # 1. Sign-up with a typed id and a BibTeX file: found and not found are said on "check your inbox".
-    page.goto(live_server.url + "/")
+    page.goto(live_server.url + "/subscribe/")
     page.get_by_label("Email address").fill("grace@example.org")
     page.get_by_label("Large language models").check()
     page.get_by_text("Papers you like").first.click()  # opens the <details>

@@ -129,10 +129,10 @@ def test_an_erased_address_must_confirm_afresh(signup) -> None:
     assert Subscriber.objects.get(email="erased@example.org").status == Subscriber.Status.PENDING
 
 
-def test_it_requires_a_topic_a_keyword_or_an_author(signup) -> None:
+def test_it_requires_a_topic_a_category_a_keyword_or_an_author(signup) -> None:
     response = signup("ada@example.org", topics=[], keywords="-robotics", authors="")
     assert response.status_code == 400
-    assert "Choose at least one topic, keyword or author" in response.content.decode()
+    assert "Choose at least one topic, category, keyword or author" in response.content.decode()
     assert not Subscriber.objects.exists() and not mail.outbox
 
 
