@@ -9,9 +9,8 @@ from django.views.decorators.http import require_safe
 
 from papers import selectors as paper_selectors
 from papers import site_cache
-from papers.models import Paper
+from papers.models import Paper, Topic
 from papers.syndication import PaperFeed
-from subscribers.models import Topic
 
 
 class TopicFeed(PaperFeed):
