@@ -3,7 +3,10 @@
 Pure, no database: a :class:`~newsletter.candidates.Reader` (weights trained
 by subscribers/training.py) scores every paper of a pool through the pool's
 :class:`~newsletter.candidates.Space` of vectors. The rules still decide what
-may enter; their weights count for RULE_SHARE, an editor's pin in full.
+may enter; their weights count for RULE_SHARE, an editor's pin in full. Papers
+outside the rules come in as marked discoveries: a few the model scores far
+above the rest, and, when narrow rules leave a digest short, enough of those
+it vouches for to fill it.
 """
 
 from __future__ import annotations
@@ -95,7 +98,8 @@ def _discoveries(
     slots = discovery_slots(profile)
     if slots <= 0 and empty <= 0:
         return {}
-    outside = [row for row in np.flatnonzero(z >= VOUCHED_Z).tolist() if space.ids[row] not in relevance]
+    lowest = VOUCHED_Z if empty > 0 else DISCOVERY_Z
+    outside = [row for row in np.flatnonzero(z >= lowest).tolist() if space.ids[row] not in relevance]
     if not outside:
         return {}
     barred = set(vetoed)

@@ -12,6 +12,7 @@ from collections import defaultdict
 from newsletter import learned
 from newsletter.candidates import (
     FEEDBACK_CLIP,
+    VOUCHED_Z,
     W_AUTHOR,
     W_EXTRA_KEYWORD,
     W_FEEDBACK_AUTHOR,
@@ -27,7 +28,6 @@ from newsletter.candidates import (
     Reasons,
     Space,
     TopicRule,
-    VOUCHED_Z,
     quoted,
     trending,
 )
