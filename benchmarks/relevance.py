@@ -7,7 +7,8 @@ Six simulated readers (benchmarks/relevance/readers.json) sign up on the
 sign-up form with the preferences such a reader types, confirm from the link
 in their confirmation email, and receive four daily digests of the labelled
 set's four announcement days (benchmarks/relevance/README.md), sent by
-``send_digests --now --sync``. On days 1-3 each reader reads the digest email
+``send_digests --now --sync`` after the day's ingest and the beat's nightly
+embedding refit. On days 1-3 each reader reads the digest email
 and presses "more like this" on papers it grades 2 and "less like this" on
 papers it grades 0, through the email's own links (up to five a day); the
 day-4 digest is scored: P@10 (papers graded 2) and nDCG@10 (gains 0/1/2, the
@@ -141,6 +142,17 @@ def ingest(labelled: LabelledSet, day: int, *, only: set[str] | None = None) -> 
         )
         stored += papers_store(parsed=document, source=parsed.format).new
     return stored
+
+
+def nightly_refit(date: dt.date) -> None:
+    """Run the beat's nightly refit of the embedding (05:40, after ingest, before the sends).
+
+    Its signal retrains every reader under the new version, as in production.
+    """
+    from papers.tasks import refit_embedding
+
+    with at(date, 5, 40):
+        refit_embedding.delay()
 
 
 def sign_up(client: object, reader: Reader) -> None:
@@ -282,6 +294,7 @@ def run_leg(
         for day, date in enumerate(labelled.dates[:3], start=1):
             with at(date, 5):
                 ingest(labelled, day)
+            nightly_refit(date)
             if clicks:
                 press(client, rng, labelled, leg, dispatch(date, readers), date)
         if not clicks:
@@ -292,6 +305,7 @@ def run_leg(
                         add_seeds(reader, seed_papers(rng, labelled, reader.slug))
         with at(labelled.dates[3], 5):
             ingest(labelled, 4)
+        nightly_refit(labelled.dates[3])
         leg.day4 = {slug: ranked for slug, (ranked, _) in dispatch(labelled.dates[3], readers).items()}
     leg.seconds = time.perf_counter() - started
     if clicks:

@@ -37,6 +37,9 @@ RULE_SHARE = 0.3
 Z_CLIP = 4.0
 # A paper outside the rules is offered as a discovery only this far above the pool's mean.
 DISCOVERY_Z = 2.5
+# What the reader's model vouches for: a paper this far above the pool's mean may fill the slots a
+# digest's rules leave empty (as a discovery), and is never held back by the one-category cap.
+VOUCHED_Z = 1.0
 # A why-line names a liked paper only when it is at least this similar (cosine) to the chosen one.
 LIKE_SIMILARITY = 0.3
 

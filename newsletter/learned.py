@@ -3,7 +3,10 @@
 Pure, no database: a :class:`~newsletter.candidates.Reader` (weights trained
 by subscribers/training.py) scores every paper of a pool through the pool's
 :class:`~newsletter.candidates.Space` of vectors. The rules still decide what
-may enter; their weights count for RULE_SHARE, an editor's pin in full.
+may enter; their weights count for RULE_SHARE, an editor's pin in full. Papers
+outside the rules come in as marked discoveries: a few the model scores far
+above the rest, and, when narrow rules leave a digest short, enough of those
+it vouches for to fill it.
 """
 
 from __future__ import annotations
@@ -17,6 +20,7 @@ from newsletter.candidates import (
     DISCOVERY_Z,
     LIKE_SIMILARITY,
     RULE_SHARE,
+    VOUCHED_Z,
     W_LEARNED,
     W_PINNED,
     Candidate,
@@ -78,16 +82,24 @@ def _discoveries(
     space: Space,
     z: np.ndarray,
 ) -> dict[int, float]:
-    """Return up to the profile's discovery slots of papers outside its rules, far above the mean.
+    """Return the papers outside the profile's rules that come in as discoveries, with their learned score.
 
-    Only a reader who has liked something gets them (a model of stated
-    interests alone would only echo the rules); a topic's excluded keywords
-    veto them too.
+    Two kinds, best first: up to the profile's discovery slots of papers far
+    above the pool's mean (DISCOVERY_Z), and, when the rules let in fewer
+    papers than the digest holds, as many as fill it of those the model
+    vouches for (VOUCHED_Z): a reader whose rules are narrow still gets a full
+    digest of what they showed they like. Only a reader who has liked
+    something gets them (a model of stated interests alone would only echo
+    the rules); a topic's excluded keywords veto them too.
     """
-    slots = discovery_slots(profile)
-    if slots <= 0 or reader.likes <= 0:
+    if reader.likes <= 0:
         return {}
-    outside = [row for row in np.flatnonzero(z >= DISCOVERY_Z).tolist() if space.ids[row] not in relevance]
+    empty = profile.max_papers - sum(1 for paper_id in relevance if paper_id not in vetoed)
+    slots = discovery_slots(profile)
+    if slots <= 0 and empty <= 0:
+        return {}
+    lowest = VOUCHED_Z if empty > 0 else DISCOVERY_Z
+    outside = [row for row in np.flatnonzero(z >= lowest).tolist() if space.ids[row] not in relevance]
     if not outside:
         return {}
     barred = set(vetoed)
@@ -95,7 +107,8 @@ def _discoveries(
         for phrase in topic.exclude:
             barred |= pool.phrase_hits(phrase)
     found = sorted((-float(z[row]), space.ids[row]) for row in outside if space.ids[row] not in barred)
-    return {paper_id: -W_LEARNED * negative for negative, paper_id in found[:slots]}
+    far = sum(1 for negative, _ in found[:slots] if -negative >= DISCOVERY_Z)
+    return {paper_id: -W_LEARNED * negative for negative, paper_id in found[: max(far, empty)]}
 
 
 def likes(paper_ids: list[int], reader: Reader, space: Space) -> dict[int, str]:

@@ -12,11 +12,13 @@ from collections import defaultdict
 from newsletter import learned
 from newsletter.candidates import (
     FEEDBACK_CLIP,
+    VOUCHED_Z,
     W_AUTHOR,
     W_EXTRA_KEYWORD,
     W_FEEDBACK_AUTHOR,
     W_FEEDBACK_CATEGORY,
     W_KEYWORD,
+    W_LEARNED,
     Candidate,
     CandidatePool,
     Pick,
@@ -130,10 +132,12 @@ def select(
     relevance, vetoed, followed, matched, by_topic = _rules_part(profile, pool, frozenset(exclude_ids))
     if reader is not None and space is not None and len(space.ids):
         ranked, discoveries = learned.ranked(profile, pool, relevance, vetoed, reader, space)
+        vouched = W_LEARNED * VOUCHED_Z
     else:
         ranked, discoveries = _rules_ranked(profile, pool, relevance, vetoed), set()
+        vouched = math.inf
     ranked.sort()
-    chosen = _cap_by_category(ranked, pool, limit=profile.max_papers)
+    chosen = _cap_by_category(ranked, pool, limit=profile.max_papers, vouched=vouched)
     like = (
         learned.likes([c[2] for c in chosen], reader, space)
         if reader is not None and space is not None
@@ -260,8 +264,16 @@ def _clip(value: float) -> float:
     return max(-FEEDBACK_CLIP, min(FEEDBACK_CLIP, value))
 
 
-def _cap_by_category(ranked: list[Ranked], pool: CandidatePool, *, limit: int) -> list[Ranked]:
-    """Take the best papers, at most ~40% from one primary category while others are waiting."""
+def _cap_by_category(
+    ranked: list[Ranked], pool: CandidatePool, *, limit: int, vouched: float = math.inf
+) -> list[Ranked]:
+    """Take the best papers, at most ~40% from one primary category while others are waiting.
+
+    The cap keeps a flood the reader did not ask for from filling the digest;
+    a paper whose learned score is ``vouched`` or more is one the reader's own
+    model asks for (a narrow reader's interests may all live in one
+    category), so it is never held back.
+    """
     cap = max(2, math.ceil(limit * 0.4))
     taken: list[Ranked] = []
     held_back: list[Ranked] = []
@@ -270,7 +282,7 @@ def _cap_by_category(ranked: list[Ranked], pool: CandidatePool, *, limit: int) -
         if len(taken) == limit:
             break
         category = pool.by_id[item[2]].primary_category
-        if per_category[category] >= cap:
+        if per_category[category] >= cap and item[4] < vouched:
             held_back.append(item)
             continue
         per_category[category] += 1

@@ -244,3 +244,43 @@ def test_planning_a_chunk_with_learned_models_takes_the_same_queries_for_one_or_
     Delivery.objects.all().delete()
     Subscriber.objects.all().delete()
     _queries_with_models(50, llm, catalogue, django_assert_num_queries, expected=12)
+
+
+def test_it_fills_a_narrow_readers_digest_with_marked_discoveries(
+    catalogue, django_capture_on_commit_callbacks
+) -> None:
+    ada = SubscriberFactory(email="ada@example.org", keywords=["glossaries"])
+    only = PaperFactory(
+        title="Translating idioms with glossaries",
+        abstract="Glossaries of idioms guide a machine translation system between distant languages.",
+        categories=["cs.CL"],
+        primary_category="cs.CL",
+        announced_on=DAY,
+    )
+    vectors.papers_embed(arxiv_ids=[only.arxiv_id])
+    liked = catalogue["old"]["translation"][0]
+    rate(ada, liked, +1, django_capture_on_commit_callbacks)
+    dispatch_and_send(PARIS_SEVEN)
+    items = list(DeliveryItem.objects.order_by("position"))
+    filled = {item.paper_id: item.why for item in items if item.paper_id != only.pk}
+    # The rules let in one paper; the model fills the digest with what it vouches for, and only that.
+    assert only.pk in {item.paper_id for item in items}
+    assert set(filled) == {p.pk for p in catalogue["today"]["translation"]}
+    assert set(filled.values()) == {f"outside your topics: like “{liked.title}”"}
+
+
+def test_it_never_holds_back_what_the_model_vouches_for_to_cap_a_category(
+    catalogue, django_capture_on_commit_callbacks
+) -> None:
+    both = TopicFactory(slug="t-both", name="Language and retrieval", categories=["cs.CL", "cs.IR"])
+    ada = SubscriberFactory(email="ada@example.org", topics=[both])
+    more = make_papers(DAY, 4, prefix="more-")
+    ir = make_papers(DAY, 4, prefix="ir-", category="cs.IR")
+    Paper.objects.filter(pk__in=[p.pk for p in ir["translation"]]).delete()
+    embedded = [*more.values(), ir["retrieval"], ir["speech"]]
+    vectors.papers_embed(arxiv_ids=[p.arxiv_id for papers in embedded for p in papers])
+    rate(ada, catalogue["old"]["translation"][0], +1, django_capture_on_commit_callbacks)
+    dispatch_and_send(PARIS_SEVEN)
+    themes = [theme_of(t) for t in digest_titles()]
+    # All eight are in cs.CL: the one-category cap (four of ten) would have held four back.
+    assert themes[:8] == ["translation"] * 8
