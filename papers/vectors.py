@@ -15,7 +15,7 @@ from typing import Any
 
 import numpy as np
 from django.conf import settings
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
@@ -94,6 +94,7 @@ def embedding_refit(*, embedder_path: str | None = None) -> EmbeddingModel:
     rows = list(Paper.objects.values("id", *TEXT_FIELDS).order_by("pk"))
     centre = _store(model, embedder, rows) / max(1, len(rows))
     with transaction.atomic():
+        _serialise_activations()
         EmbeddingModel.objects.filter(active=True).update(active=False)
         EmbeddingModel.objects.filter(pk=model.pk).update(
             active=True, fitted_at=timezone.now(), centre=embedding.to_bytes(centre)
@@ -109,6 +110,17 @@ def embedding_refit(*, embedder_path: str | None = None) -> EmbeddingModel:
     transaction.on_commit(lambda: signals.embedding_refitted.send(sender=EmbeddingModel, model_id=model.pk))
     logger.info("embedding: fitted %s (%d dimensions)", model, model.dim)
     return model
+
+
+def _serialise_activations() -> None:
+    """Make concurrent refits (two first ingests at once, say) switch the active version one at a time.
+
+    Without it both would deactivate nothing, each activate its own, and one would break the
+    one-active constraint. SQLite already runs one writer at a time.
+    """
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT pg_advisory_xact_lock(%s)", [0x656D626564])  # "embed"
 
 
 def papers_embed(*, arxiv_ids: Sequence[str]) -> int:
