@@ -73,9 +73,9 @@ def give_every_reader_a_model(*, ratings: int, rng: random.Random) -> None:
         dislikes = rng.sample(range(len(ids)), ratings - len(likes))
         dislikes = [n for n in dislikes if n not in set(likes)]
         for n in likes:
-            feedback_rows.append((subscriber.pk, ids[n], 1, now))
+            feedback_rows.append((subscriber.pk, ids[n], 1, "digest", now))
         for n in dislikes:
-            feedback_rows.append((subscriber.pk, ids[n], -1, now))
+            feedback_rows.append((subscriber.pk, ids[n], -1, "digest", now))
         for topic in topics:
             if topic.pk not in topic_vectors:
                 text = " ".join([topic.name, topic.description, *topic.include_keywords])
@@ -123,7 +123,7 @@ def _write(feedback_rows: list[tuple[object, ...]], model_rows: list[tuple[objec
     from papers.db import copy_rows
     from subscribers.models import Feedback, ReaderModel
 
-    copy_rows(Feedback, ("subscriber_id", "paper_id", "value", "created_at"), feedback_rows)
+    copy_rows(Feedback, ("subscriber_id", "paper_id", "value", "source", "created_at"), feedback_rows)
     copy_rows(
         ReaderModel,
         ("subscriber_id", "embedding_id", "weights", "liked", "likes", "dislikes", "stated", "trained_at"),
@@ -161,12 +161,12 @@ def report_costs(samples: int = 200) -> None:
     deliveries = [_fake_delivery(pk) for pk in chosen]
     profiles = planning._profiles(deliveries, feedback=False)
     models = pools.readers(deliveries)
-    space_vectors, titles = pools.vectors(
+    space_vectors = pools.vectors(
         {p.pk for p in today} | {pk for r in models.values() for pk in r.liked}, next(iter(models.values()))
     )
     from newsletter.candidates import Space
 
-    space = Space(space_vectors, pool.by_id, titles, next(iter(models.values())).weights.shape[0])
+    space = Space(space_vectors, pool.by_id)
     for label, learned in (("rules only", False), ("learned", True)):
         started = time.perf_counter()
         for delivery in deliveries:

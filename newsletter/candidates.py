@@ -161,17 +161,31 @@ class Reader:
     version: int = 0  # the embedding version its weights belong to
 
 
-class Space:
-    """The vectors a pool's rankings read (one embedding version): the pool's papers and liked papers."""
+class Vectors:
+    """The paper vectors a chunk's rankings read (one embedding version), stacked once: a row per paper.
 
-    def __init__(
-        self, vectors: dict[int, np.ndarray], pool_ids: Iterable[int], titles: dict[int, str], dim: int
-    ) -> None:
-        self.ids = [pid for pid in pool_ids if pid in vectors]
-        self.row = {pid: n for n, pid in enumerate(self.ids)}
-        self.matrix = np.vstack([vectors[pid] for pid in self.ids]) if self.ids else np.zeros((0, dim))
-        self.vectors = vectors
+    Readers' scores and "like" similarities index rows of one matrix, so a
+    digest builds no arrays of its own from single vectors.
+    """
+
+    def __init__(self, vectors: dict[int, np.ndarray], titles: dict[int, str], dim: int) -> None:
+        self.row = {pid: n for n, pid in enumerate(vectors)}
+        self.matrix = np.vstack(list(vectors.values())) if vectors else np.zeros((0, dim), dtype=np.float32)
         self.titles = titles
+
+    def __len__(self) -> int:
+        return len(self.row)
+
+
+class Space:
+    """The vectors a pool's rankings read: the pool's papers' rows, and every row for liked papers."""
+
+    def __init__(self, vectors: Vectors, pool_ids: Iterable[int]) -> None:
+        self.ids = [pid for pid in pool_ids if pid in vectors.row]
+        self.row = {pid: n for n, pid in enumerate(self.ids)}
+        self.matrix = vectors.matrix[[vectors.row[pid] for pid in self.ids]]
+        self.vectors = vectors
+        self.titles = vectors.titles
 
     def standardised(self, weights: np.ndarray) -> np.ndarray:
         """Return the reader's score of each pool paper (rows as ``ids``), in standard deviations."""
@@ -183,12 +197,14 @@ class Space:
 
     def nearest_liked(self, paper_ids: list[int], liked: tuple[int, ...]) -> dict[int, tuple[int, float]]:
         """Return, for each paper with a vector, the most similar liked paper and their similarity."""
-        known = [pid for pid in liked if pid in self.vectors]
-        chosen = [pid for pid in paper_ids if pid in self.vectors]
+        rows = self.vectors.row
+        known = [pid for pid in liked if pid in rows]
+        chosen = [pid for pid in paper_ids if pid in rows]
         if not known or not chosen:
             return {}
-        liked_matrix = np.vstack([self.vectors[pid] for pid in known])
-        similarity = np.vstack([self.vectors[pid] for pid in chosen]) @ liked_matrix.T
+        matrix = self.vectors.matrix
+        liked_matrix = matrix[[rows[pid] for pid in known]]
+        similarity = matrix[[rows[pid] for pid in chosen]] @ liked_matrix.T
         similarity[np.equal.outer(chosen, known)] = -np.inf  # a paper is not "like" itself
         best = similarity.argmax(axis=1).tolist()
         return {

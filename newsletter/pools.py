@@ -13,8 +13,6 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-import numpy as np
-
 from newsletter import cache, candidates
 from newsletter.models import Delivery
 from papers.embedding import from_bytes
@@ -107,11 +105,10 @@ class Pools:
         self.pins = pins
         self.pools: dict[tuple[Window | None, tuple[int, ...]], candidates.CandidatePool] = {}
         self.spaces: dict[tuple[Window | None, tuple[int, ...]], candidates.Space] = {}
-        self.vectors: dict[int, np.ndarray] = {}
-        self.titles: dict[int, str] = {}
+        self.vectors: candidates.Vectors | None = None
         if readers:
             liked = {pid for reader in readers.values() for pid in reader.liked}
-            self.vectors, self.titles = vectors({*self.by_id, *liked}, next(iter(readers.values())))
+            self.vectors = vectors({*self.by_id, *liked}, next(iter(readers.values())))
 
     def get(
         self, span: Window | None, late: tuple[int, ...]
@@ -125,8 +122,7 @@ class Pools:
             return pool, None
         space = self.spaces.get((span, late))
         if space is None:
-            dim = len(next(iter(self.vectors.values())))
-            space = self.spaces[(span, late)] = candidates.Space(self.vectors, pool.by_id, self.titles, dim)
+            space = self.spaces[(span, late)] = candidates.Space(self.vectors, pool.by_id)
         return pool, space
 
 
@@ -146,8 +142,8 @@ def readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
     return readers
 
 
-def vectors(paper_ids: set[int], reader: candidates.Reader) -> tuple[dict[int, np.ndarray], dict[int, str]]:
-    """Return the vectors of these papers under the readers' version, and their titles (one query).
+def vectors(paper_ids: set[int], reader: candidates.Reader) -> candidates.Vectors:
+    """Return the vectors of these papers under the readers' version, with their titles (one query).
 
     A vector never changes within a version, and a worker's chunks draw on the
     same papers and the same liked ones: each is read once (cache region
@@ -164,4 +160,4 @@ def vectors(paper_ids: set[int], reader: candidates.Reader) -> tuple[dict[int, n
         kept.keep((reader.version, paper_id), (from_bytes(vector), title))
     vectors = {key[1]: value[0] for key, value in found.items()}  # type: ignore[index]
     titles = {key[1]: value[1] for key, value in found.items()}  # type: ignore[index]
-    return vectors, titles
+    return candidates.Vectors(vectors, titles, reader.weights.shape[0])

@@ -3,10 +3,11 @@
 A worker's thousands of digests share a few hundred papers and one or two
 editions, and rendering a template and inlining its CSS is by far the
 costliest step of a digest. So each paper's block and each edition's frame is
-rendered and inlined once (cache regions "paper blocks", "paper blocks with
-why" and "frames"), with slots where what differs between digests goes: the
-why-line and position, the items, the count and interests, and the
-subscriber's own links and address.
+rendered and inlined once (cache regions "paper blocks" and "frames"), with
+slots where what differs between digests goes: the why-line and position, the
+items, the count and interests, and the subscriber's own links and address.
+A why-line is a slot, not part of the kept block: a reader's learned model
+names the paper they liked in it, so why-lines are nearly as many as digests.
 A digest is assembled by joining pieces (:class:`Parts`); :func:`personalise`
 fills in the subscriber's parts.
 """
@@ -64,31 +65,11 @@ class Parts:
         """Append ``other``, filling the slots named in ``now`` and keeping the rest as slots."""
         base = len(self.pieces)
         self.pieces.extend(other.pieces)
-        if not now:  # a paper's block: every slot stays one
-            self.slots.extend([(base + index, name) for index, name in other.slots])
-            return
         for index, name in other.slots:
             if name in now:
                 self.pieces[base + index] = now[name]
             else:
                 self.slots.append((base + index, name))
-
-    def partial(self, values: dict[str, str]) -> Parts:
-        """Return a copy with the slots named in ``values`` filled and the text around them joined."""
-        pieces: list[str] = [self.pieces[0]]
-        slots: list[tuple[int, str]] = []
-        filled = dict(self.slots)
-        for index in range(1, len(self.pieces)):
-            name = filled.get(index)
-            if name is None:
-                pieces[-1] += self.pieces[index]
-            elif name in values:
-                pieces[-1] += values[name]
-            else:
-                slots.append((len(pieces), name))
-                pieces.append("")
-                pieces.append("")
-        return Parts(pieces, slots)
 
     def fill(self, values: dict[str, str]) -> str:
         """Return the text with every slot filled from ``values``."""
@@ -215,7 +196,7 @@ def _paper_key(paper: Paper) -> tuple[object, ...]:
 
 
 T = TypeVar("T")
-BLOCKS_KEPT = 5000  # a day's papers, and the why-lines they are sent with
+BLOCKS_KEPT = 5000  # a few days' papers
 FRAMES_KEPT = 64
 
 SLOTS = (*PERSONAL_PARTS, "why", "position", "items", "count", "interests")
@@ -233,25 +214,6 @@ def _kept(region: str, size: int, key: object, make: Callable[[], T]) -> T:
     if settings.DEBUG:
         return make()
     return cache.region(region, size).get_or_make(key, make)
-
-
-def _paper_key(paper: Paper) -> tuple[object, ...]:
-    """Return what a paper's block shows: an edited paper gets a new block."""
-    return (
-        paper.pk,
-        paper.arxiv_id,
-        paper.version,
-        paper.title,
-        paper.abstract,
-        paper.ai_summary,
-        tuple(paper.author_names),
-        tuple(paper.categories),
-        paper.upvotes,
-        paper.abs_url,
-        paper.pdf_url,
-        paper.hf_url,
-        paper.code_url,
-    )
 
 
 def _render_block(paper: Paper) -> Block:
@@ -275,15 +237,9 @@ def _render_block(paper: Paper) -> Block:
     return Parts.parse(html + "\n", _SLOT_OF), Parts.parse(text, _SLOT_OF)
 
 
-def paper_block(paper: Paper, why: str) -> Block:
-    """Return a paper's block with this why-line in it (many digests share both)."""
-    key = _paper_key(paper)
-
-    def make() -> Block:
-        html, text = _kept("paper blocks", BLOCKS_KEPT, key, lambda: _render_block(paper))
-        return html.partial({"why": html_escape(why)}), text.partial({"why": why})
-
-    return _kept("paper blocks with why", BLOCKS_KEPT, (key, why), make)
+def paper_block(paper: Paper) -> Block:
+    """Return a paper's block, with slots for the why-line, position and links (every digest shares it)."""
+    return _kept("paper blocks", BLOCKS_KEPT, _paper_key(paper), lambda: _render_block(paper))
 
 
 def _render_frame(edition: Edition) -> tuple[Block, Block]:
@@ -317,18 +273,19 @@ def edition_frame(edition: Edition) -> tuple[Block, Block]:
 class DigestRenderer:
     """Renders digests that draw on one set of loaded papers (a chunk's).
 
-    The blocks come from the process cache; which block a paper and why-line
-    use is looked up once per chunk, not once per digest.
+    The blocks come from the process cache; which block a paper uses is looked
+    up once per chunk, not once per digest. Why-lines are filled into each
+    digest's copy of the block's slots.
     """
 
     def __init__(self, papers: dict[int, Paper]) -> None:
         self.papers = papers
-        self._blocks: dict[tuple[int, str], Block] = {}
+        self._blocks: dict[int, Block] = {}
 
-    def block(self, paper_id: int, why: str) -> Block:
-        found = self._blocks.get((paper_id, why))
+    def block(self, paper_id: int) -> Block:
+        found = self._blocks.get(paper_id)
         if found is None:
-            found = self._blocks[(paper_id, why)] = paper_block(self.papers[paper_id], why)
+            found = self._blocks[paper_id] = paper_block(self.papers[paper_id])
         return found
 
     def render(
@@ -344,9 +301,9 @@ class DigestRenderer:
         html.extend(html_head, html_now)
         text.extend(text_head, text_now)
         for position, pick in enumerate(picks, 1):
-            html_block, text_block = self.block(pick.paper_id, pick.why)
-            html.extend(html_block, {})
-            text.extend(text_block, {"position": str(position)})
+            html_block, text_block = self.block(pick.paper_id)
+            html.extend(html_block, {"why": html_escape(pick.why)})
+            text.extend(text_block, {"why": pick.why, "position": str(position)})
         html.extend(html_tail, html_now)
         text.extend(text_tail, text_now)
         top = self.papers[picks[0].paper_id]

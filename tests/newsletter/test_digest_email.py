@@ -442,3 +442,31 @@ def test_it_shortens_a_long_author_list(client, reader) -> None:
     names = [f"Author {n}" for n in range(1, 9)]
     html = _feedback_page(client, send(), categories=["cs.CL"], author_names=names)
     assert "papers by Author 1, Author 2, Author 3 or any of 5 other authors." in html
+
+
+def test_readers_with_their_own_why_lines_share_one_rendered_block_of_the_paper(reader, papers) -> None:
+    from newsletter import cache, candidates, emails, planning, rendering
+    from newsletter.models import Edition
+
+    paper, edition = papers[0], Edition.objects.create(cadence="daily", date=DAY)
+    whys = ["like “Chain <b>of</b> thought”", "like “Tree search & planning”"]
+    sent = [
+        rendering.personalise(
+            rendering.render_digest(
+                edition=edition,
+                picks=[candidates.Pick(paper.pk, 1, 1.0, why)],
+                papers={paper.pk: paper},
+                profile=planning.profile_of(reader),
+            ),
+            emails.placeholder_parts(reader),
+        )
+        for why in whys
+    ]
+    (_, first_text, first_html), (_, second_text, second_html) = sent
+    assert whys[0] in first_text and whys[1] not in first_text
+    assert whys[1] in second_text and whys[0] not in second_text
+    assert "Chain &lt;b&gt;of&lt;/b&gt; thought" in first_html and "<b>of</b>" not in first_html
+    assert "Tree search &amp; planning" in second_html and "Chain" not in second_html
+    # One block of the paper is kept, the why-line filled in per digest; no copy per why-line.
+    kept = {name: len(region) for name, region in cache._REGIONS.items() if len(region)}
+    assert kept == {"paper blocks": 1, "frames": 1}
