@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter import dispatch, planning, rendering
-from newsletter.candidates import Candidate, CandidatePool, Profile, SearchRule
+from newsletter import dispatch, learned, planning, rendering
+from newsletter.candidates import Candidate, CandidatePool, Profile, Reasons, SearchRule
 from subscribers.models import SavedSearch, Subscriber
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.newsletter.conftest import DAY, PARIS_SEVEN
@@ -146,3 +146,10 @@ def test_it_lets_readers_differing_only_by_rules_that_match_nothing_share_a_sele
     )
     assert pool.effective(extra) == pool.effective(plain)
     assert pool.effective(Profile(searches=(SearchRule("robot"),))) != pool.effective(plain)
+
+
+def test_it_gives_the_same_whys_when_a_learned_model_orders_the_digest() -> None:
+    paper = Candidate(1, "Robot hands", "", ("cs.RO",), "cs.RO", ("Ann Lee",))
+    why = Reasons(searches=["robot"], categories=["cs.RO"])
+    line = learned.why_line(paper, why, like="", discovery=False)
+    assert line == "matches your search “robot” · in Robotics"
