@@ -1,7 +1,8 @@
 """Candidates: papers and preferences as the ranker sees them, and which rule matches which paper.
 
 A :class:`CandidatePool` holds the papers a batch of digests may draw on and
-memoises which papers each rule (a keyword, a topic, an author) matches, so a
+memoises which papers each rule (a keyword, a topic, an author, a saved search,
+a followed category) matches, so a
 rule shared by thousands of subscribers is evaluated once per batch. Pure: no
 database. Ranking for a profile is :mod:`newsletter.selection`'s.
 """
@@ -17,6 +18,8 @@ from dataclasses import dataclass, field, replace
 import numpy as np
 
 from papers.names import name_key
+from papers.search import ParsedQuery, document_stems, matches, parse_query
+from papers.taxonomy import category_names
 
 # Relevance weights: what the subscriber named outweighs a broad category.
 W_AUTHOR = 6.0
@@ -24,6 +27,8 @@ W_KEYWORD = 4.0
 W_EXTRA_KEYWORD = 1.0
 W_TOPIC_KEYWORD = 2.5
 W_CATEGORY = 1.5
+W_SEARCH = 4.0  # a saved search is words the reader chose, like a keyword
+W_FOLLOWED_CATEGORY = 2.0  # a category chosen by name, more than one a topic brings along
 W_TRENDING = 2.0
 W_FEATURED = 2.5
 W_PINNED = 10.0
@@ -74,6 +79,20 @@ class TopicRule:
 
 
 @dataclass(frozen=True)
+class SearchRule:
+    """A saved search as the ranker sees it: the query as typed (parsed once) and its category filter."""
+
+    query: str
+    category: str = ""
+    # Equal queries parse equally: the parse is not part of the rule's identity.
+    parsed: ParsedQuery = field(default=None, compare=False, repr=False)  # type: ignore[assignment]
+
+    def __post_init__(self) -> None:
+        if self.parsed is None:
+            object.__setattr__(self, "parsed", parse_query(self.query))
+
+
+@dataclass(frozen=True)
 class Profile:
     """A subscriber's effective preferences; equal profiles get equal digests from equal pools."""
 
@@ -81,6 +100,9 @@ class Profile:
     keywords: tuple[str, ...] = ()
     excluded: tuple[str, ...] = ()
     authors: tuple[str, ...] = ()
+    searches: tuple[SearchRule, ...] = ()
+    categories: tuple[str, ...] = ()  # arXiv categories followed directly
+    include_crosslists: bool = False  # whether a followed category counts when it is not the primary one
     max_papers: int = 10
     # (category or author key, weight) learned from "more/less like this".
     feedback_categories: tuple[tuple[str, float], ...] = ()
@@ -128,6 +150,25 @@ class Reasons:
     keywords: list[str] = field(default_factory=list)
     topics: list[str] = field(default_factory=list)
     pinned_in: list[str] = field(default_factory=list)
+    searches: list[str] = field(default_factory=list)
+    categories: list[str] = field(default_factory=list)
+
+    def places(self) -> list[str]:
+        """Return the topics and followed categories (by their human names) that brought the paper."""
+        names = category_names()
+        found = list(self.topics)
+        for code in self.categories:
+            name = names.get(code, f"arXiv category {code}")
+            if name not in found:
+                found.append(name)
+        return found
+
+
+def searched(queries: list[str], limit: int = 2) -> str:
+    """Return the why-line's words for the saved searches a paper matches."""
+    shown = " and ".join(f"“{q}”" for q in queries[:limit])
+    more = f" +{len(queries) - limit}" if len(queries) > limit else ""
+    return f"matches your search{'es' if len(queries) > 1 else ''} {shown}{more}"
 
 
 def quoted(words: list[str], limit: int = 2) -> str:
@@ -230,9 +271,13 @@ class CandidatePool:
         self._by_author: dict[str, set[int]] | None = None  # author key -> papers, made when first asked
         self._ranked: dict[object, list[int]] = {}
         self._by_category: dict[str, set[int]] = defaultdict(set)
+        self._by_primary: dict[str, set[int]] = defaultdict(set)
         for candidate in self.by_id.values():
+            self._by_primary[candidate.primary_category].add(candidate.id)
             for category in candidate.categories:
                 self._by_category[category].add(candidate.id)
+        self._search_hits: dict[tuple[str, str], frozenset[int]] = {}
+        self._stems: dict[int, list[str]] | None = None  # paper id -> what a search reads, when first asked
         top = max((c.upvotes or 0 for c in self.by_id.values()), default=0)
         self._upvote_scale = math.log1p(top) if top > 0 else 1.0
         self.merit = {
@@ -276,6 +321,22 @@ class CandidatePool:
             hits = frozenset(self._by_author.get(key, ()))
             self._author_hits[key] = hits
         return hits
+
+    def search_hits(self, rule: SearchRule) -> frozenset[int]:
+        """Return the ids of papers the site's search finds for this saved search (papers.search)."""
+        key = (rule.query, rule.category)
+        hits = self._search_hits.get(key)
+        if hits is None:
+            if self._stems is None:
+                self._stems = {c.id: document_stems(c) for c in self.by_id.values()}
+            ids = self._by_category.get(rule.category, set()) if rule.category else self.by_id.keys()
+            hits = frozenset(pid for pid in ids if matches(rule.parsed, self._stems[pid]))
+            self._search_hits[key] = hits
+        return hits
+
+    def followed_hits(self, category: str, crosslists: bool) -> frozenset[int]:
+        """Return the ids of papers whose primary category (or, with ``crosslists``, any) is ``category``."""
+        return frozenset((self._by_category if crosslists else self._by_primary).get(category, ()))
 
     def category_hits(self, categories: Iterable[str]) -> set[int]:
         hits: set[int] = set()
@@ -329,14 +390,20 @@ class CandidatePool:
         return entries
 
     def effective(self, profile: Profile) -> Profile:
-        """Return ``profile`` without the keywords and authors that match nothing in this pool.
+        """Return ``profile`` without the keywords, authors, searches and categories that match nothing here.
 
         Such rules cannot change a digest, so subscribers who differ only by
         them share one selection.
         """
-        keywords = tuple(k for k in profile.keywords if self.phrase_hits(k))
-        excluded = tuple(k for k in profile.excluded if self.phrase_hits(k))
-        authors = tuple(a for a in profile.authors if self.author_hits(a))
-        if (keywords, excluded, authors) == (profile.keywords, profile.excluded, profile.authors):
+        crosslists = profile.include_crosslists
+        found = {
+            "keywords": tuple(k for k in profile.keywords if self.phrase_hits(k)),
+            "excluded": tuple(k for k in profile.excluded if self.phrase_hits(k)),
+            "authors": tuple(a for a in profile.authors if self.author_hits(a)),
+            "searches": tuple(s for s in profile.searches if self.search_hits(s)),
+            "categories": tuple(c for c in profile.categories if self.followed_hits(c, crosslists)),
+        }
+        found["include_crosslists"] = crosslists and bool(found["categories"])
+        if all(getattr(profile, name) == rules for name, rules in found.items()):
             return profile
-        return replace(profile, keywords=keywords, excluded=excluded, authors=authors)
+        return replace(profile, **found)

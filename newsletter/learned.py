@@ -31,6 +31,7 @@ from newsletter.candidates import (
     Reasons,
     Space,
     quoted,
+    searched,
     trending,
 )
 
@@ -134,10 +135,12 @@ def why_line(candidate: Candidate, why: Reasons, *, like: str, discovery: bool) 
         parts.append("you follow " + " and ".join(why.authors[:2]))
     if why.keywords:
         parts.append("matches " + quoted(why.keywords))
+    if why.searches:
+        parts.append(searched(why.searches))
     if like:
         parts.append(like)
-    if why.topics:
-        parts.append("in " + " and ".join(why.topics[:2]))
+    if places := why.places():
+        parts.append("in " + " and ".join(places[:2]))
     if why.pinned_in:
         parts.append("pinned by the editors in " + why.pinned_in[0])
     elif candidate.featured:

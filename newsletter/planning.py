@@ -21,7 +21,8 @@ from newsletter.models import Delivery, DeliveryItem, Edition
 from newsletter.pools import Eligible, Window
 from papers.models import Paper, Topic, TopicPin
 from papers.names import name_key
-from subscribers.models import Feedback, Subscriber, Suppression
+from papers.search import ParsedQuery, parse_query
+from subscribers.models import Feedback, SavedSearch, Subscriber, Suppression
 from subscribers.tokens import email_hash
 
 SENT_OR_SENDING = (Delivery.State.SENT, Delivery.State.SENDING)
@@ -148,11 +149,13 @@ def profile_of(
     feedback: Iterable[tuple[int, list[str], list[str]]] = (),
     *,
     topics: Iterable[candidates.TopicRule] | None = None,
+    searches: Iterable[candidates.SearchRule] | None = None,
 ) -> candidates.Profile:
     """Return the ranking profile of a subscriber.
 
     ``feedback`` is (value, categories, authors) of the papers it rated;
-    ``topics`` its topics' rules (read from the subscriber when not given).
+    ``topics`` its topics' rules and ``searches`` its saved searches (read
+    from the subscriber when not given).
     """
     categories: dict[str, float] = defaultdict(float)
     authors: dict[str, float] = defaultdict(float)
@@ -162,11 +165,17 @@ def profile_of(
         for author in paper_authors or []:
             authors[name_key(author)] += value
     rules = topics if topics is not None else map(topic_rule, subscriber.topics.all())
+    if searches is None:
+        searches = (candidates.SearchRule(s.query, s.category) for s in subscriber.saved_searches.all())
+    followed = tuple(sorted({c for c in subscriber.categories or () if isinstance(c, str)}))
     return candidates.Profile(
         topics=tuple(sorted(rules, key=lambda rule: rule.id)),
         keywords=tuple(subscriber.keywords),
         excluded=tuple(subscriber.excluded_keywords),
         authors=tuple(subscriber.authors),
+        searches=tuple(sorted(set(searches), key=lambda rule: (rule.query, rule.category))),
+        categories=followed,
+        include_crosslists=bool(subscriber.include_crosslists and followed),
         max_papers=subscriber.max_papers,
         feedback_categories=tuple(sorted((k, v) for k, v in categories.items() if v)),
         feedback_authors=tuple(sorted((k, v) for k, v in authors.items() if v)),
@@ -349,9 +358,9 @@ def _already_sent(deliveries: list[Delivery], rankable: list[Paper]) -> dict[int
 
 
 def _profiles(deliveries: list[Delivery], *, feedback: bool) -> dict[int, candidates.Profile]:
-    """Return each subscriber's ranking profile: its topics, and (``feedback``) its latest feedback.
+    """Return each subscriber's ranking profile: its topics, saved searches and (``feedback``) feedback.
 
-    Two queries, three with feedback: a learned model replaces the feedback's fixed weights.
+    Three queries, four with feedback: a learned model replaces the feedback's fixed weights.
     """
     subscriber_ids = [d.subscriber_id for d in deliveries]
     rated = _feedback(subscriber_ids) if feedback else {}
@@ -360,12 +369,34 @@ def _profiles(deliveries: list[Delivery], *, feedback: bool) -> dict[int, candid
     links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
     for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
         chosen[subscriber_id].append(rules[topic_id])
+    searches = _saved_searches(subscriber_ids)
     return {
         d.subscriber_id: profile_of(
-            d.subscriber, rated.get(d.subscriber_id, ()), topics=chosen.get(d.subscriber_id, [])
+            d.subscriber,
+            rated.get(d.subscriber_id, ()),
+            topics=chosen.get(d.subscriber_id, []),
+            searches=searches.get(d.subscriber_id, []),
         )
         for d in deliveries
     }
+
+
+def _saved_searches(subscriber_ids: list[int]) -> dict[int, list[candidates.SearchRule]]:
+    """Return each subscriber's saved searches as the ranker sees them (one query).
+
+    Readers share popular searches: each distinct query is parsed once.
+    """
+    parsed: dict[str, ParsedQuery] = {}
+    searches: dict[int, list[candidates.SearchRule]] = defaultdict(list)
+    rows = SavedSearch.objects.filter(subscriber_id__any=subscriber_ids).values_list(
+        "subscriber_id", "query", "filters"
+    )
+    for subscriber_id, query, filters in rows:
+        category = str(filters.get("category") or "") if isinstance(filters, dict) else ""
+        if query not in parsed:
+            parsed[query] = parse_query(query)
+        searches[subscriber_id].append(candidates.SearchRule(query, category, parsed[query]))
+    return searches
 
 
 def _feedback(subscriber_ids: list[int]) -> dict[int, list[tuple[int, list[str], list[str]]]]:

@@ -28,6 +28,7 @@ from django.template.loader import render_to_string
 from newsletter import cache, candidates
 from newsletter.models import Edition
 from papers.models import Paper
+from papers.taxonomy import category_names
 
 SUMMARY_LIMIT = 320
 _SENTENCE_END = re.compile(r"(?<=[.!?])\s+(?=[A-Z0-9(\"'])")
@@ -171,6 +172,9 @@ def interests_of(profile: candidates.Profile) -> str:
     parts = [topic.name for topic in profile.topics]
     parts += [f'"{keyword}"' for keyword in profile.keywords]
     parts += list(profile.authors)
+    parts += [f"the search “{search.query}”" for search in profile.searches]
+    names = category_names()
+    parts += [names.get(code, f"arXiv category {code}") for code in profile.categories]
     if len(parts) > 6:
         parts = [*parts[:6], f"{len(parts) - 6} more"]
     return ", ".join(parts)

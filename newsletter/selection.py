@@ -17,8 +17,10 @@ from newsletter.candidates import (
     W_EXTRA_KEYWORD,
     W_FEEDBACK_AUTHOR,
     W_FEEDBACK_CATEGORY,
+    W_FOLLOWED_CATEGORY,
     W_KEYWORD,
     W_LEARNED,
+    W_SEARCH,
     Candidate,
     CandidatePool,
     Pick,
@@ -29,6 +31,7 @@ from newsletter.candidates import (
     Space,
     TopicRule,
     quoted,
+    searched,
     trending,
 )
 from papers.names import name_key
@@ -129,7 +132,8 @@ def select(
     score orders what the rules let in, and a few papers outside the rules
     that it scores far above the rest come in as discoveries.
     """
-    relevance, vetoed, followed, matched, by_topic = _rules_part(profile, pool, frozenset(exclude_ids))
+    part = _rules_part(profile, pool, frozenset(exclude_ids))
+    relevance, vetoed = part[0], part[1]
     if reader is not None and space is not None and len(space.ids):
         ranked, discoveries = learned.ranked(profile, pool, relevance, vetoed, reader, space)
         vouched = W_LEARNED * VOUCHED_Z
@@ -145,7 +149,7 @@ def select(
     )
     picks = []
     for n, (_, _, pid, score, liked) in enumerate(chosen, 1):
-        reasons = _reasons(pid, followed, matched, by_topic)
+        reasons = _reasons(pid, part)
         if like is not None:
             why = learned.why_line(
                 pool.by_id[pid], reasons, like=like.get(pid, ""), discovery=pid in discoveries
@@ -156,13 +160,16 @@ def select(
     return picks
 
 
-# What the rules let in: relevance by paper, the vetoed papers, and each rule's papers (for why-lines).
+# What the rules let in: relevance by paper, the vetoed papers, and each rule's papers (for why-lines):
+# followed authors, keywords, topics, saved searches, followed categories.
 RulesPart = tuple[
     dict[int, float],
     set[int],
     list[tuple[str, set[int]]],
     list[tuple[str, set[int]]],
     list[dict[int, tuple[tuple[str, str], ...]]],
+    list[tuple[str, set[int]]],
+    list[tuple[str, set[int]]],
 ]
 
 
@@ -186,9 +193,16 @@ def _rules_part(profile: Profile, pool: CandidatePool, exclude_ids: frozenset[in
     followed = _rule_part(authors, W_AUTHOR, pool, vetoed, depth, relevance)
     keywords = [(k, ("phrase", k.casefold()), pool.phrase_hits(k)) for k in profile.keywords]
     matched = _rule_part(keywords, W_KEYWORD, pool, vetoed, depth, relevance)
+    searches = [(s.query, ("search", s.query, s.category), pool.search_hits(s)) for s in profile.searches]
+    found = _rule_part(searches, W_SEARCH, pool, vetoed, depth, relevance)
+    crosslists = profile.include_crosslists
+    categories = [
+        (c, ("followed", c, crosslists), pool.followed_hits(c, crosslists)) for c in profile.categories
+    ]
+    within = _rule_part(categories, W_FOLLOWED_CATEGORY, pool, vetoed, depth, relevance)
     if len(pool.rules_parts) >= SELECTIONS_KEPT:
         del pool.rules_parts[next(iter(pool.rules_parts))]
-    part = pool.rules_parts[key] = (dict(relevance), vetoed, followed, matched, by_topic)
+    part = pool.rules_parts[key] = (dict(relevance), vetoed, followed, matched, by_topic, found, within)
     return part
 
 
@@ -239,16 +253,14 @@ def _liked(candidate: Candidate, categories: dict[str, float], authors: dict[str
     return liked + W_FEEDBACK_AUTHOR * _clip(sum(authors.get(k, 0.0) for k in candidate.author_keys))
 
 
-def _reasons(
-    paper_id: int,
-    followed: list[tuple[str, set[int]]],
-    matched: list[tuple[str, set[int]]],
-    by_topic: list[dict[int, tuple[tuple[str, str], ...]]],
-) -> Reasons:
+def _reasons(paper_id: int, part: RulesPart) -> Reasons:
     """Return the rules that brought ``paper_id``, in the profile's order (a category named once)."""
+    _, _, followed, matched, by_topic, found, within = part
     why = Reasons(
         authors=[author for author, ids in followed if paper_id in ids],
         keywords=[keyword for keyword, ids in matched if paper_id in ids],
+        searches=[query for query, ids in found if paper_id in ids],
+        categories=[category for category, ids in within if paper_id in ids],
     )
     for taken in by_topic:
         for kind, words in taken.get(paper_id, ()):
@@ -299,8 +311,10 @@ def _why_line(candidate: Candidate, why: Reasons, *, liked: float) -> str:
         parts.append("you follow " + " and ".join(why.authors[:2]))
     if why.keywords:
         parts.append("matches " + quoted(why.keywords))
-    if why.topics:
-        parts.append("in " + " and ".join(why.topics[:2]))
+    if why.searches:
+        parts.append(searched(why.searches))
+    if places := why.places():
+        parts.append("in " + " and ".join(places[:2]))
     if why.pinned_in:
         parts.append("pinned by the editors in " + why.pinned_in[0])
     elif candidate.featured:

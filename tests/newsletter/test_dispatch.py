@@ -398,10 +398,10 @@ def _plan_queries(count: int, llm, django_assert_num_queries, expected: int) -> 
 def test_building_a_chunk_takes_the_same_queries_for_one_or_fifty(
     llm, papers, django_assert_num_queries
 ) -> None:
-    _plan_queries(1, llm, django_assert_num_queries, expected=11)
+    _plan_queries(1, llm, django_assert_num_queries, expected=12)
     Delivery.objects.all().delete()
     Subscriber.objects.all().delete()
-    _plan_queries(50, llm, django_assert_num_queries, expected=11)
+    _plan_queries(50, llm, django_assert_num_queries, expected=12)
 
 
 def test_recording_a_send_survives_a_dropped_database_connection(monkeypatch) -> None:
