@@ -125,8 +125,13 @@ def likes(paper_ids: list[int], reader: Reader, space: Space) -> dict[int, str]:
     return found
 
 
-def why_line(candidate: Candidate, why: Reasons, *, like: str, discovery: bool) -> str:
-    """Return the true reason a paper was chosen: the rules that let it in and the liked paper it is like."""
+def why_line(
+    candidate: Candidate, why: Reasons, *, like: str = "", discovery: bool = False, wanted_more: bool = False
+) -> str:
+    """Return the true reason a paper was chosen: the rules that let it in, the liked paper it is like.
+
+    ``wanted_more`` is the rules-only ranking's reason: the reader asked for more of its categories.
+    """
     parts: list[str] = []
     if discovery:
         parts.append("outside your topics: " + (like or "close to papers you liked"))
@@ -145,6 +150,8 @@ def why_line(candidate: Candidate, why: Reasons, *, like: str, discovery: bool) 
         parts.append("pinned by the editors in " + why.pinned_in[0])
     elif candidate.featured:
         parts.append("featured by the editors")
+    if wanted_more:
+        parts.append("like papers you wanted more of")
     if candidate.upvotes:
         parts.append(trending(candidate.upvotes))
     return " · ".join(parts)[:300]

@@ -30,9 +30,6 @@ from newsletter.candidates import (
     Reasons,
     Space,
     TopicRule,
-    quoted,
-    searched,
-    trending,
 )
 from papers.names import name_key
 
@@ -155,7 +152,7 @@ def select(
                 pool.by_id[pid], reasons, like=like.get(pid, ""), discovery=pid in discoveries
             )
         else:
-            why = _why_line(pool.by_id[pid], reasons, liked=liked)
+            why = learned.why_line(pool.by_id[pid], reasons, wanted_more=liked >= W_FEEDBACK_CATEGORY)
         picks.append(Pick(paper_id=pid, position=n, score=round(score, 3), why=why))
     return picks
 
@@ -302,25 +299,3 @@ def _cap_by_category(
     # A flood only gives way to other papers; with nothing else to send, fill up with it.
     taken.extend(held_back[: limit - len(taken)])
     return sorted(taken)
-
-
-def _why_line(candidate: Candidate, why: Reasons, *, liked: float) -> str:
-    """Return the true reason a paper was chosen, from the rules that fired."""
-    parts: list[str] = []
-    if why.authors:
-        parts.append("you follow " + " and ".join(why.authors[:2]))
-    if why.keywords:
-        parts.append("matches " + quoted(why.keywords))
-    if why.searches:
-        parts.append(searched(why.searches))
-    if places := why.places():
-        parts.append("in " + " and ".join(places[:2]))
-    if why.pinned_in:
-        parts.append("pinned by the editors in " + why.pinned_in[0])
-    elif candidate.featured:
-        parts.append("featured by the editors")
-    if liked >= W_FEEDBACK_CATEGORY:
-        parts.append("like papers you wanted more of")
-    if candidate.upvotes:
-        parts.append(trending(candidate.upvotes))
-    return " · ".join(parts)[:300]
