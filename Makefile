@@ -57,6 +57,7 @@ bench-smoke: install bench-deps
 	$(BIN)/python benchmarks/signup_load.py --connections 10 --duration 3
 	$(BIN)/python benchmarks/relevance.py --smoke
 	$(BIN)/python benchmarks/site_load.py --smoke
+	$(BIN)/python benchmarks/compare_django_newsletter.py --subscribers 500 --their-subscribers 200
 
 ## Fault trials: workers killed, duplicate scheduling, provider, Redis and PostgreSQL faults, feed faults.
 ## Restarts the local Redis and PostgreSQL (nothing else may be using them). FAULT_TRIALS=20 by default.
