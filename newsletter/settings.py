@@ -311,6 +311,10 @@ PAPER_EMBEDDING_DIMENSIONS = env.int("PAPER_EMBEDDING_DIMENSIONS", default=128)
 PAPER_EMBEDDING_MAX_FEATURES = env.int("PAPER_EMBEDDING_MAX_FEATURES", default=30_000)
 # Papers the embedder is fitted on: the most recently announced this many.
 PAPER_EMBEDDING_FIT_LIMIT = env.int("PAPER_EMBEDDING_FIT_LIMIT", default=100_000)
+# Besides beat's nightly refit, papers arriving refit the embedder at once when the papers it would now be
+# fitted on outnumber those it was fitted on by this share: a young catalogue's vocabulary keeps up with
+# its days. 0 leaves refitting to the schedule.
+PAPER_EMBEDDING_REFIT_GROWTH = env.float("PAPER_EMBEDDING_REFIT_GROWTH", default=0.25)
 # "learned": each reader's model orders what their rules let in; "rules": the fixed weights alone.
 DIGEST_RANKING = env.str("DIGEST_RANKING", default="learned")
 # At most this share of a digest may be "discovery": papers outside the reader's rules that

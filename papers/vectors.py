@@ -108,7 +108,7 @@ def embedding_refit(*, embedder_path: str | None = None) -> EmbeddingModel:
     _store(model, embedder, list(missing))
     model.refresh_from_db()
     transaction.on_commit(lambda: signals.embedding_refitted.send(sender=EmbeddingModel, model_id=model.pk))
-    logger.info("embedding: fitted %s (%d dimensions)", model, model.dim)
+    logger.info("embedding: fitted %s", model)
     return model
 
 
@@ -129,15 +129,26 @@ def papers_embed(*, arxiv_ids: Sequence[str]) -> int:
     Returns how many papers were embedded. Safe to run twice: a paper's vector is replaced.
     """
     model = active_model()
-    if model is None:
+    if model is None or _outgrown(model):
         try:
             return embedding_refit().papers
         except embedding.EmbeddingError as error:
-            logger.info("embedding: not fitted yet (%s)", error)
-            return 0
+            if model is None:
+                logger.info("embedding: not fitted yet (%s)", error)
+                return 0
+            logger.warning("embedding: refit failed, embedding with %s (%s)", model, error)
     rows = list(Paper.objects.filter(arxiv_id__in=list(arxiv_ids)).values("id", *TEXT_FIELDS))
     _store(model, embedder_for(model), rows)
     return len(rows)
+
+
+def _outgrown(model: EmbeddingModel) -> bool:
+    """Return whether the catalogue has outgrown ``model``: see PAPER_EMBEDDING_REFIT_GROWTH."""
+    growth = settings.PAPER_EMBEDDING_REFIT_GROWTH
+    if growth <= 0:
+        return False
+    would_fit = min(Paper.objects.count(), settings.PAPER_EMBEDDING_FIT_LIMIT)
+    return would_fit >= model.papers * (1 + growth)
 
 
 def texts_embed(model: EmbeddingModel, texts: Sequence[str]) -> np.ndarray:

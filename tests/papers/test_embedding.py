@@ -37,9 +37,18 @@ def test_it_refuses_a_catalogue_with_nothing_to_learn() -> None:
         call_command("refit_embedding")
 
 
+def store(*entries: tuple[str, str], capture) -> None:  # type: ignore[no-untyped-def]
+    parsed = feeds.ParsedFeed(
+        format=feeds.ARXIV_RSS, entries=[feeds.PaperEntry(arxiv_id=i, title=t) for i, t in entries]
+    )
+    with capture(execute=True):
+        services.papers_store(parsed=parsed, source=feeds.ARXIV_RSS)
+
+
 def test_papers_new_to_the_catalogue_are_embedded_once_ingest_commits(
-    django_capture_on_commit_callbacks,
+    django_capture_on_commit_callbacks, settings
 ) -> None:
+    settings.PAPER_EMBEDDING_REFIT_GROWTH = 0.5  # one paper more than four is not enough to refit
     parsed = feeds.ParsedFeed(
         format=feeds.ARXIV_RSS,
         entries=[feeds.PaperEntry(arxiv_id=f"2611.0000{n}", title=text) for n, text in enumerate(TEXTS)],
@@ -69,3 +78,36 @@ def test_a_refit_is_a_new_version_and_only_the_previous_one_is_kept() -> None:
     assert not PaperVector.objects.filter(model_id=first.pk).exists()
     assert PaperVector.objects.filter(model=third).count() == len(TEXTS)
     assert vectors.centre_of(third).shape == (third.dim,)
+
+
+def test_a_catalogue_that_outgrows_its_embedder_refits_it_as_papers_arrive(
+    django_capture_on_commit_callbacks, settings
+) -> None:
+    """Without waiting for beat's nightly refit, a young catalogue's new words reach the vectors."""
+    settings.PAPER_EMBEDDING_REFIT_GROWTH = 0.25
+    capture = django_capture_on_commit_callbacks
+    store(*[(f"2611.0000{n}", text) for n, text in enumerate(TEXTS)], capture=capture)
+    first = EmbeddingModel.objects.get(active=True)
+    assert first.papers == 4
+
+    store(("2611.00011", "Protein folding with diffusion models"), capture=capture)  # 5 >= 4 * 1.25
+    second = EmbeddingModel.objects.get(active=True)
+    assert second.pk != first.pk and second.papers == 5
+    assert PaperVector.objects.filter(model=second).count() == 5
+    folding = embedding.TfidfEmbedder.loads(bytes(second.state)).transform(["protein folding"])
+    assert np.linalg.norm(folding) > 0  # the new words are in the new vocabulary
+
+    store(("2611.00012", "Question answering over tables"), capture=capture)  # 6 < 5 * 1.25
+    assert EmbeddingModel.objects.get(active=True).pk == second.pk
+    assert PaperVector.objects.filter(model=second).count() == 6
+
+
+def test_refitting_as_papers_arrive_can_be_left_to_the_schedule(
+    django_capture_on_commit_callbacks, settings
+) -> None:
+    settings.PAPER_EMBEDDING_REFIT_GROWTH = 0
+    capture = django_capture_on_commit_callbacks
+    store(*[(f"2611.0000{n}", text) for n, text in enumerate(TEXTS)], capture=capture)
+    store(*[(f"2611.0002{n}", text + " again") for n, text in enumerate(TEXTS)], capture=capture)
+    assert EmbeddingModel.objects.count() == 1
+    assert PaperVector.objects.count() == 8
