@@ -15,12 +15,13 @@ from django.utils import timezone
 
 from papers import feeds, signals, site_cache
 from papers.db import copy_insert
+from papers.feeds.entries import ARXIV_API, ARXIV_RSS, FeedError, PaperEntry, ParsedFeed
 from papers.fetching import FetchError, fetch_document
 from papers.models import Feed, FetchRun, Paper
 
 logger = logging.getLogger(__name__)
 
-ARXIV_SOURCES = frozenset({feeds.ARXIV_RSS, feeds.ARXIV_API})
+ARXIV_SOURCES = frozenset({ARXIV_RSS, ARXIV_API})
 
 # Fields a feed can change on a paper; everything the merge below decides.
 MERGED_FIELDS = (
@@ -71,7 +72,7 @@ class StoreResult:
 # --- Merging (pure) --------------------------------------------------------------------------
 
 
-def _empty_state(entry: feeds.PaperEntry, now: dt.datetime) -> dict[str, Any]:
+def _empty_state(entry: PaperEntry, now: dt.datetime) -> dict[str, Any]:
     return {
         "version": None,
         "title": "",
@@ -112,7 +113,7 @@ def _latest(a: Any, b: Any) -> Any:
     return b if a is None else a if b is None else max(a, b)
 
 
-def merge_entry(state: dict[str, Any], entry: feeds.PaperEntry, *, source: str) -> dict[str, Any]:
+def merge_entry(state: dict[str, Any], entry: PaperEntry, *, source: str) -> dict[str, Any]:
     """Return ``state`` (a paper's merged fields) with what ``entry`` from ``source`` adds.
 
     arXiv sources own the bibliographic fields, and a newer version replaces
@@ -145,9 +146,7 @@ def merge_entry(state: dict[str, Any], entry: feeds.PaperEntry, *, source: str) 
             merged["categories"] = list(entry.categories)
         else:
             merged["categories"] = list(dict.fromkeys([*state["categories"], *entry.categories]))
-    if entry.primary_category and (
-        not merged["primary_category"] or (source == feeds.ARXIV_API and not_older)
-    ):
+    if entry.primary_category and (not merged["primary_category"] or (source == ARXIV_API and not_older)):
         merged["primary_category"] = entry.primary_category
     if merged["primary_category"] and merged["primary_category"] not in merged["categories"]:
         merged["categories"] = [merged["primary_category"], *merged["categories"]]
@@ -199,7 +198,7 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | None = None) -> StoreResult:
+def papers_store(*, parsed: ParsedFeed, source: str, now: dt.datetime | None = None) -> StoreResult:
     """Upsert the papers of one parsed document in one transaction; return the counts.
 
     Re-storing a document that brings nothing new writes no row; the only
@@ -210,7 +209,7 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
         skipped=len(parsed.skipped),
         skipped_reasons=[f"entry {s.position}: {s.reason}" for s in parsed.skipped],
     )
-    incoming: dict[str, list[feeds.PaperEntry]] = {}
+    incoming: dict[str, list[PaperEntry]] = {}
     for entry in parsed.entries:
         incoming.setdefault(entry.arxiv_id, []).append(entry)
     if not incoming:
@@ -302,11 +301,11 @@ def document_ingest(
     try:
         detected = feeds.detect_format(data)
         if fmt and detected != fmt:
-            raise feeds.FeedError(f"expected a {fmt} document but this looks like {detected}")
+            raise FeedError(f"expected a {fmt} document but this looks like {detected}")
         run.format = detected
         parsed = feeds.parse(data, detected)
         stored = papers_store(parsed=parsed, source=detected)
-    except feeds.FeedError as error:
+    except FeedError as error:
         if quote_document:
             return _finish(run, status=FetchRun.Status.ERROR, error=str(error))
         if error.detail:
