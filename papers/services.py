@@ -1,4 +1,4 @@
-"""Writes to the paper catalogue: storing parsed feeds and running feed fetches."""
+"""Writes to the paper catalogue: storing parsed feeds (merged by :mod:`papers.merging`) and feed runs."""
 
 from __future__ import annotations
 
