@@ -116,6 +116,7 @@ def at(date: dt.date, hour: int, minute: int = 0) -> Iterator[None]:
 def ingest(labelled: LabelledSet, day: int, *, only: set[str] | None = None) -> int:
     """Store day ``day``'s papers: the written day's RSS, and the real papers dated to that day."""
     from papers import feeds
+    from papers.feeds.entries import ParsedFeed
     from papers.models import FetchRun
     from papers.services import document_ingest, papers_store
 
@@ -137,9 +138,7 @@ def ingest(labelled: LabelledSet, day: int, *, only: set[str] | None = None) -> 
             for e in parsed.entries
             if e.arxiv_id in ids
         ]
-        document = feeds.ParsedFeed(
-            format=parsed.format, title=parsed.title, announced_on=date, entries=entries
-        )
+        document = ParsedFeed(format=parsed.format, title=parsed.title, announced_on=date, entries=entries)
         stored += papers_store(parsed=document, source=parsed.format).new
     return stored
 

@@ -229,23 +229,7 @@ def _linked_insert_sql(
     for index, (model, given, link_items) in enumerate(kinds):
         links = dict(link_items)
         meta = model._meta
-        columns: list[str] = []
-        values: list[str] = []
-        taken: list[Source] = []
-        for field in meta.concrete_fields:
-            if field.primary_key or field.generated:
-                continue
-            if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
-                raise ValueError(f"{field} sets its value on save: give it a default of now instead")
-            columns.append(quote(field.column))
-            if field.name in links:
-                values.append(f"r{links[field.name]}.id")
-                continue
-            values.append(f"%s::{field.cast_db_type(db)}")
-            if field.name in given or callable(field.default):
-                taken.append((field, None))
-            else:
-                taken.append((None, field.get_db_prep_save(field.get_default(), db)))
+        columns, values, taken = _linked_row(model, given, links)
         sources.append(taken)
         table = quote(meta.db_table)
         returning = f"RETURNING {quote(meta.pk.column)} AS id"
@@ -265,6 +249,34 @@ def _linked_insert_sql(
     every = ", ".join(f"r{n}" for n in range(len(kinds)))
     ids = ", ".join(f"r{n}.id" for n in range(len(kinds)))
     return f"WITH {', '.join(ctes)} SELECT {ids} FROM {every}", sources  # noqa: S608
+
+
+def _linked_row(
+    model: type[models.Model], given: tuple[str, ...], links: Mapping[str, int]
+) -> tuple[list[str], list[str], list[Source]]:
+    """Return one row's quoted columns, its value placeholders, and where each parameter comes from.
+
+    A linked field takes the id of the earlier row it names; the others a parameter.
+    """
+    db = connections[DEFAULT_DB_ALIAS]
+    columns: list[str] = []
+    values: list[str] = []
+    taken: list[Source] = []
+    for field in model._meta.concrete_fields:
+        if field.primary_key or field.generated:
+            continue
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            raise ValueError(f"{field} sets its value on save: give it a default of now instead")
+        columns.append(db.ops.quote_name(field.column))
+        if field.name in links:
+            values.append(f"r{links[field.name]}.id")
+            continue
+        values.append(f"%s::{field.cast_db_type(db)}")
+        if field.name in given or callable(field.default):
+            taken.append((field, None))
+        else:
+            taken.append((None, field.get_db_prep_save(field.get_default(), db)))
+    return columns, values, taken
 
 
 class AddIndexOnPostgres(migrations.AddIndex):

@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 from django.conf import settings
 
 from papers import feeds, selectors, services
+from papers.feeds.entries import ARXIV_API
 from papers.fetching import FetchError, fetch_document
 from papers.models import FetchRun, Paper
 from papers.names import name_key
@@ -80,10 +81,10 @@ def _ingest_from_api(query: dict[str, object]) -> tuple[list[str], str]:
         logger.warning("arXiv lookup %s answered HTTP %s", url, fetched.status)
         return [], "arXiv could not answer just now; try again in a few minutes."
     run = services.document_ingest(
-        data=fetched.body, source=url, fmt=feeds.ARXIV_API, http_status=fetched.status, quote_document=False
+        data=fetched.body, source=url, fmt=ARXIV_API, http_status=fetched.status, quote_document=False
     )
     if run.status != FetchRun.Status.OK:
         logger.warning("arXiv lookup %s gave no papers: %s", url, run.error)
         return [], "arXiv's answer could not be read; try again later."
     # Parsed once more for its ids alone: the ingest says how many papers, not which.
-    return [entry.arxiv_id for entry in feeds.parse(fetched.body, feeds.ARXIV_API).entries], ""
+    return [entry.arxiv_id for entry in feeds.parse(fetched.body, ARXIV_API).entries], ""

@@ -11,7 +11,8 @@ from django.db import models
 from django.db.models import F, Func, Q
 from django.utils import timezone
 
-from papers import feeds, fetching
+from papers import fetching
+from papers.feeds import entries
 
 
 class UnicodeJSONEncoder(json.JSONEncoder):
@@ -68,18 +69,18 @@ class Paper(models.Model):
         help_text="The day the paper was first announced as new (arXiv listing or HF daily list).",
     )
 
-    # Links are written into hrefs of emails and pages: http(s) only (feeds.web_url at ingest).
-    abs_url = models.URLField("abstract page", max_length=500, blank=True, validators=[feeds.WEB_URL])
-    pdf_url = models.URLField("PDF", max_length=500, blank=True, validators=[feeds.WEB_URL])
-    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True, validators=[feeds.WEB_URL])
-    code_url = models.URLField("code repository", max_length=500, blank=True, validators=[feeds.WEB_URL])
-    project_url = models.URLField("project page", max_length=500, blank=True, validators=[feeds.WEB_URL])
+    # Links are written into hrefs of emails and pages: http(s) only (entries.web_url at ingest).
+    abs_url = models.URLField("abstract page", max_length=500, blank=True, validators=[entries.WEB_URL])
+    pdf_url = models.URLField("PDF", max_length=500, blank=True, validators=[entries.WEB_URL])
+    hf_url = models.URLField("Hugging Face page", max_length=500, blank=True, validators=[entries.WEB_URL])
+    code_url = models.URLField("code repository", max_length=500, blank=True, validators=[entries.WEB_URL])
+    project_url = models.URLField("project page", max_length=500, blank=True, validators=[entries.WEB_URL])
 
     upvotes = models.IntegerField(null=True, blank=True, help_text="Hugging Face upvotes.")
     hf_comments = models.IntegerField("HF comments", null=True, blank=True)
     ai_summary = models.TextField("AI summary", blank=True)
     ai_keywords = models.JSONField("AI keywords", default=list, blank=True, encoder=UnicodeJSONEncoder)
-    thumbnail_url = models.URLField(max_length=500, blank=True, validators=[feeds.WEB_URL])
+    thumbnail_url = models.URLField(max_length=500, blank=True, validators=[entries.WEB_URL])
     organization = models.CharField(max_length=200, blank=True)
     github_stars = models.IntegerField(null=True, blank=True)
     hf_daily_on = models.DateField("on HF daily list", null=True, blank=True)
@@ -139,7 +140,7 @@ class Paper(models.Model):
     @property
     def abstract_page(self) -> str:
         """Return the paper's arXiv abstract page URL."""
-        return self.abs_url or feeds.abs_url_for(self.arxiv_id)
+        return self.abs_url or entries.abs_url_for(self.arxiv_id)
 
 
 def validate_feed_url(value: str) -> None:
@@ -153,10 +154,10 @@ class Feed(models.Model):
     """A source of papers fetched on a schedule, with the outcome of its last run."""
 
     class Kind(models.TextChoices):
-        ARXIV_RSS = feeds.ARXIV_RSS, "arXiv RSS"
-        ARXIV_API = feeds.ARXIV_API, "arXiv API (Atom)"
-        HF_JSON = feeds.HF_JSON, "Hugging Face daily papers (JSON)"
-        HF_RSS = feeds.HF_RSS, "Hugging Face daily papers (RSS)"
+        ARXIV_RSS = entries.ARXIV_RSS, "arXiv RSS"
+        ARXIV_API = entries.ARXIV_API, "arXiv API (Atom)"
+        HF_JSON = entries.HF_JSON, "Hugging Face daily papers (JSON)"
+        HF_RSS = entries.HF_RSS, "Hugging Face daily papers (RSS)"
 
     class Status(models.TextChoices):
         NEVER = "never", "never run"

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from urllib.parse import urlsplit
 
-from papers import feeds
+from papers.feeds.entries import abs_url_for, pdf_url_for, web_url
 
 AUTHORS_SHOWN = 3  # a longer list shows the first three and the last (often the lab's head)
 SNIPPET_LENGTH = 320
@@ -30,7 +30,7 @@ def snippet(text: str, length: int = SNIPPET_LENGTH) -> str:
 
 def link_url(value: str) -> str:
     """Return ``value`` when it is an http(s) URL with a host, else "": nothing else becomes a link."""
-    return feeds.web_url(value) if value else ""
+    return web_url(value) if value else ""
 
 
 def image_url(value: str) -> str:
@@ -43,10 +43,10 @@ def version_links(arxiv_id: str, latest: int | None) -> list[tuple[str, str]]:
     """Return (label, abstract URL) for each version up to ``latest``, newest first."""
     if not latest or latest < 1:
         return []
-    base = feeds.abs_url_for(arxiv_id)
+    base = abs_url_for(arxiv_id)
     return [(f"v{n}", f"{base}v{n}") for n in range(min(latest, 50), 0, -1)]
 
 
 def pdf_url(paper: object) -> str:
     """Return the paper's PDF link: the one its feed gave when http(s), else arXiv's own."""
-    return link_url(getattr(paper, "pdf_url", "")) or feeds.pdf_url_for(paper.arxiv_id)  # type: ignore[attr-defined]
+    return link_url(getattr(paper, "pdf_url", "")) or pdf_url_for(paper.arxiv_id)  # type: ignore[attr-defined]

@@ -1,4 +1,4 @@
-"""Writes to the paper catalogue: storing parsed feeds and running feed fetches."""
+"""Writes to the paper catalogue: storing parsed feeds (merged by :mod:`papers.merging`) and feed runs."""
 
 from __future__ import annotations
 
@@ -13,46 +13,14 @@ from django.conf import settings
 from django.db import connection, transaction
 from django.utils import timezone
 
-from papers import feeds, signals, site_cache
+from papers import feeds, merging, signals, site_cache
 from papers.db import copy_insert
+from papers.feeds.entries import FeedError, PaperEntry, ParsedFeed
 from papers.fetching import FetchError, fetch_document
 from papers.models import Feed, FetchRun, Paper
 
 logger = logging.getLogger(__name__)
 
-ARXIV_SOURCES = frozenset({feeds.ARXIV_RSS, feeds.ARXIV_API})
-
-# Fields a feed can change on a paper; everything the merge below decides.
-MERGED_FIELDS = (
-    "version",
-    "title",
-    "abstract",
-    "author_names",
-    "primary_category",
-    "categories",
-    "published_at",
-    "updated_at",
-    "announced_on",
-    "abs_url",
-    "pdf_url",
-    "hf_url",
-    "code_url",
-    "project_url",
-    "upvotes",
-    "hf_comments",
-    "ai_summary",
-    "ai_keywords",
-    "thumbnail_url",
-    "organization",
-    "github_stars",
-    "hf_daily_on",
-    "doi",
-    "journal_ref",
-    "comment",
-    "sources",
-    "trending_since",
-    "last_seen_at",
-)
 _LOOKUP_CHUNK = 1000
 _WRITE_BATCH = 500
 
@@ -66,117 +34,6 @@ class StoreResult:
     unchanged: int = 0
     skipped: int = 0
     skipped_reasons: list[str] = field(default_factory=list)
-
-
-# --- Merging (pure) --------------------------------------------------------------------------
-
-
-def _empty_state(entry: feeds.PaperEntry, now: dt.datetime) -> dict[str, Any]:
-    return {
-        "version": None,
-        "title": "",
-        "abstract": "",
-        "author_names": [],
-        "primary_category": "",
-        "categories": [],
-        "published_at": None,
-        "updated_at": None,
-        "announced_on": None,
-        "abs_url": "",
-        "pdf_url": "",
-        "hf_url": "",
-        "code_url": "",
-        "project_url": "",
-        "upvotes": None,
-        "hf_comments": None,
-        "ai_summary": "",
-        "ai_keywords": [],
-        "thumbnail_url": "",
-        "organization": "",
-        "github_stars": None,
-        "hf_daily_on": None,
-        "doi": "",
-        "journal_ref": "",
-        "comment": "",
-        "sources": [],
-        "trending_since": None,
-        "last_seen_at": now,
-    }
-
-
-def _earliest(a: Any, b: Any) -> Any:
-    return b if a is None else a if b is None else min(a, b)
-
-
-def _latest(a: Any, b: Any) -> Any:
-    return b if a is None else a if b is None else max(a, b)
-
-
-def merge_entry(state: dict[str, Any], entry: feeds.PaperEntry, *, source: str) -> dict[str, Any]:
-    """Return ``state`` (a paper's merged fields) with what ``entry`` from ``source`` adds.
-
-    arXiv sources own the bibliographic fields, and a newer version replaces
-    them; Hugging Face only fills what arXiv has not said, and owns its own
-    signals (upvotes, AI summary, code links). Dates keep the earliest
-    announcement, so a later "replace" never makes an old paper new again.
-    """
-    merged = dict(state)
-    from_arxiv = source in ARXIV_SOURCES
-    current_version = state["version"]
-    newer = entry.version is not None and (current_version is None or entry.version > current_version)
-    not_older = entry.version is None or current_version is None or entry.version >= current_version
-
-    if from_arxiv and not_older:
-        for name in ("title", "abstract", "doi", "journal_ref", "comment"):
-            value = getattr(entry, name)
-            if value:
-                merged[name] = value
-        if entry.author_names:
-            merged["author_names"] = list(entry.author_names)
-    else:
-        for name in ("title", "abstract"):
-            if not merged[name] and getattr(entry, name):
-                merged[name] = getattr(entry, name)
-        if not merged["author_names"] and entry.author_names:
-            merged["author_names"] = list(entry.author_names)
-
-    if entry.categories:
-        if from_arxiv and newer and state["categories"]:
-            merged["categories"] = list(entry.categories)
-        else:
-            merged["categories"] = list(dict.fromkeys([*state["categories"], *entry.categories]))
-    if entry.primary_category and (
-        not merged["primary_category"] or (source == feeds.ARXIV_API and not_older)
-    ):
-        merged["primary_category"] = entry.primary_category
-    if merged["primary_category"] and merged["primary_category"] not in merged["categories"]:
-        merged["categories"] = [merged["primary_category"], *merged["categories"]]
-
-    merged["version"] = _latest(current_version, entry.version)
-    merged["published_at"] = _earliest(state["published_at"], entry.published_at)
-    merged["updated_at"] = _latest(state["updated_at"], entry.updated_at)
-    merged["announced_on"] = _earliest(state["announced_on"], entry.announced_on)
-    merged["hf_daily_on"] = _earliest(state["hf_daily_on"], entry.hf_daily_on)
-
-    for name in ("abs_url", "pdf_url", "hf_url"):
-        if not merged[name] and getattr(entry, name):
-            merged[name] = getattr(entry, name)
-    # Hugging Face signals: the latest non-empty word wins.
-    for name in ("code_url", "project_url", "ai_summary", "thumbnail_url", "organization"):
-        if getattr(entry, name):
-            merged[name] = getattr(entry, name)
-    for name in ("upvotes", "hf_comments", "github_stars"):
-        if getattr(entry, name) is not None:
-            merged[name] = getattr(entry, name)
-    if entry.ai_keywords:
-        merged["ai_keywords"] = list(entry.ai_keywords)
-    if source not in merged["sources"]:
-        merged["sources"] = [*merged["sources"], source]
-    return merged
-
-
-def _changed(before: dict[str, Any], after: dict[str, Any]) -> bool:
-    return any(before[name] != after[name] for name in MERGED_FIELDS if name != "last_seen_at")
 
 
 # --- Storing ---------------------------------------------------------------------------------
@@ -199,7 +56,7 @@ def _chunks(items: list[str], size: int) -> Iterable[list[str]]:
         yield items[start : start + size]
 
 
-def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | None = None) -> StoreResult:
+def papers_store(*, parsed: ParsedFeed, source: str, now: dt.datetime | None = None) -> StoreResult:
     """Upsert the papers of one parsed document in one transaction; return the counts.
 
     Re-storing a document that brings nothing new writes no row; the only
@@ -210,7 +67,7 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
         skipped=len(parsed.skipped),
         skipped_reasons=[f"entry {s.position}: {s.reason}" for s in parsed.skipped],
     )
-    incoming: dict[str, list[feeds.PaperEntry]] = {}
+    incoming: dict[str, list[PaperEntry]] = {}
     for entry in parsed.entries:
         incoming.setdefault(entry.arxiv_id, []).append(entry)
     if not incoming:
@@ -218,50 +75,11 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
 
     with transaction.atomic():
         _serialise_writers()
-        existing: dict[str, dict[str, Any]] = {}
-        for chunk in _chunks(list(incoming), _LOOKUP_CHUNK):
-            for row in Paper.objects.filter(arxiv_id__in=chunk).values("id", "arxiv_id", *MERGED_FIELDS):
-                existing[row["arxiv_id"]] = row
-
-        to_create: list[Paper] = []
-        to_update: list[Paper] = []
-        for arxiv_id, entries in incoming.items():
-            before = existing.get(arxiv_id)
-            state = dict(before) if before else _empty_state(entries[0], now)
-            for entry in entries:
-                state = merge_entry(state, entry, source=source)
-            if (
-                state["trending_since"] is None
-                and (state["upvotes"] or 0) >= settings.PAPERS_TRENDING_UPVOTES
-            ):
-                state["trending_since"] = now  # when it caught on: readers who had its day may get it now
-            if before is None:
-                if not state["title"]:
-                    result.skipped += 1
-                    result.skipped_reasons.append(f"{arxiv_id}: no title in any entry")
-                    continue
-                state.pop("id", None)
-                state.pop("arxiv_id", None)
-                to_create.append(Paper(arxiv_id=arxiv_id, first_seen_at=now, **state))
-                result.new += 1
-            elif _changed(before, state):
-                state["last_seen_at"] = now
-                to_update.append(Paper(pk=before["id"], arxiv_id=arxiv_id, **_fields(state)))
-                result.updated += 1
-            else:
-                result.unchanged += 1
-                if before["last_seen_at"] is None or before["last_seen_at"].date() < now.date():
-                    to_update.append(
-                        Paper(
-                            pk=before["id"],
-                            arxiv_id=arxiv_id,
-                            **_fields({**state, "last_seen_at": now}),
-                        )
-                    )
-
+        existing = _stored_states(list(incoming))
+        to_create, to_update = _plan_writes(incoming, existing, source=source, now=now, result=result)
         copy_insert(Paper, to_create)
         if to_update:
-            Paper.objects.bulk_update(to_update, MERGED_FIELDS, batch_size=_WRITE_BATCH)
+            Paper.objects.bulk_update(to_update, merging.MERGED_FIELDS, batch_size=_WRITE_BATCH)
         added = [paper.arxiv_id for paper in to_create]
         if added:
             transaction.on_commit(lambda: signals.papers_added.send(sender=Paper, arxiv_ids=added))
@@ -270,8 +88,56 @@ def papers_store(*, parsed: feeds.ParsedFeed, source: str, now: dt.datetime | No
     return result
 
 
-def _fields(state: dict[str, Any]) -> dict[str, Any]:
-    return {name: state[name] for name in MERGED_FIELDS}
+def _stored_states(arxiv_ids: list[str]) -> dict[str, merging.State]:
+    """Return the stored state, with its row id, of each paper of ``arxiv_ids`` already in the catalogue."""
+    existing: dict[str, merging.State] = {}
+    for chunk in _chunks(arxiv_ids, _LOOKUP_CHUNK):
+        for row in Paper.objects.filter(arxiv_id__in=chunk).values("id", "arxiv_id", *merging.MERGED_FIELDS):
+            existing[row["arxiv_id"]] = row
+    return existing
+
+
+def _plan_writes(
+    incoming: dict[str, list[PaperEntry]],
+    existing: dict[str, merging.State],
+    *,
+    source: str,
+    now: dt.datetime,
+    result: StoreResult,
+) -> tuple[list[Paper], list[Paper]]:
+    """Return the papers to create and to update once ``incoming`` is merged in; count each in ``result``."""
+    to_create: list[Paper] = []
+    to_update: list[Paper] = []
+    for arxiv_id, entries in incoming.items():
+        before = existing.get(arxiv_id)
+        state = merging.merge_entries(
+            before or merging.empty_state(now),
+            entries,
+            source=source,
+            now=now,
+            trending_upvotes=settings.PAPERS_TRENDING_UPVOTES,
+        )
+        if before is None:
+            if not state["title"]:
+                result.skipped += 1
+                result.skipped_reasons.append(f"{arxiv_id}: no title in any entry")
+                continue
+            to_create.append(Paper(arxiv_id=arxiv_id, first_seen_at=now, **merging.stored_fields(state)))
+            result.new += 1
+        elif merging.changed(before, state):
+            to_update.append(_seen(before, state, now))
+            result.updated += 1
+        else:
+            result.unchanged += 1
+            if before["last_seen_at"] is None or before["last_seen_at"].date() < now.date():
+                to_update.append(_seen(before, state, now))
+    return to_create, to_update
+
+
+def _seen(before: merging.State, state: merging.State, now: dt.datetime) -> Paper:
+    """Return the stored paper ``before`` as ``state``, seen ``now``, ready for bulk_update."""
+    fields = {**merging.stored_fields(state), "last_seen_at": now}
+    return Paper(pk=before["id"], arxiv_id=before["arxiv_id"], **fields)
 
 
 # --- Runs ------------------------------------------------------------------------------------------
@@ -302,11 +168,11 @@ def document_ingest(
     try:
         detected = feeds.detect_format(data)
         if fmt and detected != fmt:
-            raise feeds.FeedError(f"expected a {fmt} document but this looks like {detected}")
+            raise FeedError(f"expected a {fmt} document but this looks like {detected}")
         run.format = detected
         parsed = feeds.parse(data, detected)
         stored = papers_store(parsed=parsed, source=detected)
-    except feeds.FeedError as error:
+    except FeedError as error:
         if quote_document:
             return _finish(run, status=FetchRun.Status.ERROR, error=str(error))
         if error.detail:

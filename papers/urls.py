@@ -1,7 +1,7 @@
 from django.urls import path, re_path
 
 from papers import feeds_views, views
-from papers.feeds import ARXIV_ID_PATTERN
+from papers.feeds.entries import ARXIV_ID_PATTERN
 
 app_name = "papers"
 

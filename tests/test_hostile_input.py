@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from papers import feeds, services
+from papers.feeds.entries import FeedError
 from papers.models import FetchRun
 from subscribers.models import Subscriber
 from tests.conftest import DEMO, SAMPLES
@@ -99,7 +100,7 @@ def test_mutated_documents_parse_or_fail_clearly(document: bytes, data) -> None:
     mutated = _mutate(document, data.draw(_mutations(document)))
     try:
         parsed = feeds.parse(mutated)
-    except feeds.FeedError as error:
+    except FeedError as error:
         assert str(error)
         return
     for entry in parsed.entries:

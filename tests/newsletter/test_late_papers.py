@@ -7,7 +7,8 @@ import datetime as dt
 import pytest
 
 from newsletter.models import DeliveryItem
-from papers import feeds, services
+from papers import services
+from papers.feeds.entries import HF_JSON, PaperEntry, ParsedFeed
 from papers.models import Paper
 from tests.factories import PaperFactory, SubscriberFactory
 from tests.newsletter.conftest import DAY, PARIS_SEVEN, dispatch_and_send
@@ -39,11 +40,11 @@ def test_a_paper_first_seen_after_the_digest_arrives_in_the_next_one_once(llm, p
     )
 
 
-def _hf_day(upvotes: int) -> feeds.ParsedFeed:
-    entry = feeds.PaperEntry(
+def _hf_day(upvotes: int) -> ParsedFeed:
+    entry = PaperEntry(
         arxiv_id="2611.00001", title="Reasoning with verifiers", upvotes=upvotes, hf_daily_on=DAY
     )
-    return feeds.ParsedFeed(format=feeds.HF_JSON, entries=[entry])
+    return ParsedFeed(format=HF_JSON, entries=[entry])
 
 
 def test_a_paper_that_starts_trending_reaches_readers_who_had_its_day_once(llm, papers, settings) -> None:
@@ -55,7 +56,7 @@ def test_a_paper_that_starts_trending_reaches_readers_who_had_its_day_once(llm, 
     bob.excluded_keywords = []
     bob.save()
     services.papers_store(
-        parsed=_hf_day(upvotes=250), source=feeds.HF_JSON, now=PARIS_SEVEN + dt.timedelta(hours=9)
+        parsed=_hf_day(upvotes=250), source=HF_JSON, now=PARIS_SEVEN + dt.timedelta(hours=9)
     )
     assert Paper.objects.get(arxiv_id="2611.00001").trending_since == PARIS_SEVEN + dt.timedelta(hours=9)
     dispatch_and_send(NEXT_MORNING)
@@ -67,7 +68,7 @@ def test_a_paper_that_starts_trending_reaches_readers_who_had_its_day_once(llm, 
 
 def test_a_paper_already_trending_is_not_news_again(llm, papers, settings) -> None:
     settings.PAPERS_TRENDING_UPVOTES = 100
-    services.papers_store(parsed=_hf_day(upvotes=150), source=feeds.HF_JSON, now=PARIS_SEVEN)
+    services.papers_store(parsed=_hf_day(upvotes=150), source=HF_JSON, now=PARIS_SEVEN)
     first = Paper.objects.get(arxiv_id="2611.00001").trending_since
-    services.papers_store(parsed=_hf_day(upvotes=300), source=feeds.HF_JSON, now=NEXT_MORNING)
+    services.papers_store(parsed=_hf_day(upvotes=300), source=HF_JSON, now=NEXT_MORNING)
     assert Paper.objects.get(arxiv_id="2611.00001").trending_since == first == PARIS_SEVEN

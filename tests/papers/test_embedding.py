@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 from django.core.management import CommandError, call_command
 
-from papers import embedding, feeds, services, vectors
+from papers import embedding, services, vectors
+from papers.feeds.entries import ARXIV_RSS, PaperEntry, ParsedFeed
 from papers.models import EmbeddingModel, Paper, PaperVector
 from tests.factories import PaperFactory
 
@@ -38,30 +39,28 @@ def test_it_refuses_a_catalogue_with_nothing_to_learn() -> None:
 
 
 def store(*entries: tuple[str, str], capture) -> None:  # type: ignore[no-untyped-def]
-    parsed = feeds.ParsedFeed(
-        format=feeds.ARXIV_RSS, entries=[feeds.PaperEntry(arxiv_id=i, title=t) for i, t in entries]
-    )
+    parsed = ParsedFeed(format=ARXIV_RSS, entries=[PaperEntry(arxiv_id=i, title=t) for i, t in entries])
     with capture(execute=True):
-        services.papers_store(parsed=parsed, source=feeds.ARXIV_RSS)
+        services.papers_store(parsed=parsed, source=ARXIV_RSS)
 
 
 def test_papers_new_to_the_catalogue_are_embedded_once_ingest_commits(
     django_capture_on_commit_callbacks, settings
 ) -> None:
     settings.PAPER_EMBEDDING_REFIT_GROWTH = 0.5  # one paper more than four is not enough to refit
-    parsed = feeds.ParsedFeed(
-        format=feeds.ARXIV_RSS,
-        entries=[feeds.PaperEntry(arxiv_id=f"2611.0000{n}", title=text) for n, text in enumerate(TEXTS)],
+    parsed = ParsedFeed(
+        format=ARXIV_RSS,
+        entries=[PaperEntry(arxiv_id=f"2611.0000{n}", title=text) for n, text in enumerate(TEXTS)],
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.papers_store(parsed=parsed, source=feeds.ARXIV_RSS)
+        services.papers_store(parsed=parsed, source=ARXIV_RSS)
     model = EmbeddingModel.objects.get(active=True)  # the first papers fit the first version
     assert PaperVector.objects.filter(model=model).count() == 4
-    later = feeds.ParsedFeed(
-        format=feeds.ARXIV_RSS, entries=[feeds.PaperEntry(arxiv_id="2611.00009", title="Question answering")]
+    later = ParsedFeed(
+        format=ARXIV_RSS, entries=[PaperEntry(arxiv_id="2611.00009", title="Question answering")]
     )
     with django_capture_on_commit_callbacks(execute=True):
-        services.papers_store(parsed=later, source=feeds.ARXIV_RSS)
+        services.papers_store(parsed=later, source=ARXIV_RSS)
     paper = Paper.objects.get(arxiv_id="2611.00009")
     assert PaperVector.objects.filter(model=model, paper=paper).exists()
     assert EmbeddingModel.objects.count() == 1  # transformed with the active version, not refitted

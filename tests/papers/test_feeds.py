@@ -8,12 +8,22 @@ import json
 import pytest
 
 from papers import feeds
-from papers.feeds import FeedError
+from papers.feeds.entries import (
+    ARXIV_API,
+    ARXIV_RSS,
+    HF_JSON,
+    HF_RSS,
+    FeedError,
+    PaperEntry,
+    ParsedFeed,
+    split_arxiv_id,
+    web_url,
+)
 
 UTC = dt.UTC
 
 
-def by_id(parsed: feeds.ParsedFeed) -> dict[str, feeds.PaperEntry]:
+def by_id(parsed: ParsedFeed) -> dict[str, PaperEntry]:
     return {entry.arxiv_id: entry for entry in parsed.entries}
 
 
@@ -23,11 +33,11 @@ def by_id(parsed: feeds.ParsedFeed) -> dict[str, feeds.PaperEntry]:
 @pytest.mark.parametrize(
     ("name", "fmt"),
     [
-        ("arxiv_cs.CL_2026-11-24.xml", feeds.ARXIV_RSS),
-        ("arxiv_api_current.atom", feeds.ARXIV_API),
-        ("arxiv_api_legacy.atom", feeds.ARXIV_API),
-        ("hf_daily_papers_2026-11-24.json", feeds.HF_JSON),
-        ("hf_rss.xml", feeds.HF_RSS),
+        ("arxiv_cs.CL_2026-11-24.xml", ARXIV_RSS),
+        ("arxiv_api_current.atom", ARXIV_API),
+        ("arxiv_api_legacy.atom", ARXIV_API),
+        ("hf_daily_papers_2026-11-24.json", HF_JSON),
+        ("hf_rss.xml", HF_RSS),
     ],
 )
 def test_it_detects_the_format(sample, name: str, fmt: str) -> None:
@@ -62,7 +72,7 @@ def test_it_refuses_an_unknown_format_name(sample) -> None:
 
 def test_it_reads_every_arxiv_rss_item_with_its_announce_type(sample) -> None:
     parsed = feeds.parse(sample("arxiv_cs.CL_2026-11-24.xml"))
-    assert parsed.format == feeds.ARXIV_RSS
+    assert parsed.format == ARXIV_RSS
     assert parsed.announced_on == dt.date(2026, 11, 24)
     assert len(parsed.entries) == 12
     types = [entry.announce_type for entry in parsed.entries]
@@ -268,7 +278,7 @@ def test_it_reads_the_2026_schema_with_organization(sample) -> None:
 )
 def test_bad_hf_json_is_an_error(data: bytes, message: str) -> None:
     with pytest.raises(FeedError, match=message):
-        feeds.parse(data, feeds.HF_JSON)
+        feeds.parse(data, HF_JSON)
 
 
 def test_it_reads_flattened_hf_entries() -> None:
@@ -316,13 +326,13 @@ def test_it_scrapes_authors_upvotes_and_summary_from_hf_rss(sample) -> None:
     ],
 )
 def test_it_splits_arxiv_ids_from_versions(text: str, expected: tuple[str, int | None]) -> None:
-    assert feeds.split_arxiv_id(text) == expected
+    assert split_arxiv_id(text) == expected
 
 
 @pytest.mark.parametrize("text", ["", "abc", "1234.567", "https://example.org/2403"])
 def test_it_refuses_text_without_an_arxiv_id(text: str) -> None:
     with pytest.raises(ValueError):
-        feeds.split_arxiv_id(text)
+        split_arxiv_id(text)
 
 
 def test_control_characters_never_reach_the_entries() -> None:
@@ -371,7 +381,7 @@ def test_it_drops_hugging_face_json_urls_that_are_not_http_and_keeps_the_paper(u
             }
         ]
     ).encode()
-    entry = feeds.parse(data, feeds.HF_JSON).entries[0]
+    entry = feeds.parse(data, HF_JSON).entries[0]
     assert entry.title == "Links"
     assert (entry.code_url, entry.project_url, entry.thumbnail_url) == ("", "", "")
 
@@ -390,7 +400,7 @@ def test_it_keeps_http_and_https_urls_from_hugging_face_json() -> None:
             }
         ]
     ).encode()
-    entry = feeds.parse(data, feeds.HF_JSON).entries[0]
+    entry = feeds.parse(data, HF_JSON).entries[0]
     assert entry.code_url == "HTTPS://github.com/example/code"
     assert entry.project_url == "http://example.org/project"
     assert entry.thumbnail_url.endswith("/2611.00001.png")
@@ -416,4 +426,4 @@ def test_an_unsafe_hf_rss_thumbnail_is_dropped(sample) -> None:
 
 @pytest.mark.parametrize("url", UNSAFE_URLS)
 def test_web_url_keeps_only_http_and_https(url: str) -> None:
-    assert feeds.web_url(url) == ""
+    assert web_url(url) == ""

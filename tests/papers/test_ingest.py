@@ -14,6 +14,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from papers import feeds, services
+from papers.feeds.entries import ARXIV_RSS, PaperEntry, ParsedFeed
 from papers.models import FetchRun, Paper
 from tests.concurrency import at_once
 from tests.factories import PaperFactory
@@ -131,10 +132,10 @@ def test_last_seen_at_is_refreshed_at_most_once_a_day(sample) -> None:
 
 
 def test_duplicates_inside_one_document_merge_into_one_row() -> None:
-    entry = feeds.PaperEntry(arxiv_id="2611.00001", version=1, title="T", categories=("cs.CL",))
-    twin = feeds.PaperEntry(arxiv_id="2611.00001", version=1, title="T", categories=("cs.LG",))
-    parsed = feeds.ParsedFeed(format=feeds.ARXIV_RSS, entries=[entry, twin])
-    result = services.papers_store(parsed=parsed, source=feeds.ARXIV_RSS)
+    entry = PaperEntry(arxiv_id="2611.00001", version=1, title="T", categories=("cs.CL",))
+    twin = PaperEntry(arxiv_id="2611.00001", version=1, title="T", categories=("cs.LG",))
+    parsed = ParsedFeed(format=ARXIV_RSS, entries=[entry, twin])
+    result = services.papers_store(parsed=parsed, source=ARXIV_RSS)
     assert result.new == 1
     assert paper("2611.00001").categories == ["cs.CL", "cs.LG"]
 
@@ -169,7 +170,7 @@ def test_skipped_entries_are_counted_and_explained(sample) -> None:
 
 
 def test_a_forced_format_that_does_not_match_is_an_error(sample) -> None:
-    run = services.document_ingest(data=sample("hf_rss.xml"), source="file:x", fmt=feeds.ARXIV_RSS)
+    run = services.document_ingest(data=sample("hf_rss.xml"), source="file:x", fmt=ARXIV_RSS)
     assert run.status == FetchRun.Status.ERROR
     assert run.error == "expected a arxiv-rss document but this looks like hf-rss"
 

@@ -11,7 +11,7 @@ from collections import Counter
 import pytest
 
 from papers import feeds
-from papers.feeds import FeedError
+from papers.feeds.entries import ARXIV_API, ARXIV_RSS, HF_JSON, HF_RSS, FeedError
 from tests.conftest import SHARED_FEEDS
 
 pytestmark = pytest.mark.skipif(not SHARED_FEEDS.is_dir(), reason="../shared/fixtures/feeds is not here")
@@ -24,21 +24,21 @@ def real(name: str) -> bytes:
 @pytest.mark.parametrize(
     ("name", "fmt", "count"),
     [
-        ("arxiv_rss_stat_2024-03-26.xml", feeds.ARXIV_RSS, 123),
-        ("arxiv_rss_test-archive_empty_2024-11-28.xml", feeds.ARXIV_RSS, 0),
-        ("arxiv_api_query_all-testing_start0_max100_2026-04-12.atom", feeds.ARXIV_API, 100),
-        ("arxiv_api_idlist_2104.12255v1_2026-04-12.atom", feeds.ARXIV_API, 1),
-        ("arxiv_api_idlist_1605.08386_2026-04-12.atom", feeds.ARXIV_API, 1),
-        ("arxiv_api_idlist_astro-ph_0601001_oldstyle_id_2026-05-11.atom", feeds.ARXIV_API, 1),
-        ("arxiv_api_idlist_0808.05394_1707.08567_2026-04-12.atom", feeds.ARXIV_API, 1),
-        ("arxiv_api_idlist_0000.0000_empty_2026-04-12.atom", feeds.ARXIV_API, 0),
-        ("arxiv_api_legacy_query_au-del_maestro_2016-10-09.atom", feeds.ARXIV_API, 10),
-        ("arxiv_api_legacy_idlist_1111.2011v2_2016-10.atom", feeds.ARXIV_API, 1),
-        ("hf_daily_papers_api_2024-06-13.json", feeds.HF_JSON, 21),
-        ("hf_daily_papers_api_2025-06-13.json", feeds.HF_JSON, 26),
-        ("hf_daily_papers_api_2026-08-18.json", feeds.HF_JSON, 29),
-        ("hf_daily_papers_rss_feedgen_2026-08-08.xml", feeds.HF_RSS, 30),
-        ("hf_daily_papers_rss_feedgen_1item_2026-08-07.xml", feeds.HF_RSS, 1),
+        ("arxiv_rss_stat_2024-03-26.xml", ARXIV_RSS, 123),
+        ("arxiv_rss_test-archive_empty_2024-11-28.xml", ARXIV_RSS, 0),
+        ("arxiv_api_query_all-testing_start0_max100_2026-04-12.atom", ARXIV_API, 100),
+        ("arxiv_api_idlist_2104.12255v1_2026-04-12.atom", ARXIV_API, 1),
+        ("arxiv_api_idlist_1605.08386_2026-04-12.atom", ARXIV_API, 1),
+        ("arxiv_api_idlist_astro-ph_0601001_oldstyle_id_2026-05-11.atom", ARXIV_API, 1),
+        ("arxiv_api_idlist_0808.05394_1707.08567_2026-04-12.atom", ARXIV_API, 1),
+        ("arxiv_api_idlist_0000.0000_empty_2026-04-12.atom", ARXIV_API, 0),
+        ("arxiv_api_legacy_query_au-del_maestro_2016-10-09.atom", ARXIV_API, 10),
+        ("arxiv_api_legacy_idlist_1111.2011v2_2016-10.atom", ARXIV_API, 1),
+        ("hf_daily_papers_api_2024-06-13.json", HF_JSON, 21),
+        ("hf_daily_papers_api_2025-06-13.json", HF_JSON, 26),
+        ("hf_daily_papers_api_2026-08-18.json", HF_JSON, 29),
+        ("hf_daily_papers_rss_feedgen_2026-08-08.xml", HF_RSS, 30),
+        ("hf_daily_papers_rss_feedgen_1item_2026-08-07.xml", HF_RSS, 1),
     ],
 )
 def test_it_reads_every_entry_of_each_real_document(name: str, fmt: str, count: int) -> None:

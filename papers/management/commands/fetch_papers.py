@@ -8,7 +8,8 @@ from pathlib import Path
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from papers import feeds, selectors, services
+from papers import selectors, services
+from papers.feeds.entries import FORMATS
 from papers.models import Feed, FetchRun
 
 
@@ -57,7 +58,7 @@ class Command(BaseCommand):
             metavar="PATH",
             help="Ingest a saved document of at most FEED_MAX_BYTES (repeatable).",
         )
-        parser.add_argument("--format", choices=feeds.FORMATS, help="Format of --file (detected if omitted).")
+        parser.add_argument("--format", choices=FORMATS, help="Format of --file (detected if omitted).")
         parser.add_argument(
             "--date",
             metavar="DAY[..DAY]",
