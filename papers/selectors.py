@@ -19,8 +19,8 @@ from django.db import connection
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.db.models.functions import Lower
 
-from papers import embedding, search, vectors
-from papers.models import EmbeddingModel, Feed, Paper, PaperVector
+from papers import search, vectors
+from papers.models import EmbeddingModel, Feed, Paper
 from papers.names import name_key
 from papers.references import title_key, title_variants
 
@@ -137,7 +137,7 @@ def similar_terms(paper: Paper) -> list[str]:
 
 
 # Bounds on the candidates whose vectors a paper page compares (see ``_nearest_papers``).
-SIMILAR_CANDIDATES = 2000
+SIMILAR_CANDIDATES = 1000
 SIMILAR_TERM_CANDIDATES = 200
 # Below this cosine a paper is not "similar", however few others there are.
 SIMILAR_MIN_COSINE = 0.05
@@ -163,56 +163,44 @@ def _nearest_papers(paper: Paper, *, model: EmbeddingModel, limit: int) -> list[
     """Return the bounded candidates closest to ``paper`` by cosine; None when ``paper`` has no vector.
 
     The candidates, not the catalogue: the newest SIMILAR_CANDIDATES papers
-    sharing one of its categories (paper_categories_idx) and, on PostgreSQL,
-    the SIMILAR_TERM_CANDIDATES best full-text matches of its title terms
-    anywhere (paper_search_idx), so an older or cross-listed neighbour is not
-    missed. At 50,000 papers that is at most 2,200 vectors (about 1 MB at 128
-    dimensions) read when the page is rendered, and the page is then cached.
-    A per-process matrix of every vector would instead hold 25 MB in each web
-    worker, reload on every refit and be one more cache to keep in step with
-    ingest; it would only pay if paper pages were rendered far more often.
+    sharing one of its categories (read in date order through an index until
+    that many are found) and, on PostgreSQL, SIMILAR_TERM_CANDIDATES papers
+    sharing two of its title terms anywhere (paper_search_idx, unranked:
+    ranking every match cost 300 ms on the benchmark's 50,000 papers), so an
+    older or cross-listed neighbour is not missed. That is at most 1,200
+    vectors (600 kB at 128 dimensions), about 40 ms at 50,000 papers, paid
+    when the page is rendered and then cached. A per-process matrix of every
+    vector would instead hold 25 MB in each web worker, reload on every refit
+    and be one more cache to keep in step with ingest; it would only pay if
+    paper pages were rendered far more often than ingest changes them.
     """
     own = vectors.vectors_for(model_id=model.pk, paper_ids=[paper.pk]).get(paper.pk)
     if own is None:
         return None
-    rows = (
-        PaperVector.objects.filter(model_id=model.pk, paper__hidden=False)
-        .filter(_in_any_category(paper.categories or [paper.primary_category], prefix="paper__"))
-        .exclude(paper_id=paper.pk)
-        .order_by(F("paper__announced_on").desc(nulls_last=True), "-paper_id")
-        .values_list("paper_id", "vector")[:SIMILAR_CANDIDATES]
-    )
-    found = {paper_id: embedding.from_bytes(vector) for paper_id, vector in rows}
+    others = _visible().exclude(pk=paper.pk)
+    near = others.filter(_in_any_category(paper.categories or [paper.primary_category]))
+    ids = list(near.order_by("-announced_on").values_list("pk", flat=True)[:SIMILAR_CANDIDATES])
     if connection.vendor == "postgresql" and (query := _terms_query(paper)) is not None:
-        matching = (
-            _visible()
-            .exclude(pk=paper.pk)
-            .filter(search_vector=query)
-            .annotate(rank=SearchRank(F("search_vector"), query))
-            .order_by("-rank")
-            .values_list("pk", flat=True)[:SIMILAR_TERM_CANDIDATES]
-        )
-        more = [pk for pk in matching if pk not in found]
-        if more:
-            found.update(vectors.vectors_for(model_id=model.pk, paper_ids=more))
-    nearest = _closest(own, found, limit=limit, at_least=SIMILAR_MIN_COSINE)
+        seen = set(ids)
+        sharing = others.filter(search_vector=query).values_list("pk", flat=True)[:SIMILAR_TERM_CANDIDATES]
+        ids += [pk for pk in sharing if pk not in seen]
+    candidates = vectors.vectors_for(model_id=model.pk, paper_ids=ids)
+    nearest = _closest(own, {pk: candidates[pk] for pk in ids if pk in candidates}, limit=limit)
     cards = _visible().only(*CARD_FIELDS).in_bulk(nearest)
     return [cards[pk] for pk in nearest if pk in cards]
 
 
-def _closest(
-    target: np.ndarray, candidates: dict[int, np.ndarray], *, limit: int, at_least: float
-) -> list[int]:
+def _closest(target: np.ndarray, candidates: dict[int, np.ndarray], *, limit: int) -> list[int]:
     """Return the ids of up to ``limit`` candidates with the highest cosine to ``target`` (unit vectors).
 
-    Ties keep the candidates' order (the newest first).
+    Ties keep the candidates' order (the newest first); none below SIMILAR_MIN_COSINE.
     """
     if not candidates:
         return []
     ids = list(candidates)
     cosines = np.stack([candidates[pk] for pk in ids]) @ target
     order = np.argsort(-cosines, kind="stable")[:limit]
-    return [ids[i] for i in order if cosines[i] >= at_least]
+    return [ids[i] for i in order if cosines[i] >= SIMILAR_MIN_COSINE]
 
 
 def _terms_query(paper: Paper) -> SearchQuery | None:
