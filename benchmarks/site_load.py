@@ -28,6 +28,7 @@ import re
 import shutil
 import subprocess
 import sys
+import time
 from urllib.parse import urlencode
 
 from common import ROOT, Web, host_now, machine, setup_django
@@ -225,8 +226,15 @@ def main() -> int:
         return 1
     setup_django()
     seed(args.papers)
-    from papers import selectors, site_cache
+    from papers import selectors, site_cache, vectors
     from papers.models import Paper
+
+    # Search re-ranks by meaning when an embedding model is active, as in production after the first ingest.
+    model = vectors.active_model()
+    if model is None or model.papers < Paper.objects.count() // 2:
+        started = time.perf_counter()
+        model = vectors.embedding_refit()
+        print(f"fitted the embedding ({model.dim} dimensions) in {time.perf_counter() - started:.0f} s")
 
     site_cache.bump()
     explained = plans()
@@ -251,7 +259,7 @@ def main() -> int:
     print(
         f"site load on {machine()}: {Paper.objects.count():,} papers in PostgreSQL (latest day {day}), "
         f"gunicorn x{args.web_workers} (sync, production settings), Redis cache; wrk {args.connections} "
-        f"connections, {args.duration} s each"
+        f"connections, {args.duration} s each; search re-ranked by embedding {model}"
     )
     print(host)
     print("query plans (EXPLAIN ANALYZE):")

@@ -16,6 +16,8 @@ class PapersConfig(AppConfig):
         from papers import checks, signals, tasks  # noqa: F401 - registers the system checks
 
         signals.papers_added.connect(tasks.embed_after_ingest, dispatch_uid="embed-after-ingest")
+        # Paper pages list their nearest neighbours under the active embedding version.
+        signals.embedding_refitted.connect(_catalogue_changed, dispatch_uid="site-cache-refit")
         # An editor's change (hiding a paper, fixing a title, a topic's keywords) shows on the
         # site at once, as ingest's does.
         for sender in ("papers.Paper", "papers.Topic"):

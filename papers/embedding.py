@@ -124,6 +124,16 @@ class TfidfEmbedder:
         return embedder
 
 
+def import_libraries() -> None:
+    """Import what reading a fitted tf-idf embedder needs (scikit-learn takes about a second).
+
+    For a pre-forking server to call before it forks: otherwise every web
+    worker pays the import on its first search, as a multi-second request.
+    """
+    import sklearn.decomposition
+    import sklearn.feature_extraction.text  # noqa: F401
+
+
 def embedder_class(path: str | None = None) -> Any:
     """Return the embedder class named by ``path`` or the PAPER_EMBEDDER setting."""
     return import_string(path or settings.PAPER_EMBEDDER)

@@ -111,6 +111,22 @@ def _contains(sequence: Sequence[str], words: tuple[str, ...], present: frozense
     return any(tuple(sequence[i : i + width]) == words for i in range(len(sequence) - width + 1))
 
 
+def meaning_text(text: str) -> str:
+    """Return the words a query asks for, as typed: what its meaning is embedded from.
+
+    Negated terms and "or" say nothing about what the reader wants to find, so they are left out;
+    quotes are dropped (an embedder reads words, not phrases).
+    """
+    words = []
+    for match in _TOKEN_RE.finditer(clean_query(text)):
+        minus, phrase, word = match.groups()
+        if word is not None and (word.casefold() == "or" or word.startswith("-")):
+            continue
+        if not minus:
+            words.append(phrase if phrase is not None else word)
+    return " ".join(" ".join(words).split())
+
+
 def document_stems(paper: Searchable) -> list[str]:
     """Return the stems of what a search reads of a paper: its title, abstract and authors."""
     return stems(" ".join([paper.title or "", paper.abstract or "", " ".join(paper.author_names or [])]))

@@ -9,16 +9,18 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 
+import numpy as np
 from django.conf import settings
 from django.contrib.postgres.search import SearchQuery, SearchRank
 from django.db import connection
 from django.db.models import F, Max, Min, Q, QuerySet
 from django.db.models.functions import Lower
 
-from papers import search
-from papers.models import Feed, Paper
+from papers import search, vectors
+from papers.models import EmbeddingModel, Feed, Paper
 from papers.names import name_key
 from papers.references import title_key, title_variants
 
@@ -134,29 +136,103 @@ def similar_terms(paper: Paper) -> list[str]:
     return terms[:SIMILAR_TERMS]
 
 
-def similar_papers(paper: Paper, limit: int = 6) -> list[Paper]:
-    """Return up to ``limit`` papers most like ``paper``: sharing its title terms, keywords and categories.
+# Bounds on the candidates whose vectors a paper page compares (see ``_nearest_papers``).
+SIMILAR_CANDIDATES = 1000
+SIMILAR_TERM_CANDIDATES = 200
+# Below this cosine a paper is not "similar", however few others there are.
+SIMILAR_MIN_COSINE = 0.05
 
-    The one seam for "similar papers": when papers carry relevance vectors,
-    this is where their nearest neighbours come from instead.
+
+def similar_papers(paper: Paper, limit: int = 6) -> list[Paper]:
+    """Return up to ``limit`` papers most like ``paper``, closest first.
+
+    With an active embedding model and a vector for ``paper``, they are its
+    nearest neighbours by cosine of the relevance vectors; otherwise (before
+    the first fit, or a paper ingested a moment ago and not embedded yet)
+    the papers sharing its title terms, keywords and primary category.
+    """
+    model = vectors.active_model()
+    if model is not None:
+        near = _nearest_papers(paper, model=model, limit=limit)
+        if near is not None:
+            return near
+    return _similar_by_terms(paper, limit)
+
+
+def _nearest_papers(paper: Paper, *, model: EmbeddingModel, limit: int) -> list[Paper] | None:
+    """Return the bounded candidates closest to ``paper`` by cosine; None when ``paper`` has no vector.
+
+    The candidates, not the catalogue: the newest SIMILAR_CANDIDATES papers
+    sharing one of its categories (read in date order through an index until
+    that many are found) and, on PostgreSQL, SIMILAR_TERM_CANDIDATES papers
+    sharing two of its title terms anywhere (paper_search_idx, unranked:
+    ranking every match cost 300 ms on the benchmark's 50,000 papers), so an
+    older or cross-listed neighbour is not missed. That is at most 1,200
+    vectors (600 kB at 128 dimensions), about 40 ms at 50,000 papers, paid
+    when the page is rendered and then cached. A per-process matrix of every
+    vector would instead hold 25 MB in each web worker, reload on every refit
+    and be one more cache to keep in step with ingest; it would only pay if
+    paper pages were rendered far more often than ingest changes them.
+    """
+    own = vectors.vectors_for(model_id=model.pk, paper_ids=[paper.pk]).get(paper.pk)
+    if own is None:
+        return None
+    others = _visible().exclude(pk=paper.pk)
+    near = others.filter(_in_any_category(paper.categories or [paper.primary_category]))
+    ids = list(near.order_by("-announced_on").values_list("pk", flat=True)[:SIMILAR_CANDIDATES])
+    if connection.vendor == "postgresql" and (query := _terms_query(paper)) is not None:
+        seen = set(ids)
+        sharing = others.filter(search_vector=query).values_list("pk", flat=True)[:SIMILAR_TERM_CANDIDATES]
+        ids += [pk for pk in sharing if pk not in seen]
+    candidates = vectors.vectors_for(model_id=model.pk, paper_ids=ids)
+    nearest = _closest(own, {pk: candidates[pk] for pk in ids if pk in candidates}, limit=limit)
+    cards = _visible().only(*CARD_FIELDS).in_bulk(nearest)
+    return [cards[pk] for pk in nearest if pk in cards]
+
+
+def _closest(target: np.ndarray, candidates: dict[int, np.ndarray], *, limit: int) -> list[int]:
+    """Return the ids of up to ``limit`` candidates with the highest cosine to ``target`` (unit vectors).
+
+    Ties keep the candidates' order (the newest first); none below SIMILAR_MIN_COSINE.
+    """
+    if not candidates:
+        return []
+    ids = list(candidates)
+    cosines = np.stack([candidates[pk] for pk in ids]) @ target
+    order = np.argsort(-cosines, kind="stable")[:limit]
+    return [ids[i] for i in order if cosines[i] >= SIMILAR_MIN_COSINE]
+
+
+def _terms_query(paper: Paper) -> SearchQuery | None:
+    """Return the full-text query of papers sharing two of ``paper``'s title terms (None without terms).
+
+    Two of the terms, not one: common words would otherwise bring thousands to rank.
     """
     terms = similar_terms(paper)
     if not terms:
-        return []
+        return None
+    pairs = [f"({a} & {b})" for i, a in enumerate(terms) for b in terms[i + 1 :]] or terms
+    return SearchQuery(" | ".join(pairs), search_type="raw", config="simple")
+
+
+def _similar_by_terms(paper: Paper, limit: int) -> list[Paper]:
+    """Return up to ``limit`` papers sharing ``paper``'s title terms, keywords and primary category."""
     candidates = _visible().exclude(pk=paper.pk)
     if paper.primary_category:
         candidates = _filtered(candidates, SearchFilters(category=paper.primary_category))
     if connection.vendor == "postgresql":
-        # Sharing two of the terms, not one: common words would otherwise bring thousands to rank.
-        pairs = [f"({a} & {b})" for i, a in enumerate(terms) for b in terms[i + 1 :]] or terms
-        query = SearchQuery(" | ".join(pairs), search_type="raw", config="simple")
+        query = _terms_query(paper)
+        if query is None:
+            return []
         return list(
             candidates.filter(search_vector=query)
             .annotate(rank=SearchRank(F("search_vector"), query))
             .order_by("-rank", "-announced_on")
             .only(*CARD_FIELDS)[:limit]
         )
-    wanted = set(terms)
+    wanted = set(similar_terms(paper))
+    if not wanted:
+        return []
     pool = list(candidates.order_by("-announced_on", "-pk").only(*CARD_FIELDS)[:500])
     scored = [(len(wanted & set(search.document_stems(p))), p) for p in pool]
     enough = min(2, len(wanted))
@@ -188,12 +264,20 @@ class SearchResults(PaperPage):
     parsed: search.ParsedQuery = field(default_factory=lambda: search.ParsedQuery(()))
 
 
+def _in_any_category(categories: Iterable[str], *, prefix: str = "") -> Q:
+    """Return the condition "listed in any of ``categories``" (everything when there are none)."""
+    rule = Q()
+    for category in dict.fromkeys(c for c in categories if c):
+        if connection.vendor == "postgresql":
+            rule |= Q(**{f"{prefix}categories__contains": [category]})
+        else:
+            rule |= Q(**{f"{prefix}categories__icontains": f'"{category}"'})
+    return rule
+
+
 def _filtered(queryset: QuerySet[Paper], filters: SearchFilters) -> QuerySet[Paper]:
     if filters.category:
-        if connection.vendor == "postgresql":
-            queryset = queryset.filter(categories__contains=[filters.category])
-        else:
-            queryset = queryset.filter(categories__icontains=f'"{filters.category}"')
+        queryset = queryset.filter(_in_any_category([filters.category]))
     if filters.date_from:
         queryset = queryset.filter(announced_on__gte=filters.date_from)
     if filters.date_to:
@@ -206,18 +290,21 @@ def search_papers(*, query: str, filters: SearchFilters, page: int = 1) -> Searc
 
     PostgreSQL ranks its full-text matches (title above abstract above
     authors, then the newest); SQLite, in development, reads the same query
-    in Python over a bounded window of candidates (``papers.search``). A query
-    of nothing searchable (stop words, punctuation) finds nothing.
+    in Python over a bounded window of candidates (``papers.search``). With an
+    active embedding model the best SEMANTIC_WINDOW matches are then re-ranked
+    by meaning as well (``_semantic_order``). A query of nothing searchable
+    (stop words, punctuation) finds nothing.
     """
     query = search.clean_query(query)
     parsed = search.parse_query(query)
     if parsed.empty:
         return SearchResults([], page, False, query=query, parsed=parsed)
     papers = _filtered(_visible(), filters)
+    model = vectors.active_model()
     if connection.vendor == "postgresql":
-        found = _page(_ranked_postgres(papers, query), page)
+        found = _ranked_page(_ranked_postgres(papers, query), page, query=query, model=model)
     else:
-        found = _ranked_in_python(papers, parsed, page)
+        found = _ranked_in_python(papers, parsed, page, query=query, model=model)
     return SearchResults(found.papers, found.number, found.has_next, query=query, parsed=parsed)
 
 
@@ -236,7 +323,6 @@ def search_newest(*, query: str, filters: SearchFilters, limit: int = 50) -> lis
 
 
 def _ranked_postgres(papers: QuerySet[Paper], query: str) -> QuerySet[Paper]:
-    # The seam for semantic ranking: relevance vectors would re-order these matches.
     tsquery = SearchQuery(query, search_type="websearch", config="english")
     return (
         papers.filter(search_vector=tsquery)
@@ -246,10 +332,70 @@ def _ranked_postgres(papers: QuerySet[Paper], query: str) -> QuerySet[Paper]:
     )
 
 
+# How many of a search's best full-text matches are re-ranked by meaning, and how much meaning weighs.
+SEMANTIC_WINDOW = 200
+SEMANTIC_WEIGHT = 0.5
+
+
+def _ranked_page(
+    ranked: QuerySet[Paper], page: int, *, query: str, model: EmbeddingModel | None
+) -> PaperPage:
+    """Return page ``page`` of PostgreSQL's ranked matches, the first SEMANTIC_WINDOW re-ranked by meaning.
+
+    The order is the window re-ranked, then the full-text order beyond it, so
+    paging past the window reads the same query as without a model and no
+    paper is shown twice or skipped.
+    """
+    size = settings.SITE_PAGE_SIZE
+    start = (page - 1) * size
+    if model is None or start >= SEMANTIC_WINDOW:
+        return _page(ranked, page)
+    window = list(ranked.values_list("pk", "rank")[:SEMANTIC_WINDOW])
+    ids = _semantic_order(window, query=query, model=model)[start : start + size + 1]
+    cards = Paper.objects.only(*CARD_FIELDS).in_bulk(ids)
+    rows = [cards[pk] for pk in ids if pk in cards]
+    if len(window) == SEMANTIC_WINDOW and start + size + 1 > SEMANTIC_WINDOW:
+        rows += list(ranked[SEMANTIC_WINDOW : start + size + 1])
+    return PaperPage(rows[:size], page, len(rows) > size)
+
+
+def _semantic_order(ranked: list[tuple[int, float]], *, query: str, model: EmbeddingModel) -> list[int]:
+    """Return the ids of ``ranked`` (matches with their full-text rank, best first) re-ordered by meaning too.
+
+    Each paper scores (1 - SEMANTIC_WEIGHT) x its rank over the window's best
+    plus SEMANTIC_WEIGHT x the cosine between the query's vector and its own,
+    so the matches closest to what the query means rise. A paper not embedded
+    yet takes the window's mean cosine (neither helped nor held back); a query
+    of words the model does not know keeps the full-text order.
+    """
+    if not ranked:
+        return []
+    ids = [pk for pk, _rank in ranked]
+    wanted = vectors.texts_embed(model, [search.meaning_text(query)])[0]
+    if not wanted.any():
+        return ids
+    found = vectors.vectors_for(model_id=model.pk, paper_ids=ids)
+    cosines = {pk: float(vector @ wanted) for pk, vector in found.items()}
+    neutral = sum(cosines.values()) / len(cosines) if cosines else 0.0
+    best = max(rank for _pk, rank in ranked) or 1.0
+    score = {
+        pk: (1 - SEMANTIC_WEIGHT) * rank / best + SEMANTIC_WEIGHT * cosines.get(pk, neutral)
+        for pk, rank in ranked
+    }
+    return sorted(ids, key=lambda pk: -score[pk])  # stable: equal scores keep the full-text order
+
+
 SQLITE_SEARCH_WINDOW = 5000
 
 
-def _ranked_in_python(papers: QuerySet[Paper], parsed: search.ParsedQuery, page: int) -> PaperPage:
+def _ranked_in_python(
+    papers: QuerySet[Paper],
+    parsed: search.ParsedQuery,
+    page: int,
+    *,
+    query: str = "",
+    model: EmbeddingModel | None = None,
+) -> PaperPage:
     for fragment in search.prefilter_fragments(parsed):
         papers = papers.filter(
             Q(title__icontains=fragment)
@@ -258,7 +404,12 @@ def _ranked_in_python(papers: QuerySet[Paper], parsed: search.ParsedQuery, page:
         )
     window = papers.order_by(F("announced_on").desc(nulls_last=True), "-pk").only(*CARD_FIELDS)
     hits = [p for p in window[:SQLITE_SEARCH_WINDOW] if search.matches(parsed, search.document_stems(p))]
-    hits.sort(key=lambda p: -search.score(parsed, p))
+    scores = {p.pk: search.score(parsed, p) for p in hits}
+    hits.sort(key=lambda p: -scores[p.pk])
+    if model is not None and hits:
+        best = {p.pk: p for p in hits[:SEMANTIC_WINDOW]}
+        order = _semantic_order([(pk, scores[pk]) for pk in best], query=query, model=model)
+        hits[: len(order)] = [best[pk] for pk in order]
     size = settings.SITE_PAGE_SIZE
     start = (page - 1) * size
     return PaperPage(hits[start : start + size], page, len(hits) > start + size)

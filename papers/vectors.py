@@ -19,7 +19,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from papers import embedding, signals
+from papers import embedding, signals, site_cache
 from papers.models import EmbeddingModel, Paper, PaperVector
 
 logger = logging.getLogger(__name__)
@@ -139,6 +139,8 @@ def papers_embed(*, arxiv_ids: Sequence[str]) -> int:
             logger.warning("embedding: refit failed, embedding with %s (%s)", model, error)
     rows = list(Paper.objects.filter(arxiv_id__in=list(arxiv_ids)).values("id", *TEXT_FIELDS))
     _store(model, embedder_for(model), rows)
+    if rows:
+        site_cache.bump_on_commit()  # pages rendered since ingest listed these papers' neighbours by rule
     return len(rows)
 
 

@@ -1,4 +1,5 @@
-"""Admin for topics, subscribers (consent, history and link emails read-only) and the suppression list."""
+"""Admin for topics, subscribers (consent, history and link emails read-only; saved searches listed)
+and the suppression list."""
 
 from __future__ import annotations
 
@@ -12,12 +13,20 @@ from django.http import HttpRequest, HttpResponse, StreamingHttpResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.http import urlencode
 from django.views.decorators.http import require_GET
 
 from papers.forms import CategoryListField, TextListField, TextListsMixin
 from papers.models import Topic
 from subscribers import services
-from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
+from subscribers.models import (
+    ConsentRecord,
+    LinkEmail,
+    SavedSearch,
+    Subscriber,
+    SubscriberEvent,
+    Suppression,
+)
 from subscribers.preferences import MAX_AUTHOR_LENGTH, MAX_AUTHORS, MAX_KEYWORD_LENGTH, MAX_KEYWORDS
 
 
@@ -141,6 +150,37 @@ class LinkEmailInline(ReadOnlyInline):
     readonly_fields = fields
 
 
+class SavedSearchInline(admin.TabularInline):
+    """What a reader asked to be mailed new matches of: listed, and deletable by staff who may.
+
+    The reader adds them on the site; staff only remove one (asked to, or one that misfires).
+    Governed by the saved search's own permissions, as consent records are: a role that may view
+    subscribers does not see them without ``view_savedsearch``.
+    """
+
+    model = SavedSearch
+    extra = 0
+    max_num = 0
+    fields = ("query", "category", "created_at", "search_link")
+    readonly_fields = fields
+    verbose_name_plural = "saved searches"
+
+    def has_add_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    def has_change_permission(self, request: HttpRequest, obj: object = None) -> bool:
+        return False
+
+    @admin.display(description="category")
+    def category(self, search: SavedSearch) -> str:
+        return search.category or "any"
+
+    @admin.display(description="on the site")
+    def search_link(self, search: SavedSearch) -> str:
+        query = {"q": search.query, **({"category": search.category} if search.category else {})}
+        return format_html('<a href="{}?{}">Search</a>', reverse("papers:search"), urlencode(query))
+
+
 @admin.register(Subscriber)
 class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
     # The preference centre's limits.
@@ -150,6 +190,11 @@ class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
             TextListField, max_items=MAX_KEYWORDS, max_item_length=MAX_KEYWORD_LENGTH
         ),
         "authors": partial(TextListField, max_items=MAX_AUTHORS, max_item_length=MAX_AUTHOR_LENGTH),
+        "categories": partial(
+            CategoryListField,
+            help_text="arXiv categories followed directly, separated by commas or new lines, "
+            "e.g. cs.CL, hep-th.",
+        ),
     }
     list_display = (
         "email",
@@ -161,7 +206,7 @@ class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
         "confirmed_at",
         "preview_link",
     )
-    list_filter = ("status", "cadence", "topics", "timezone")
+    list_filter = ("status", "cadence", "topics", "include_crosslists", "timezone")
     search_fields = ("email",)
     readonly_fields = (
         "email",
@@ -173,7 +218,7 @@ class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
         "preview_link",
     )
     filter_horizontal = ("topics",)
-    inlines = (ConsentInline, LinkEmailInline, EventInline)
+    inlines = (SavedSearchInline, ConsentInline, LinkEmailInline, EventInline)
     date_hierarchy = "created_at"
     actions = ("suppress", "reactivate", "resend_confirmation", "export_csv")
 

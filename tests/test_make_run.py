@@ -147,7 +147,10 @@ def test_make_run_mails_links_on_its_port_logs_quietly_and_stops_cleanly_on_ctrl
     try:
         mail = tmp_path / "var" / "mail"
         deadline = time.monotonic() + 90
-        while time.monotonic() < deadline and not list(mail.glob("*.eml")):
+        # The web server listens once Django and scikit-learn (for search) are loaded: mail may come first.
+        while time.monotonic() < deadline and not (
+            list(mail.glob("*.eml")) and "Listening at: " in terminal.text()
+        ):
             terminal.read(0.5)
         [message] = mail.glob("*.eml")  # beat's sweep sent the confirmation
         with pytest.raises(urllib.error.HTTPError):  # a 404: Django logs a warning

@@ -10,10 +10,12 @@ import zlib
 import pytest
 from playwright.sync_api import expect
 
+from papers import vectors
 from subscribers.links import manage_path
 from subscribers.models import SavedSearch
 from tests.browser.conftest import shot
 from tests.factories import PaperFactory, SubscriberFactory
+from tests.papers.catalogue import themed_catalogue
 
 pytestmark = pytest.mark.django_db(transaction=True)
 TUE = dt.date(2026, 11, 24)
@@ -178,4 +180,30 @@ def test_the_category_list_filters_as_one_types(browser_page, live_server) -> No
     page.get_by_label("astro-ph.CO Cosmology and Nongalactic Astrophysics").check()
     page.set_viewport_size({"width": 390, "height": 900})
     shot(page, "site-subscribe-category-filter-phone")
+    assert not errors
+
+
+def test_a_paper_page_shows_its_nearest_neighbours_and_leads_to_them(browser_page, live_server) -> None:
+    page, errors = browser_page
+    catalogue = themed_catalogue()
+    vectors.embedding_refit()
+    paper = catalogue["decoding"][0]
+    decoding = {other.title for other in catalogue["decoding"][1:]}
+    for scheme, (width_name, width) in zip(("light", "dark"), WIDTHS.items(), strict=True):
+        page.emulate_media(color_scheme=scheme)
+        page.set_viewport_size({"width": width, "height": 900})
+        page.goto(live_server.url + f"/papers/{paper.arxiv_id}/")
+        similar = page.get_by_role("region", name="Similar papers")
+        expect(similar).to_be_visible()
+        shown = [title.strip() for title in similar.get_by_role("heading", level=3).all_inner_texts()]
+        assert set(shown[:3]) == decoding, shown  # its own theme first, whatever else follows
+        similar.scroll_into_view_if_needed()
+        shot(page, f"site-paper-similar-{width_name}-{scheme}")
+        check_page(page, errors, f"paper similar {width_name} {scheme}")
+    page.get_by_role("region", name="Similar papers").get_by_role(
+        "link", name="Lookahead verification for low-latency serving", exact=True
+    ).click()
+    expect(
+        page.get_by_role("heading", name="Lookahead verification for low-latency serving", level=1)
+    ).to_be_visible()
     assert not errors

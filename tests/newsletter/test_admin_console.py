@@ -234,7 +234,7 @@ def test_admins_edit_a_subscribers_keywords_and_authors_as_text(admin_user, llm)
         "send_weekday": "0",
         **{
             f"{prefix}-{key}": value
-            for prefix in ("consents", "link_emails", "events")
+            for prefix in ("saved_searches", "consents", "link_emails", "events")
             for key, value in (("TOTAL_FORMS", "0"), ("INITIAL_FORMS", "0"))
         },
     }

@@ -6,9 +6,10 @@ import datetime as dt
 
 import pytest
 
-from papers import feeds
+from papers import feeds, vectors
 from papers.services import papers_store
 from tests.factories import PaperFactory
+from tests.papers.catalogue import themed_catalogue
 
 pytestmark = pytest.mark.django_db
 MON, TUE, WED = dt.date(2026, 11, 23), dt.date(2026, 11, 24), dt.date(2026, 11, 25)
@@ -230,3 +231,40 @@ def test_the_home_page_asks_for_an_address_and_the_signup_form_takes_it(client) 
     html = html_of(client, "/")
     assert '<form method="get" action="/subscribe/" class="cta-form">' in html
     assert 'value="ada@example.org"' in html_of(client, "/subscribe/?email=ada@example.org")
+
+
+def test_a_paper_page_lists_its_nearest_neighbours_by_meaning(client) -> None:
+    catalogue = themed_catalogue()
+    vectors.embedding_refit()
+    paper = catalogue["robots"][0]
+    similar = html_of(client, f"/papers/{paper.arxiv_id}/").split('id="similar-heading"')[1]
+    robots = [other.title for other in catalogue["robots"][1:]]
+    others = [other.title for theme in ("decoding", "proteins", "climate") for other in catalogue[theme]]
+    shown = [title for title in robots + others if title in similar]
+    assert shown and shown[0] in robots
+    assert all(
+        similar.index(robot) < similar.index(other)
+        for robot in shown
+        if robot in robots
+        for other in shown
+        if other in others
+    )
+
+
+def test_a_refit_or_new_vectors_make_cached_paper_pages_stale(
+    client, django_capture_on_commit_callbacks
+) -> None:
+    catalogue = themed_catalogue()
+    paper = catalogue["decoding"][0]
+    url = f"/papers/{paper.arxiv_id}/"
+    assert client.get(url)["X-Site-Cache"] == "miss"
+    assert client.get(url)["X-Site-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        vectors.embedding_refit()
+    after_refit = client.get(url)
+    assert after_refit["X-Site-Cache"] == "miss"
+    assert "Lookahead verification for low-latency serving" in after_refit.content.decode()
+    assert client.get(url)["X-Site-Cache"] == "hit"
+    with django_capture_on_commit_callbacks(execute=True):
+        vectors.papers_embed(arxiv_ids=[PaperFactory(title="Speculative decoding, again").arxiv_id])
+    assert client.get(url)["X-Site-Cache"] == "miss"

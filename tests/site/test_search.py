@@ -8,9 +8,10 @@ import datetime as dt
 import pytest
 from django.db import connection
 
-from papers import search, selectors
+from papers import search, selectors, vectors
 from papers.models import Paper
 from tests.factories import PaperFactory
+from tests.papers.catalogue import themed_catalogue
 
 pytestmark = [pytest.mark.django_db, pytest.mark.postgres]
 TUE = dt.date(2026, 11, 24)
@@ -202,3 +203,25 @@ def test_the_search_and_day_lists_read_through_their_indexes() -> None:
     assert "Index" in plans["trending"] and "Seq Scan" not in plans["trending"], plans["trending"]
     assert "paper_search_idx" in plans["search"], plans["search"]
     assert "paper_categories_idx" in plans["category"], plans["category"]
+
+
+def test_with_relevance_vectors_a_querys_closest_papers_by_meaning_rise(
+    client, settings, django_capture_on_commit_callbacks
+) -> None:
+    settings.PAPER_EMBEDDING_DIMENSIONS = 4  # four themes: vectors say what a paper is about
+    themed_catalogue()
+    decoy = PaperFactory(
+        title="Folding proteins at scale",
+        abstract="We predict how amino acid sequences fold into protein structure, residue by residue, "
+        "and design protein backbones whose folded structure binds ligands; the amino acid contacts "
+        "of each protein pocket are scored, unlike speculative decoding, by the folded structure.",
+        categories=["cs.LG"],
+        announced_on=TUE,
+    )
+    self_drafting = "Accelerating large model generation with self-drafting"
+    before = titles(client, "speculative decoding")
+    assert before.index(decoy.title) < before.index(self_drafting)
+    with django_capture_on_commit_callbacks(execute=True):
+        vectors.embedding_refit()  # its signal makes the cached search page stale
+    after = titles(client, "speculative decoding")
+    assert sorted(after) == sorted(before) and after[-1] == decoy.title
