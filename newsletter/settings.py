@@ -217,6 +217,8 @@ SOFT_BOUNCE_DAYS = env.int("SOFT_BOUNCE_DAYS", default=30)
 
 # --- Subscriptions -----------------------------------------------------------------
 CONFIRMATION_TOKEN_MAX_AGE = env.int("CONFIRMATION_TOKEN_MAX_AGE", default=7 * 24 * 3600)
+# How long a browser where a reader opened their preference centre recognises them on the site.
+READER_COOKIE_MAX_AGE = env.int("READER_COOKIE_MAX_AGE", default=180 * 24 * 3600)
 # Confirmation and preference-centre emails: tries before one is marked failed, and the age
 # after which one still owed (the queue was down that long) is dropped rather than sent late.
 LINK_EMAIL_MAX_ATTEMPTS = env.int("LINK_EMAIL_MAX_ATTEMPTS", default=8)

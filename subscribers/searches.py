@@ -12,6 +12,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from django.db import IntegrityError, transaction
+from django.db.models import QuerySet
 
 from papers import search, taxonomy
 from subscribers.models import SavedSearch, Subscriber
@@ -42,12 +43,17 @@ def search_request(query: str, category: str = "") -> SearchRequest:
     return SearchRequest(query, category)
 
 
+def _matching(subscriber: Subscriber, request: SearchRequest) -> QuerySet[SavedSearch]:
+    filters = {"category": request.category} if request.category else {}
+    return subscriber.saved_searches.filter(query=request.query, filters=filters)
+
+
 def saved_search_add(*, subscriber: Subscriber, request: SearchRequest) -> SavedSearch | None:
     """Save a search for the subscriber; return it, or None when it was saved already."""
     filters = {"category": request.category} if request.category else {}
     with transaction.atomic():
         Subscriber.objects.select_for_update().filter(pk=subscriber.pk).first()
-        if subscriber.saved_searches.filter(query=request.query, filters=filters).exists():
+        if _matching(subscriber, request).exists():
             return None
         if subscriber.saved_searches.count() >= SavedSearch.MAX_PER_SUBSCRIBER:
             raise SearchRefused(f"Up to {SavedSearch.MAX_PER_SUBSCRIBER} saved searches: remove one first.")
@@ -61,6 +67,16 @@ def saved_search_add(*, subscriber: Subscriber, request: SearchRequest) -> Saved
 def saved_search_remove(*, subscriber: Subscriber, saved_search_id: int) -> bool:
     """Remove one of the subscriber's saved searches; return whether there was one to remove."""
     return subscriber.saved_searches.filter(pk=saved_search_id).delete()[0] > 0
+
+
+def saved_search_exists(*, subscriber: Subscriber, request: SearchRequest) -> bool:
+    """Return whether the subscriber follows this search already."""
+    return _matching(subscriber, request).exists()
+
+
+def saved_search_remove_matching(*, subscriber: Subscriber, request: SearchRequest) -> bool:
+    """Stop following this search (the site's undo); return whether it was followed."""
+    return _matching(subscriber, request).delete()[0] > 0
 
 
 def saved_searches_apply(*, subscriber: Subscriber, wanted: list[dict[str, str]]) -> None:

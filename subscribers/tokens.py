@@ -24,6 +24,7 @@ class Purpose(StrEnum):
     UNSUBSCRIBE = "unsubscribe"
     DELIVERY = "delivery"  # view in browser and feedback links of one digest
     FEED = "feed"  # the subscriber's personal Atom feed
+    BROWSER = "browser"  # the site's cookie left by the preference centre (subscribers/browser.py)
 
 
 class TokenExpired(Exception):
@@ -99,10 +100,14 @@ def make_token(
 def read_token(purpose: Purpose, token: str) -> TokenData:
     """Return what ``token`` says; raise TokenExpired or TokenInvalid.
 
-    Only confirmation tokens expire (settings.CONFIRMATION_TOKEN_MAX_AGE);
-    manage and unsubscribe links keep working as long as the subscriber exists.
+    Confirmation tokens (settings.CONFIRMATION_TOKEN_MAX_AGE) and the site's
+    cookie (READER_COOKIE_MAX_AGE) expire; manage and unsubscribe links keep
+    working as long as the subscriber exists.
     """
-    max_age = settings.CONFIRMATION_TOKEN_MAX_AGE if purpose is Purpose.CONFIRM else None
+    max_age = {
+        Purpose.CONFIRM: settings.CONFIRMATION_TOKEN_MAX_AGE,
+        Purpose.BROWSER: settings.READER_COOKIE_MAX_AGE,
+    }.get(purpose)
     try:
         payload = signing.loads(token, salt=_salt(purpose), max_age=max_age)
     except signing.SignatureExpired:

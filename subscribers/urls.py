@@ -1,6 +1,7 @@
 from django.urls import path, re_path
 
-from subscribers import syndication, views
+from papers.feeds.entries import ARXIV_ID_PATTERN
+from subscribers import browser_views, syndication, views
 
 app_name = "subscribers"
 
@@ -9,6 +10,8 @@ TOKEN = r"(?P<token>[A-Za-z0-9_\-:.]{10,400})"  # noqa: S105 - a URL pattern, no
 
 urlpatterns = [
     path("subscribe/", views.subscribe, name="subscribe"),
+    re_path(rf"^papers/(?P<arxiv_id>{ARXIV_ID_PATTERN})/like/$", browser_views.like_paper, name="like_paper"),
+    path("search/save/", browser_views.save_search, name="save_search"),
     re_path(r"^topics/(?P<slug>[-a-zA-Z0-9_]{1,64})/feed/$", syndication.topic_feed, name="topic_feed"),
     path("subscribe/check-your-inbox/", views.check_inbox, name="check_inbox"),
     path("subscribe/new-link/", views.link_request, name="link_request"),

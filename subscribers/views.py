@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from papers import lookup
-from subscribers import links, ratelimit, searches, seeds, selectors, services
+from subscribers import browser, links, ratelimit, searches, seeds, selectors, services
 from subscribers.forms import (
     AuthorSeedForm,
     ManagePreferencesForm,
@@ -238,7 +238,9 @@ def manage(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResp
             )
             return redirect(f"{request.path}?done=saved")
         return _manage_page(request, subscriber, token, form=form, status=400)
-    return _manage_page(request, subscriber, token)
+    response = _manage_page(request, subscriber, token)
+    browser.remember(response, subscriber)  # the site's "like this", "follow this search": one press
+    return response
 
 
 def _manage_page(

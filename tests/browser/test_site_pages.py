@@ -127,6 +127,9 @@ def test_every_site_page_at_two_widths_in_light_and_dark(browser_page, live_serv
         "subscribe-from-search": "/subscribe/?search=chain+of+thought&category=cs.CL",
         "subscribe-from-paper": "/subscribe/?like=2611.18230",
         "manage": manage_path(reader),
+        # The preference centre leaves this browser recognising the reader: one press from here.
+        "like-paper": "/papers/2611.18230/like/",
+        "follow-search": "/search/save/?q=chain+of+thought&category=cs.CL",
     }
     for scheme in ("light", "dark"):
         page.emulate_media(color_scheme=scheme)

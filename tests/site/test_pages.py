@@ -166,7 +166,7 @@ def test_a_paper_page_has_the_full_abstract_metadata_and_versions(client) -> Non
     assert 'href="https://arxiv.org/abs/2611.18230v1">v1</a>' in html
     assert "Computation and Language" in html and "Journal of Tests" in html and "12 pages" in html
     assert 'href="https://doi.org/10.1000/xyz123"' in html
-    assert 'href="/subscribe/?like=2611.18230"' in html
+    assert 'href="/papers/2611.18230/like/"' in html  # a stranger is taken to sign up from there
 
 
 def test_an_old_style_id_has_its_page(client) -> None:

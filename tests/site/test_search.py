@@ -96,7 +96,7 @@ def test_it_filters_by_category_and_dates(client, catalogue) -> None:
 def test_results_have_the_same_cards_a_feed_and_the_email_me_button(client, catalogue) -> None:
     html = client.get("/search/", {"q": "reasoning", "category": "cs.LO"}).content.decode()
     assert 'class="paper-card' in html
-    assert 'href="/subscribe/?search=reasoning&amp;category=cs.LO"' in html
+    assert 'href="/search/save/?q=reasoning&amp;category=cs.LO"' in html
     assert "Email me new papers matching this search" in html
     assert '<link rel="alternate" type="application/atom+xml"' in html
     assert 'href="/search/feed/?q=reasoning&amp;category=cs.LO"' in html
