@@ -16,9 +16,16 @@ from papers.references import ReferenceError, arxiv_ids_from_text, references_fr
 from subscribers import searches
 from subscribers.addresses import AddressError, checked_email
 from subscribers.models import Subscriber
-from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
+from subscribers.preferences import (
+    CONTROL_RE,
+    PreferenceError,
+    Preferences,
+    SignupExtras,
+    keywords_text,
+    parse_authors,
+    parse_keywords,
+)
 from subscribers.selectors import topic_choices
-from subscribers.services import Preferences, SignupExtras
 
 
 @cache

@@ -16,7 +16,7 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from papers import lookup
-from subscribers import links, ratelimit, searches, seeds, selectors, services
+from subscribers import links, ratelimit, searches, seeds, selectors, services, signup
 from subscribers.forms import (
     AuthorSeedForm,
     ManagePreferencesForm,
@@ -84,7 +84,7 @@ def subscribe(request: HttpRequest) -> HttpResponse:
             return to_check_inbox()  # look like success; do nothing
         if form.is_valid():
             found = _seeds_found(form) if form.names_seeds else None
-            services.subscription_request(
+            signup.subscription_request(
                 email=form.cleaned_data["email"],
                 preferences=form.preferences(),
                 request=request_info(request),
@@ -154,7 +154,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
             "manage_url": links.manage_path(subscriber),
         }
         return render(request, "subscribers/confirm.html", context)
-    outcome = services.subscriber_confirm(
+    outcome = signup.subscriber_confirm(
         subscriber=subscriber, consent_id=data.consent_id, request=request_info(request)
     )
     context = {
@@ -181,7 +181,7 @@ def confirm_resend(request: HttpRequest, token: str) -> HttpResponse:
         return _invalid_link(request)
     subscriber = selectors.subscriber_from_token(data) if data else None
     if subscriber is not None:
-        services.subscriber_new_link(subscriber=subscriber, request=request_info(request))
+        signup.subscriber_new_link(subscriber=subscriber, request=request_info(request))
     return to_check_inbox()
 
 
@@ -195,7 +195,7 @@ def link_request(request: HttpRequest) -> HttpResponse:
     form = ResendForm(request.POST)
     if not form.is_valid():
         return render(request, "subscribers/new_link.html", {"form": form}, status=400)
-    services.link_request(email=form.cleaned_data["email"], request=request_info(request))
+    signup.link_request(email=form.cleaned_data["email"], request=request_info(request))
     return to_check_inbox()
 
 
@@ -371,7 +371,7 @@ def manage_action(request: HttpRequest, subscriber: Subscriber, token: str, acti
     elif action == "reset-feedback":
         services.feedback_reset(subscriber=subscriber, request=info)
     elif action == "resubscribe":
-        services.subscriber_resubscribe(subscriber=subscriber, request=info)
+        signup.subscriber_resubscribe(subscriber=subscriber, request=info)
         return to_check_inbox()
     return redirect(f"{reverse('subscribers:manage', args=[token])}?done={action}")
 

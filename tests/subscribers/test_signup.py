@@ -9,9 +9,10 @@ from django.test import Client
 from django.test.utils import CaptureQueriesContext, override_script_prefix
 
 from papers.models import Topic
-from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
-from subscribers.services import CONSENT_WORDING, CONSENT_WORDING_VERSION, Preferences, RequestInfo
+from subscribers.preferences import Preferences
+from subscribers.services import RequestInfo
+from subscribers.signup import CONSENT_WORDING, CONSENT_WORDING_VERSION, subscription_request
 from subscribers.tokens import email_hash
 from tests.concurrency import at_once
 from tests.subscribers.conftest import link, links_in
@@ -188,7 +189,7 @@ def test_a_new_address_is_stored_in_one_statement_with_what_the_general_path_wri
     assert [sql for sql in request_writes if "INSERT" in sql or "UPDATE" in sql] == [request_writes[-1]]
     assert request_writes[-1].startswith("WITH r0 AS (INSERT INTO")
     # The same sign-up through the general path (a transaction of several statements).
-    monkeypatch.setattr(services, "_new_address_signup", lambda *args: False)
+    monkeypatch.setattr("subscribers.signup._new_address_signup", lambda *args: False)
     signup("bob@example.org", keywords="reasoning")
     assert stored("ada@example.org") == stored("bob@example.org")
     assert stored("ada@example.org")["link_emails"] == [("confirmation", "sent", 1)]
@@ -199,7 +200,7 @@ def test_a_new_address_is_stored_in_one_statement_with_what_the_general_path_wri
 @pytest.mark.django_db(transaction=True)
 def test_two_sign_ups_of_one_new_address_at_once_make_one_subscriber(default_topics) -> None:
     def sign_up() -> None:
-        services.subscription_request(
+        subscription_request(
             email="ada@example.org",
             preferences=Preferences(topics=["llm"]),
             request=RequestInfo(ip="203.0.113.7"),
