@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Sequence
-from functools import cache
+from collections.abc import Sequence
 from typing import Any
 
 from django import forms
@@ -27,93 +26,25 @@ from subscribers.preferences import (
 )
 from subscribers.selectors import topic_choices
 
-
-@cache
-def timezone_choices() -> list[tuple[str, str]]:
-    names = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
-    return [(name, name.replace("_", " ")) for name in names]
-
-
-Choices = Callable[[], Sequence[tuple[object, str]]]
-
-
-def keys_of(choices: Choices) -> Callable[[], frozenset[str]]:
-    """Return a function giving the keys of ``choices()`` as strings, worked out once per list it returns."""
-    seen: tuple[object, frozenset[str]] = (None, frozenset())
-
-    def keys() -> frozenset[str]:
-        nonlocal seen
-        current = choices()
-        last, known = seen
-        if current is not last:
-            known = frozenset(str(key) for key, _label in current)
-            seen = (current, known)
-        return known
-
-    return keys
-
-
-class KeyedChoicesMixin:
-    """Check a submitted choice by set membership.
-
-    Django's choice fields walk every choice, normalising each one, for each
-    value they check: most of the sign-up form's validation. ``choices`` is a
-    callable here, shared by every form rather than copied into each, and the
-    set of its keys is kept for as long as it returns the same list.
-    """
-
-    def __init__(self, *, choices: Choices, **kwargs: Any) -> None:
-        super().__init__(choices=choices, **kwargs)  # type: ignore[call-arg]
-        self.keys = keys_of(choices)
-
-    def valid_value(self, value: object) -> bool:
-        return str(value) in self.keys()
-
-    def __deepcopy__(self, memo: dict[int, object]) -> forms.Field:
-        # Each form deep-copies its fields. ChoiceField also deep-copies its choices, but here
-        # they are a function that every form can share: copying it cost each sign-up ~20 us.
-        return forms.Field.__deepcopy__(self, memo)  # type: ignore[arg-type]
-
-
-class KeyedChoiceField(KeyedChoicesMixin, forms.ChoiceField):
-    pass
-
-
-class KeyedTypedChoiceField(KeyedChoicesMixin, forms.TypedChoiceField):
-    pass
-
-
-class KeyedMultipleChoiceField(KeyedChoicesMixin, forms.MultipleChoiceField):
-    def to_python(self, value: Any) -> list[str]:
-        """Return each choice once, in the order first given: a choice sent twice is chosen once."""
-        return list(dict.fromkeys(super().to_python(value)))
-
-
-@cache
-def cadence_choices() -> list[tuple[str, str]]:
-    return Subscriber.Cadence.choices
-
-
-@cache
-def hour_choices() -> list[tuple[int, str]]:
-    return [(hour, f"{hour:02d}:00") for hour in range(24)]
-
-
-@cache
-def weekday_choices() -> list[tuple[int, str]]:
-    return Subscriber.Weekday.choices
-
-
-@cache
-def category_choices() -> list[tuple[str, str]]:
-    return [choice for _group, choices in taxonomy.grouped_choices() for choice in choices]
-
-
+TIMEZONE_CHOICES = [
+    (zone, zone.replace("_", " "))
+    for zone in sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
+]
+HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
+CATEGORY_CHOICES = [choice for _group, choices in taxonomy.grouped_choices() for choice in choices]
 CROSSLIST_CHOICES = [
     (True, "Include papers cross-listed into them"),
     (False, "Only papers whose primary category it is"),
 ]
 MAX_PAPERS_CHOICES = [(n, f"{n} papers") for n in (5, 10, 15, 20)]
+
+
+class DistinctMultipleChoiceField(forms.MultipleChoiceField):
+    """A multiple choice in which a choice sent twice is chosen once."""
+
+    def to_python(self, value: Any) -> list[str]:
+        """Return each choice once, in the order first given."""
+        return list(dict.fromkeys(super().to_python(value)))
 
 
 class NoLineBreaksMixin:
@@ -135,8 +66,8 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
 
     single_line_fields = ("keywords", "authors", "timezone")
 
-    topics = KeyedMultipleChoiceField(
-        choices=topic_choices,
+    topics = DistinctMultipleChoiceField(
+        choices=(),  # the topics offered now, read when the form is made
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Topics",
@@ -156,14 +87,14 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         label="Authors to follow",
         help_text="Comma-separated names, e.g. Yann LeCun, Fei-Fei Li.",
     )
-    cadence = KeyedChoiceField(
-        choices=cadence_choices,
+    cadence = forms.ChoiceField(
+        choices=Subscriber.Cadence.choices,
         initial=Subscriber.Cadence.DAILY,
         widget=forms.RadioSelect,
         label="How often",
     )
-    categories = KeyedMultipleChoiceField(
-        choices=category_choices,
+    categories = DistinctMultipleChoiceField(
+        choices=CATEGORY_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="arXiv categories",
@@ -181,10 +112,10 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
     max_papers = forms.TypedChoiceField(
         choices=MAX_PAPERS_CHOICES, coerce=int, initial=10, label="At most", required=False, empty_value=None
     )
-    timezone = KeyedChoiceField(choices=timezone_choices, initial="UTC", label="Time zone")
-    send_hour = KeyedTypedChoiceField(choices=hour_choices, coerce=int, initial=7, label="Deliver at")
-    send_weekday = KeyedTypedChoiceField(
-        choices=weekday_choices,
+    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC", label="Time zone")
+    send_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Deliver at")
+    send_weekday = forms.TypedChoiceField(
+        choices=Subscriber.Weekday.choices,
         coerce=int,
         required=False,
         empty_value=Subscriber.Weekday.MONDAY,
@@ -194,6 +125,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["topics"].choices = topic_choices()
         if self.is_bound or "timezone" in self.initial:
             # The person (or their saved preferences) chose a zone: the browser must not replace it.
             self.fields["timezone"].widget.attrs["data-chosen"] = "1"
@@ -462,8 +394,8 @@ class SavedSearchForm(NoLineBreaksMixin, forms.Form):
     single_line_fields = ("query",)
 
     query = forms.CharField(max_length=search.MAX_QUERY_LENGTH, label="Search for")
-    category = KeyedChoiceField(
-        choices=lambda: [("", "Any category"), *category_choices()], required=False, label="In category"
+    category = forms.ChoiceField(
+        choices=[("", "Any category"), *CATEGORY_CHOICES], required=False, label="In category"
     )
 
     def clean(self) -> dict[str, object]:

@@ -16,7 +16,8 @@ from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_http_methods, require_POST
 
 from papers import lookup
-from subscribers import links, ratelimit, searches, seeds, selectors, services, signup
+from subscribers import links, manage_selectors, ratelimit, searches, seeds, selectors, services, signup
+from subscribers.export import subscriber_export
 from subscribers.forms import (
     AuthorSeedForm,
     ManagePreferencesForm,
@@ -162,7 +163,7 @@ def confirm(request: HttpRequest, token: str) -> HttpResponse:
         "already": outcome.already_confirmed,
         "superseded": outcome.superseded,
         "was_subscribed": outcome.was_subscribed,
-        "next_digest": selectors.next_digest(subscriber=outcome.subscriber),
+        "next_digest": manage_selectors.next_digest(subscriber=outcome.subscriber),
         "manage_url": links.manage_path(outcome.subscriber),
     }
     return render(request, "subscribers/confirmed.html", context)
@@ -253,7 +254,7 @@ def _manage_page(
     seeds_found: SeedResult | None = None,
     search_form: SavedSearchForm | None = None,
 ) -> HttpResponse:
-    ratings = selectors.ratings_of(subscriber=subscriber)
+    ratings = manage_selectors.ratings_of(subscriber=subscriber)
     context = {
         "subscriber": subscriber,
         "form": form or ManagePreferencesForm.for_subscriber(subscriber),
@@ -268,11 +269,11 @@ def _manage_page(
                 "category": request.GET.get("category", ""),
             }
         ),
-        "saved_searches": selectors.saved_searches_of(subscriber=subscriber),
+        "saved_searches": manage_selectors.saved_searches_of(subscriber=subscriber),
         "token": token,
         "done": request.GET.get("done", ""),
         "ratings": ratings,
-        "next_digest": selectors.next_digest(subscriber=subscriber),
+        "next_digest": manage_selectors.next_digest(subscriber=subscriber),
         "feed_url": links.feed_url(subscriber),
     }
     return render(request, "subscribers/manage.html", context, status=status)
@@ -311,7 +312,7 @@ def manage_seeds_author(request: HttpRequest, subscriber: Subscriber, token: str
 @with_subscriber(Purpose.MANAGE)
 def manage_rate(request: HttpRequest, subscriber: Subscriber, token: str, paper_id: int) -> HttpResponse:
     """Rate a paper from the preference centre, change its rating, or undo it ("none")."""
-    paper = selectors.paper_rateable(subscriber=subscriber, paper_id=int(paper_id))
+    paper = manage_selectors.paper_rateable(subscriber=subscriber, paper_id=int(paper_id))
     choice = request.POST.get("rating", "")
     if paper is None or choice not in RATINGS:
         return redirect(f"{reverse('subscribers:manage', args=[token])}#papers")
@@ -380,7 +381,7 @@ def manage_action(request: HttpRequest, subscriber: Subscriber, token: str, acti
 @require_POST
 @with_subscriber(Purpose.MANAGE)
 def export(request: HttpRequest, subscriber: Subscriber, token: str) -> HttpResponse:
-    body = json.dumps(selectors.subscriber_export(subscriber=subscriber), indent=2, ensure_ascii=False)
+    body = json.dumps(subscriber_export(subscriber=subscriber), indent=2, ensure_ascii=False)
     response = HttpResponse(body, content_type="application/json; charset=utf-8")
     stamp = timezone.now().strftime("%Y%m%d")
     response["Content-Disposition"] = f'attachment; filename="papermail-data-{stamp}.json"'
