@@ -1,17 +1,18 @@
-"""Forms for signing up and for the preference centre; they validate and normalise, nothing more."""
+"""The sign-up form, and the preference fields it shares with the preference centre.
+
+Forms validate and normalise, nothing more. The preference centre's own forms
+are in ``manage_forms``; the fields naming papers a reader likes, in ``seed_forms``.
+"""
 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Sequence
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.validators import EmailValidator
 
 from papers import search, taxonomy
-from papers.references import ReferenceError, arxiv_ids_from_text, references_from_file
 from subscribers import searches
 from subscribers.addresses import AddressError, checked_email
 from subscribers.models import Subscriber
@@ -20,10 +21,10 @@ from subscribers.preferences import (
     PreferenceError,
     Preferences,
     SignupExtras,
-    keywords_text,
     parse_authors,
     parse_keywords,
 )
+from subscribers.seed_forms import SeedFields
 from subscribers.selectors import topic_choices
 
 TIMEZONE_CHOICES = [
@@ -191,68 +192,6 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         )
 
 
-class SeedFields(forms.Form):
-    """Papers a reader likes: arXiv ids or links typed in, and a BibTeX, RIS or CSL JSON file.
-
-    Cleaned, they are ``arxiv_ids`` (a list), ``seed_file`` (a (format, references) pair or None).
-    A file over SEED_FILE_MAX_BYTES never reaches the form: the view names it in ``refused_files``.
-    """
-
-    seed_papers = forms.CharField(
-        required=False,
-        max_length=8000,
-        label="arXiv ids or links",
-        widget=forms.Textarea(
-            attrs={"rows": 3, "placeholder": "2403.15527, https://arxiv.org/abs/1706.03762"}
-        ),
-        help_text="Separated by spaces, commas or lines.",
-    )
-    seed_file = forms.FileField(
-        required=False,
-        label="Or a file from your reference manager",
-        help_text="BibTeX (.bib), RIS (.ris) or CSL JSON, e.g. a Zotero export.",
-        widget=forms.FileInput(attrs={"accept": ".bib,.bibtex,.ris,.json,.txt"}),
-    )
-
-    def __init__(self, *args: Any, refused_files: Sequence[str] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.refused_files = refused_files
-
-    def clean_seed_papers(self) -> list[str]:
-        try:
-            ids, unknown = arxiv_ids_from_text(
-                self.cleaned_data["seed_papers"], limit=settings.SEED_MAX_PAPERS
-            )
-        except ReferenceError as error:
-            raise forms.ValidationError(str(error)) from None
-        if unknown:
-            listed = ", ".join(f"“{piece}”" for piece in unknown[:5])
-            raise forms.ValidationError(f"Not an arXiv id or link: {listed}.")
-        return ids
-
-    def clean_seed_file(self) -> tuple[str, list[Any]] | None:
-        if "seed_file" in self.refused_files:
-            raise forms.ValidationError(_too_large())
-        upload = self.cleaned_data.get("seed_file")
-        if not upload:
-            return None
-        if upload.size > settings.SEED_FILE_MAX_BYTES:
-            raise forms.ValidationError(_too_large())
-        try:
-            return references_from_file(upload.read(), max_entries=settings.SEED_FILE_MAX_ENTRIES)
-        except ReferenceError as error:
-            raise forms.ValidationError(str(error)) from None
-
-    @property
-    def names_seeds(self) -> bool:
-        """Whether any paper was given (call after is_valid())."""
-        return bool(self.cleaned_data.get("seed_papers") or self.cleaned_data.get("seed_file"))
-
-
-def _too_large() -> str:
-    return f"The file is too large: upload at most {settings.SEED_FILE_MAX_BYTES // 1024:,} KB."
-
-
 class SignupForm(PreferencesForm, SeedFields):
     """The public sign-up form (``/subscribe/`` and the home page)."""
 
@@ -326,86 +265,6 @@ class SignupForm(PreferencesForm, SeedFields):
         """Return the seed papers (as looked up by the view) and the search to follow (after is_valid())."""
         saved = self.cleaned_data.get("saved_search")
         return SignupExtras(seed_papers=seed_papers, saved_searches=[saved.as_dict()] if saved else [])
-
-
-class ManagePreferencesForm(PreferencesForm):
-    """The preference centre: the shared fields."""
-
-    @classmethod
-    def for_subscriber(
-        cls, subscriber: Subscriber, data: dict[str, object] | None = None
-    ) -> ManagePreferencesForm:
-        preferences = Preferences.of(subscriber)
-        initial = {
-            "topics": preferences.topics,
-            "keywords": keywords_text(preferences.keywords, preferences.excluded_keywords),
-            "authors": ", ".join(preferences.authors),
-            "cadence": preferences.cadence,
-            "timezone": preferences.timezone,
-            "send_hour": preferences.send_hour,
-            "send_weekday": preferences.send_weekday,
-            "max_papers": preferences.max_papers,
-            "categories": preferences.categories,
-            "include_crosslists": preferences.include_crosslists,
-        }
-        return cls(data=data, initial=initial)
-
-
-class SeedsForm(SeedFields):
-    """The preference centre's "Papers you like": ids, a file, or the papers chosen from an author's."""
-
-    # The papers ticked among those an author search offered.
-    arxiv_id = forms.Field(required=False, widget=forms.MultipleHiddenInput)
-
-    def clean_arxiv_id(self) -> list[str]:
-        chosen = [str(value)[:100] for value in self.cleaned_data.get("arxiv_id") or []]
-        try:
-            ids, unknown = arxiv_ids_from_text(" ".join(chosen), limit=settings.SEED_AUTHOR_MAX_PAPERS)
-        except ReferenceError as error:
-            raise forms.ValidationError(str(error)) from None
-        if unknown:
-            raise forms.ValidationError("Choose papers from the list.")
-        return ids
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if not self.errors and not (cleaned.get("arxiv_id") or self.names_seeds):
-            raise forms.ValidationError("Give an arXiv id or link, or choose a file.", code="empty")
-        return cleaned
-
-
-class AuthorSeedForm(NoLineBreaksMixin, forms.Form):
-    """Seed from a reader's own papers: their name as it appears on arXiv."""
-
-    single_line_fields = ("name",)
-
-    name = forms.CharField(max_length=100, label="Your name as on arXiv")
-
-    def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if len(name) < 3 or not any(ch.isalpha() for ch in name):
-            raise forms.ValidationError("Give your name as it appears on your papers.")
-        return name
-
-
-class SavedSearchForm(NoLineBreaksMixin, forms.Form):
-    """The preference centre's "follow a search": words and, optionally, a category."""
-
-    single_line_fields = ("query",)
-
-    query = forms.CharField(max_length=search.MAX_QUERY_LENGTH, label="Search for")
-    category = forms.ChoiceField(
-        choices=[("", "Any category"), *CATEGORY_CHOICES], required=False, label="In category"
-    )
-
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
-        if "query" in cleaned:
-            try:
-                cleaned["request"] = searches.search_request(cleaned["query"], cleaned.get("category") or "")
-            except searches.SearchRefused as error:
-                self.add_error("query", str(error))
-        return cleaned
 
 
 class ResendForm(forms.Form):
