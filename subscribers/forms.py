@@ -27,10 +27,10 @@ from subscribers.preferences import (
 from subscribers.seed_forms import SeedFields
 from subscribers.selectors import topic_choices
 
-TIMEZONE_CHOICES = [
-    (zone, zone.replace("_", " "))
-    for zone in sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
-]
+TIMEZONES = frozenset(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
+# The long lists are given as callables: Django deep-copies a list of choices into every form it
+# makes, and a callable only by reference. Nothing is computed per call.
+TIMEZONE_CHOICES = [(zone, zone.replace("_", " ")) for zone in sorted(TIMEZONES)]
 HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
 CATEGORY_CHOICES = [choice for _group, choices in taxonomy.grouped_choices() for choice in choices]
 CROSSLIST_CHOICES = [
@@ -95,7 +95,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         label="How often",
     )
     categories = DistinctMultipleChoiceField(
-        choices=CATEGORY_CHOICES,
+        choices=lambda: CATEGORY_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="arXiv categories",
@@ -113,7 +113,10 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
     max_papers = forms.TypedChoiceField(
         choices=MAX_PAPERS_CHOICES, coerce=int, initial=10, label="At most", required=False, empty_value=None
     )
-    timezone = forms.ChoiceField(choices=TIMEZONE_CHOICES, initial="UTC", label="Time zone")
+    # A zone is checked against the zones known (a set) rather than by walking the list of choices.
+    timezone = forms.CharField(
+        initial="UTC", label="Time zone", widget=forms.Select(choices=lambda: TIMEZONE_CHOICES)
+    )
     send_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Deliver at")
     send_weekday = forms.TypedChoiceField(
         choices=Subscriber.Weekday.choices,
@@ -135,6 +138,16 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
     def weekly(self) -> bool:
         """Whether the cadence submitted, or else the one shown, is weekly: only then is the day shown."""
         return self["cadence"].value() == Subscriber.Cadence.WEEKLY
+
+    def clean_timezone(self) -> str:
+        zone = self.cleaned_data["timezone"]
+        if zone not in TIMEZONES:
+            raise forms.ValidationError(
+                forms.ChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": zone},
+            )
+        return zone
 
     def clean_keywords(self) -> tuple[list[str], list[str]]:
         try:

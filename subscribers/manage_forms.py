@@ -15,6 +15,8 @@ from subscribers.models import Subscriber
 from subscribers.preferences import Preferences, keywords_text
 from subscribers.seed_forms import SeedFields
 
+SEARCH_CATEGORY_CHOICES = [("", "Any category"), *CATEGORY_CHOICES]
+
 
 class ManagePreferencesForm(PreferencesForm):
     """The preference centre: the shared fields."""
@@ -82,9 +84,7 @@ class SavedSearchForm(NoLineBreaksMixin, forms.Form):
     single_line_fields = ("query",)
 
     query = forms.CharField(max_length=search.MAX_QUERY_LENGTH, label="Search for")
-    category = forms.ChoiceField(
-        choices=[("", "Any category"), *CATEGORY_CHOICES], required=False, label="In category"
-    )
+    category = forms.ChoiceField(choices=lambda: SEARCH_CATEGORY_CHOICES, required=False, label="In category")
 
     def clean(self) -> dict[str, object]:
         cleaned = super().clean()

@@ -10,16 +10,39 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from django.core.cache import cache
+from redis.exceptions import RedisError
+
 from papers.models import Paper, Topic
 from papers.references import ReferenceError, arxiv_ids_from_text
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, Suppression
 from subscribers.preferences import Preferences, SignupExtras
 from subscribers.tokens import Purpose, TokenData, address_tag_matches, email_hash, read_token
 
+TOPIC_CHOICES_KEY = "subscribers:topic-choices"
+TOPIC_CHOICES_SECONDS = 300  # a bound if a topic is changed without its signals (e.g. by a bulk update)
+
 
 def topic_choices() -> list[tuple[str, str]]:
-    """Return (slug, name) of each topic offered on the forms, in their order (one query)."""
+    """Return (slug, name) of each topic offered on the forms, in their order.
+
+    Kept in Django's cache, shared by every process, so a sign-up does not read
+    the topic table; saving or deleting a topic deletes the entry at once. With
+    the cache unreachable they are read from the table: sign-ups go on.
+    """
+    try:
+        return cache.get_or_set(TOPIC_CHOICES_KEY, _topic_rows, TOPIC_CHOICES_SECONDS)
+    except (RedisError, OSError):
+        return _topic_rows()
+
+
+def _topic_rows() -> list[tuple[str, str]]:
     return list(Topic.objects.filter(active=True).order_by("position", "name").values_list("slug", "name"))
+
+
+def forget_topic_choices(**_signal: object) -> None:
+    """Delete the cached topic choices (connected to Topic saves and deletes)."""
+    cache.delete(TOPIC_CHOICES_KEY)
 
 
 def subscriber_from_token(data: TokenData) -> Subscriber | None:
