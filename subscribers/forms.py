@@ -115,7 +115,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
     )
     # A zone is checked against the zones known (a set) rather than by walking the list of choices.
     timezone = forms.CharField(
-        initial="UTC", label="Time zone", widget=forms.Select(choices=lambda: TIMEZONE_CHOICES)
+        initial="UTC", strip=False, label="Time zone", widget=forms.Select(choices=lambda: TIMEZONE_CHOICES)
     )
     send_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Deliver at")
     send_weekday = forms.TypedChoiceField(
