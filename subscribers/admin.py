@@ -18,7 +18,7 @@ from django.views.decorators.http import require_GET
 
 from papers.forms import CategoryListField, TextListField, TextListsMixin
 from papers.models import Topic
-from subscribers import services
+from subscribers import services, signup
 from subscribers.models import (
     ConsentRecord,
     LinkEmail,
@@ -249,7 +249,7 @@ class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
     @admin.action(description="Reactivate (they must confirm again)", permissions=["change"])
     def reactivate(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
         chosen = list(queryset)
-        asked = sum(services.subscriber_reactivate(subscriber=s) for s in chosen)
+        asked = sum(signup.subscriber_reactivate(subscriber=s) for s in chosen)
         self.message_user(
             request,
             f"Sent {asked} confirmation link(s); nothing changes until they confirm.",
@@ -266,7 +266,7 @@ class SubscriberAdmin(TextListsMixin, admin.ModelAdmin):
     @admin.action(description="Resend the confirmation email", permissions=["change"])
     def resend_confirmation(self, request: HttpRequest, queryset: QuerySet[Subscriber]) -> None:
         sent = sum(
-            services.confirmation_resend(subscriber=s, request=services.RequestInfo())
+            signup.confirmation_resend(subscriber=s, request=services.RequestInfo())
             for s in queryset.filter(status=Subscriber.Status.PENDING)
         )
         self.message_user(

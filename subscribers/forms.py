@@ -1,112 +1,51 @@
-"""Forms for signing up and for the preference centre; they validate and normalise, nothing more."""
+"""The sign-up form, and the preference fields it shares with the preference centre.
+
+Forms validate and normalise, nothing more. The preference centre's own forms
+are in ``manage_forms``; the fields naming papers a reader likes, in ``seed_forms``.
+"""
 
 from __future__ import annotations
 
 import zoneinfo
-from collections.abc import Callable, Sequence
-from functools import cache
 from typing import Any
 
 from django import forms
-from django.conf import settings
 from django.core.validators import EmailValidator
 
 from papers import search, taxonomy
-from papers.references import ReferenceError, arxiv_ids_from_text, references_from_file
 from subscribers import searches
 from subscribers.addresses import AddressError, checked_email
 from subscribers.models import Subscriber
-from subscribers.preferences import CONTROL_RE, PreferenceError, keywords_text, parse_authors, parse_keywords
+from subscribers.preferences import (
+    CONTROL_RE,
+    PreferenceError,
+    Preferences,
+    SignupExtras,
+    parse_authors,
+    parse_keywords,
+)
+from subscribers.seed_forms import SeedFields
 from subscribers.selectors import topic_choices
-from subscribers.services import Preferences, SignupExtras
 
-
-@cache
-def timezone_choices() -> list[tuple[str, str]]:
-    names = sorted(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
-    return [(name, name.replace("_", " ")) for name in names]
-
-
-Choices = Callable[[], Sequence[tuple[object, str]]]
-
-
-def keys_of(choices: Choices) -> Callable[[], frozenset[str]]:
-    """Return a function giving the keys of ``choices()`` as strings, worked out once per list it returns."""
-    seen: tuple[object, frozenset[str]] = (None, frozenset())
-
-    def keys() -> frozenset[str]:
-        nonlocal seen
-        current = choices()
-        last, known = seen
-        if current is not last:
-            known = frozenset(str(key) for key, _label in current)
-            seen = (current, known)
-        return known
-
-    return keys
-
-
-class KeyedChoicesMixin:
-    """Check a submitted choice by set membership.
-
-    Django's choice fields walk every choice, normalising each one, for each
-    value they check: most of the sign-up form's validation. ``choices`` is a
-    callable here, shared by every form rather than copied into each, and the
-    set of its keys is kept for as long as it returns the same list.
-    """
-
-    def __init__(self, *, choices: Choices, **kwargs: Any) -> None:
-        super().__init__(choices=choices, **kwargs)  # type: ignore[call-arg]
-        self.keys = keys_of(choices)
-
-    def valid_value(self, value: object) -> bool:
-        return str(value) in self.keys()
-
-    def __deepcopy__(self, memo: dict[int, object]) -> forms.Field:
-        # Each form deep-copies its fields. ChoiceField also deep-copies its choices, but here
-        # they are a function that every form can share: copying it cost each sign-up ~20 us.
-        return forms.Field.__deepcopy__(self, memo)  # type: ignore[arg-type]
-
-
-class KeyedChoiceField(KeyedChoicesMixin, forms.ChoiceField):
-    pass
-
-
-class KeyedTypedChoiceField(KeyedChoicesMixin, forms.TypedChoiceField):
-    pass
-
-
-class KeyedMultipleChoiceField(KeyedChoicesMixin, forms.MultipleChoiceField):
-    def to_python(self, value: Any) -> list[str]:
-        """Return each choice once, in the order first given: a choice sent twice is chosen once."""
-        return list(dict.fromkeys(super().to_python(value)))
-
-
-@cache
-def cadence_choices() -> list[tuple[str, str]]:
-    return Subscriber.Cadence.choices
-
-
-@cache
-def hour_choices() -> list[tuple[int, str]]:
-    return [(hour, f"{hour:02d}:00") for hour in range(24)]
-
-
-@cache
-def weekday_choices() -> list[tuple[int, str]]:
-    return Subscriber.Weekday.choices
-
-
-@cache
-def category_choices() -> list[tuple[str, str]]:
-    return [choice for _group, choices in taxonomy.grouped_choices() for choice in choices]
-
-
+TIMEZONES = frozenset(zone for zone in zoneinfo.available_timezones() if "/" in zone or zone == "UTC")
+# The long lists are given as callables: Django deep-copies a list of choices into every form it
+# makes, and a callable only by reference. Nothing is computed per call.
+TIMEZONE_CHOICES = [(zone, zone.replace("_", " ")) for zone in sorted(TIMEZONES)]
+HOUR_CHOICES = [(hour, f"{hour:02d}:00") for hour in range(24)]
+CATEGORY_CHOICES = [choice for _group, choices in taxonomy.grouped_choices() for choice in choices]
 CROSSLIST_CHOICES = [
     (True, "Include papers cross-listed into them"),
     (False, "Only papers whose primary category it is"),
 ]
 MAX_PAPERS_CHOICES = [(n, f"{n} papers") for n in (5, 10, 15, 20)]
+
+
+class DistinctMultipleChoiceField(forms.MultipleChoiceField):
+    """A multiple choice in which a choice sent twice is chosen once."""
+
+    def to_python(self, value: Any) -> list[str]:
+        """Return each choice once, in the order first given."""
+        return list(dict.fromkeys(super().to_python(value)))
 
 
 class NoLineBreaksMixin:
@@ -128,8 +67,8 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
 
     single_line_fields = ("keywords", "authors", "timezone")
 
-    topics = KeyedMultipleChoiceField(
-        choices=topic_choices,
+    topics = DistinctMultipleChoiceField(
+        choices=(),  # the topics offered now, read when the form is made
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="Topics",
@@ -149,14 +88,14 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
         label="Authors to follow",
         help_text="Comma-separated names, e.g. Yann LeCun, Fei-Fei Li.",
     )
-    cadence = KeyedChoiceField(
-        choices=cadence_choices,
+    cadence = forms.ChoiceField(
+        choices=Subscriber.Cadence.choices,
         initial=Subscriber.Cadence.DAILY,
         widget=forms.RadioSelect,
         label="How often",
     )
-    categories = KeyedMultipleChoiceField(
-        choices=category_choices,
+    categories = DistinctMultipleChoiceField(
+        choices=lambda: CATEGORY_CHOICES,
         required=False,
         widget=forms.CheckboxSelectMultiple,
         label="arXiv categories",
@@ -174,10 +113,13 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
     max_papers = forms.TypedChoiceField(
         choices=MAX_PAPERS_CHOICES, coerce=int, initial=10, label="At most", required=False, empty_value=None
     )
-    timezone = KeyedChoiceField(choices=timezone_choices, initial="UTC", label="Time zone")
-    send_hour = KeyedTypedChoiceField(choices=hour_choices, coerce=int, initial=7, label="Deliver at")
-    send_weekday = KeyedTypedChoiceField(
-        choices=weekday_choices,
+    # A zone is checked against the zones known (a set) rather than by walking the list of choices.
+    timezone = forms.CharField(
+        initial="UTC", strip=False, label="Time zone", widget=forms.Select(choices=lambda: TIMEZONE_CHOICES)
+    )
+    send_hour = forms.TypedChoiceField(choices=HOUR_CHOICES, coerce=int, initial=7, label="Deliver at")
+    send_weekday = forms.TypedChoiceField(
+        choices=Subscriber.Weekday.choices,
         coerce=int,
         required=False,
         empty_value=Subscriber.Weekday.MONDAY,
@@ -187,6 +129,7 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
 
     def __init__(self, *args: object, **kwargs: object) -> None:
         super().__init__(*args, **kwargs)  # type: ignore[arg-type]
+        self.fields["topics"].choices = topic_choices()
         if self.is_bound or "timezone" in self.initial:
             # The person (or their saved preferences) chose a zone: the browser must not replace it.
             self.fields["timezone"].widget.attrs["data-chosen"] = "1"
@@ -195,6 +138,16 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
     def weekly(self) -> bool:
         """Whether the cadence submitted, or else the one shown, is weekly: only then is the day shown."""
         return self["cadence"].value() == Subscriber.Cadence.WEEKLY
+
+    def clean_timezone(self) -> str:
+        zone = self.cleaned_data["timezone"]
+        if zone not in TIMEZONES:
+            raise forms.ValidationError(
+                forms.ChoiceField.default_error_messages["invalid_choice"],
+                code="invalid_choice",
+                params={"value": zone},
+            )
+        return zone
 
     def clean_keywords(self) -> tuple[list[str], list[str]]:
         try:
@@ -250,68 +203,6 @@ class PreferencesForm(NoLineBreaksMixin, forms.Form):
             categories=list(data.get("categories") or []),
             include_crosslists=data.get("include_crosslists", True),
         )
-
-
-class SeedFields(forms.Form):
-    """Papers a reader likes: arXiv ids or links typed in, and a BibTeX, RIS or CSL JSON file.
-
-    Cleaned, they are ``arxiv_ids`` (a list), ``seed_file`` (a (format, references) pair or None).
-    A file over SEED_FILE_MAX_BYTES never reaches the form: the view names it in ``refused_files``.
-    """
-
-    seed_papers = forms.CharField(
-        required=False,
-        max_length=8000,
-        label="arXiv ids or links",
-        widget=forms.Textarea(
-            attrs={"rows": 3, "placeholder": "2403.15527, https://arxiv.org/abs/1706.03762"}
-        ),
-        help_text="Separated by spaces, commas or lines.",
-    )
-    seed_file = forms.FileField(
-        required=False,
-        label="Or a file from your reference manager",
-        help_text="BibTeX (.bib), RIS (.ris) or CSL JSON, e.g. a Zotero export.",
-        widget=forms.FileInput(attrs={"accept": ".bib,.bibtex,.ris,.json,.txt"}),
-    )
-
-    def __init__(self, *args: Any, refused_files: Sequence[str] = (), **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        self.refused_files = refused_files
-
-    def clean_seed_papers(self) -> list[str]:
-        try:
-            ids, unknown = arxiv_ids_from_text(
-                self.cleaned_data["seed_papers"], limit=settings.SEED_MAX_PAPERS
-            )
-        except ReferenceError as error:
-            raise forms.ValidationError(str(error)) from None
-        if unknown:
-            listed = ", ".join(f"“{piece}”" for piece in unknown[:5])
-            raise forms.ValidationError(f"Not an arXiv id or link: {listed}.")
-        return ids
-
-    def clean_seed_file(self) -> tuple[str, list[Any]] | None:
-        if "seed_file" in self.refused_files:
-            raise forms.ValidationError(_too_large())
-        upload = self.cleaned_data.get("seed_file")
-        if not upload:
-            return None
-        if upload.size > settings.SEED_FILE_MAX_BYTES:
-            raise forms.ValidationError(_too_large())
-        try:
-            return references_from_file(upload.read(), max_entries=settings.SEED_FILE_MAX_ENTRIES)
-        except ReferenceError as error:
-            raise forms.ValidationError(str(error)) from None
-
-    @property
-    def names_seeds(self) -> bool:
-        """Whether any paper was given (call after is_valid())."""
-        return bool(self.cleaned_data.get("seed_papers") or self.cleaned_data.get("seed_file"))
-
-
-def _too_large() -> str:
-    return f"The file is too large: upload at most {settings.SEED_FILE_MAX_BYTES // 1024:,} KB."
 
 
 class SignupForm(PreferencesForm, SeedFields):
@@ -387,86 +278,6 @@ class SignupForm(PreferencesForm, SeedFields):
         """Return the seed papers (as looked up by the view) and the search to follow (after is_valid())."""
         saved = self.cleaned_data.get("saved_search")
         return SignupExtras(seed_papers=seed_papers, saved_searches=[saved.as_dict()] if saved else [])
-
-
-class ManagePreferencesForm(PreferencesForm):
-    """The preference centre: the shared fields."""
-
-    @classmethod
-    def for_subscriber(
-        cls, subscriber: Subscriber, data: dict[str, object] | None = None
-    ) -> ManagePreferencesForm:
-        preferences = Preferences.of(subscriber)
-        initial = {
-            "topics": preferences.topics,
-            "keywords": keywords_text(preferences.keywords, preferences.excluded_keywords),
-            "authors": ", ".join(preferences.authors),
-            "cadence": preferences.cadence,
-            "timezone": preferences.timezone,
-            "send_hour": preferences.send_hour,
-            "send_weekday": preferences.send_weekday,
-            "max_papers": preferences.max_papers,
-            "categories": preferences.categories,
-            "include_crosslists": preferences.include_crosslists,
-        }
-        return cls(data=data, initial=initial)
-
-
-class SeedsForm(SeedFields):
-    """The preference centre's "Papers you like": ids, a file, or the papers chosen from an author's."""
-
-    # The papers ticked among those an author search offered.
-    arxiv_id = forms.Field(required=False, widget=forms.MultipleHiddenInput)
-
-    def clean_arxiv_id(self) -> list[str]:
-        chosen = [str(value)[:100] for value in self.cleaned_data.get("arxiv_id") or []]
-        try:
-            ids, unknown = arxiv_ids_from_text(" ".join(chosen), limit=settings.SEED_AUTHOR_MAX_PAPERS)
-        except ReferenceError as error:
-            raise forms.ValidationError(str(error)) from None
-        if unknown:
-            raise forms.ValidationError("Choose papers from the list.")
-        return ids
-
-    def clean(self) -> dict[str, Any]:
-        cleaned = super().clean()
-        if not self.errors and not (cleaned.get("arxiv_id") or self.names_seeds):
-            raise forms.ValidationError("Give an arXiv id or link, or choose a file.", code="empty")
-        return cleaned
-
-
-class AuthorSeedForm(NoLineBreaksMixin, forms.Form):
-    """Seed from a reader's own papers: their name as it appears on arXiv."""
-
-    single_line_fields = ("name",)
-
-    name = forms.CharField(max_length=100, label="Your name as on arXiv")
-
-    def clean_name(self) -> str:
-        name = " ".join(self.cleaned_data["name"].split())
-        if len(name) < 3 or not any(ch.isalpha() for ch in name):
-            raise forms.ValidationError("Give your name as it appears on your papers.")
-        return name
-
-
-class SavedSearchForm(NoLineBreaksMixin, forms.Form):
-    """The preference centre's "follow a search": words and, optionally, a category."""
-
-    single_line_fields = ("query",)
-
-    query = forms.CharField(max_length=search.MAX_QUERY_LENGTH, label="Search for")
-    category = KeyedChoiceField(
-        choices=lambda: [("", "Any category"), *category_choices()], required=False, label="In category"
-    )
-
-    def clean(self) -> dict[str, object]:
-        cleaned = super().clean()
-        if "query" in cleaned:
-            try:
-                cleaned["request"] = searches.search_request(cleaned["query"], cleaned.get("category") or "")
-            except searches.SearchRefused as error:
-                self.add_error("query", str(error))
-        return cleaned
 
 
 class ResendForm(forms.Form):

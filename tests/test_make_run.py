@@ -132,9 +132,11 @@ def test_make_run_mails_links_on_its_port_logs_quietly_and_stops_cleanly_on_ctrl
         "import django; django.setup()\n"
         "from django.core.management import call_command\n"
         "call_command('migrate', verbosity=0)\n"
-        "from subscribers import services\n"
-        "services.subscription_request(email='ada@example.org', "
-        "preferences=services.Preferences(topics=['llm']), request=services.RequestInfo())\n"
+        "from subscribers.preferences import Preferences\n"
+        "from subscribers.services import RequestInfo\n"
+        "from subscribers.signup import subscription_request\n"
+        "subscription_request(email='ada@example.org', "
+        "preferences=Preferences(topics=['llm']), request=RequestInfo())\n"
     )
     subprocess.run(
         [sys.executable, "-c", prepare],

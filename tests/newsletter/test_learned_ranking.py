@@ -13,6 +13,7 @@ from papers import vectors
 from papers.models import Paper
 from subscribers import services, training
 from subscribers.models import ReaderModel, Subscriber
+from subscribers.preferences import Preferences
 from tests.factories import PaperFactory, SubscriberFactory, TopicFactory
 from tests.newsletter.conftest import DAY, PARIS_SEVEN, dispatch_and_send
 
@@ -137,7 +138,7 @@ def test_stated_keywords_are_the_prior_of_a_reader_with_no_ratings(
 ) -> None:
     ada = SubscriberFactory(email="ada@example.org", topics=[llm])
     request = services.RequestInfo()
-    preferences = services.Preferences.of(ada)
+    preferences = Preferences.of(ada)
     preferences.keywords = ["acoustic model"]
     with django_capture_on_commit_callbacks(execute=True):
         services.subscriber_update_preferences(subscriber=ada, preferences=preferences, request=request)

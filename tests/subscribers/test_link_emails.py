@@ -15,8 +15,10 @@ import time_machine
 from django.core import mail
 
 from newsletter import link_emails, tasks
-from subscribers import services
+from subscribers import signup
 from subscribers.models import LinkEmail, Subscriber, SubscriberEvent
+from subscribers.preferences import Preferences
+from subscribers.services import RequestInfo
 from tests.httpserver import Reply
 from tests.smtpsink import SmtpSink, free_port
 from tests.subscribers.conftest import link
@@ -174,9 +176,7 @@ def test_a_poison_email_ahead_of_a_normal_one_fails_at_once_and_the_normal_one_g
 ) -> None:
     # A domain the IDNA codec cannot encode (a label longer than 63 characters) got in.
     poison = "x@" + "bü" * 40 + ".de"
-    services.subscription_request(
-        email=poison, preferences=services.Preferences(topics=["llm"]), request=services.RequestInfo()
-    )
+    signup.subscription_request(email=poison, preferences=Preferences(topics=["llm"]), request=RequestInfo())
     owed_signup(client)
     assert link_emails.link_emails_sweep() == 1
     assert [m.to[0] for m in mail.outbox] == ["ada@example.org"]

@@ -12,7 +12,7 @@ from django.core import mail
 
 from subscribers import services
 from subscribers.models import ConsentRecord, LinkEmail, Subscriber, SubscriberEvent, Suppression
-from subscribers.services import Preferences
+from subscribers.preferences import Preferences
 from subscribers.tokens import Purpose, email_hash, make_token
 from tests.subscribers.conftest import link
 

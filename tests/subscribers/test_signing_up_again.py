@@ -10,8 +10,9 @@ import time_machine
 from django.core import mail
 
 from newsletter import link_emails
-from subscribers import services
+from subscribers import services, signup
 from subscribers.models import ConsentRecord, Subscriber
+from subscribers.services import RequestInfo
 from tests.subscribers.conftest import link, links_in
 
 pytestmark = pytest.mark.django_db
@@ -89,7 +90,7 @@ def test_confirming_applies_the_new_choices_and_keeps_what_the_form_does_not_ask
 
 
 def test_a_paused_subscriber_is_told_confirming_resumes_digests(active, signup, post) -> None:
-    services.subscriber_pause(subscriber=active, request=services.RequestInfo())
+    services.subscriber_pause(subscriber=active, request=RequestInfo())
     signup("ada@example.org", topics=["robotics"])
     for part in words(mail.outbox[-1]):
         assert "Your digests are paused" in part and "resumes them" in part
@@ -150,7 +151,7 @@ def test_an_older_confirmation_still_owed_is_not_sent_after_a_newer_one_is_confi
     client.post("/subscribe/", {"email": "ada@example.org", **data, "topics": ["robotics"]})
     older, newer = ConsentRecord.objects.order_by("pk")
     subscriber = older.subscriber
-    services.subscriber_confirm(subscriber=subscriber, consent_id=newer.pk, request=services.RequestInfo())
+    signup.subscriber_confirm(subscriber=subscriber, consent_id=newer.pk, request=RequestInfo())
     assert link_emails.link_emails_sweep() == 0
     assert not mail.outbox
 
