@@ -204,8 +204,15 @@ def feedback_seed(*, subscriber: Subscriber, papers: list[Paper], request: Reque
 
 
 def feedback_remove(*, subscriber: Subscriber, paper: Paper) -> bool:
-    """Forget the subscriber's rating of one paper (an undo); return whether there was one."""
-    return Feedback.objects.filter(subscriber=subscriber, paper=paper).delete()[0] > 0
+    """Forget the subscriber's rating of one paper (an undo); return whether there was one.
+
+    Their model is retrained without it, so an undone like neither orders their digest nor names itself
+    in a why-line.
+    """
+    removed = Feedback.objects.filter(subscriber=subscriber, paper=paper).delete()[0] > 0
+    if removed:
+        training.retrain_after_commit(subscriber.pk)
+    return removed
 
 
 def feedback_reset(*, subscriber: Subscriber, request: RequestInfo) -> int:

@@ -166,6 +166,17 @@ def test_a_reader_is_retrained_once_per_transaction(
     assert ReaderModel.objects.get(subscriber=ada).likes == 0  # trained on what was committed
 
 
+@pytest.mark.django_db(transaction=True)  # each write commits, as in production
+def test_an_undone_like_is_forgotten_by_the_model(llm, catalogue) -> None:
+    ada = SubscriberFactory(email="ada@example.org", topics=[llm])
+    liked = catalogue["old"]["speech"][0]
+    services.feedback_record(subscriber=ada, paper=liked, value=1)
+    assert ReaderModel.objects.get(subscriber=ada).liked == [liked.pk]
+    assert services.feedback_remove(subscriber=ada, paper=liked)
+    model = ReaderModel.objects.get(subscriber=ada)
+    assert model.likes == 0 and model.liked == []  # no "like <its title>" why-line can name it now
+
+
 def test_a_paper_outside_the_rules_comes_as_a_marked_discovery(
     llm, catalogue, django_capture_on_commit_callbacks
 ) -> None:
