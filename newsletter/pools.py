@@ -13,8 +13,9 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from newsletter import cache, candidates
+from newsletter import candidates
 from newsletter.models import Delivery
+from papers import cache
 from papers.embedding import from_bytes
 from papers.models import Paper, PaperVector
 from subscribers.models import ReaderModel

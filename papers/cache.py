@@ -1,12 +1,12 @@
-"""The one process cache of the digest path: what a worker reuses from one chunk to the next.
+"""The project's one process cache: what a process reuses from one call to the next.
 
-A send worker plans and renders chunk after chunk from the same day's papers
-and editions. Each kind of reusable result lives in a named :class:`Region`;
-every region evicts its least recently used entry when full, and keys are
-values (a paper's fields, a set of candidates), never object identities, so a
-stale entry can only be one that is no longer asked for. ``reset()`` empties
-every region: the test suite calls it between tests, and benchmarks/RESULTS.md
-records what each region earns.
+papers is the app the other two build on, so the cache lives here and every
+app can use it. Each kind of reusable result lives in a named
+:class:`Region`; every region evicts its least recently used entry when full,
+and keys are values (a paper's fields, a set of candidates, a model's version),
+never object identities, so a stale entry can only be one that is no longer
+asked for. ``reset()`` empties every region: the test suite calls it between
+tests, and benchmarks/RESULTS.md records what each region earns.
 """
 
 from __future__ import annotations

@@ -1,8 +1,8 @@
-"""The digest path's one process cache: bounded regions that forget the least recently used entry."""
+"""The project's one process cache: bounded regions that forget the least recently used entry."""
 
 from __future__ import annotations
 
-from newsletter import cache
+from papers import cache
 
 
 def test_it_makes_a_value_once_and_returns_it_again() -> None:
