@@ -164,7 +164,7 @@ def report_costs(samples: int = 200) -> None:
     space_vectors = pools.vectors(
         {p.pk for p in today} | {pk for r in models.values() for pk in r.liked}, next(iter(models.values()))
     )
-    from newsletter.candidates import Space
+    from newsletter.space import Space
 
     space = Space(space_vectors, pool.by_id)
     for label, learned in (("rules only", False), ("learned", True)):

@@ -4,7 +4,7 @@ A delivery draws on its window of announcement days and on the papers that
 came late, or started trending, since its reader's previous digest
 (:func:`late`). Deliveries with equal windows and equal late papers share one
 :class:`~newsletter.candidates.CandidatePool`, and the chunk's readers' models
-score pools through one :class:`~newsletter.candidates.Space` of paper
+score pools through one :class:`~newsletter.space.Space` of paper
 vectors per pool (:class:`Pools`).
 """
 
@@ -15,6 +15,7 @@ from dataclasses import dataclass
 
 from newsletter import candidates
 from newsletter.models import Delivery
+from newsletter.space import Reader, Space, Vectors
 from papers import cache
 from papers.embedding import from_bytes
 from papers.models import Paper, PaperVector
@@ -99,21 +100,21 @@ class Pools:
     """The chunk's candidate pools, one per window and set of late papers, with their vectors."""
 
     def __init__(
-        self, rankable: list[Paper], pins: dict[int, frozenset[int]], readers: dict[int, candidates.Reader]
+        self, rankable: list[Paper], pins: dict[int, frozenset[int]], readers: dict[int, Reader]
     ) -> None:
         self.rankable = rankable
         self.by_id = {p.pk: p for p in rankable}
         self.pins = pins
         self.pools: dict[tuple[Window | None, tuple[int, ...]], candidates.CandidatePool] = {}
-        self.spaces: dict[tuple[Window | None, tuple[int, ...]], candidates.Space] = {}
-        self.vectors: candidates.Vectors | None = None
+        self.spaces: dict[tuple[Window | None, tuple[int, ...]], Space] = {}
+        self.vectors: Vectors | None = None
         if readers:
             liked = {pid for reader in readers.values() for pid in reader.liked}
             self.vectors = vectors({*self.by_id, *liked}, next(iter(readers.values())))
 
     def get(
         self, span: Window | None, late: tuple[int, ...]
-    ) -> tuple[candidates.CandidatePool, candidates.Space | None]:
+    ) -> tuple[candidates.CandidatePool, Space | None]:
         pool = self.pools.get((span, late))
         if pool is None:
             chosen = [p for p in self.rankable if span and span[0] <= p.announced_on <= span[1]]
@@ -123,11 +124,11 @@ class Pools:
             return pool, None
         space = self.spaces.get((span, late))
         if space is None:
-            space = self.spaces[(span, late)] = candidates.Space(self.vectors, pool.by_id)
+            space = self.spaces[(span, late)] = Space(self.vectors, pool.by_id)
         return pool, space
 
 
-def readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
+def readers(deliveries: list[Delivery]) -> dict[int, Reader]:
     """Return the stored models of the chunk's readers under the active embedding (one query).
 
     A reader whose model is of an older version has none until it is retrained: versions never mix.
@@ -135,15 +136,15 @@ def readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
     rows = ReaderModel.objects.filter(
         subscriber_id__any=[d.subscriber_id for d in deliveries], embedding__active=True
     ).values_list("subscriber_id", "embedding_id", "weights", "liked", "likes")
-    readers: dict[int, candidates.Reader] = {}
+    readers: dict[int, Reader] = {}
     for subscriber_id, embedding_id, weights, liked, likes in rows:
-        readers[subscriber_id] = candidates.Reader(
+        readers[subscriber_id] = Reader(
             weights=from_bytes(weights), liked=tuple(liked), likes=likes, version=embedding_id
         )
     return readers
 
 
-def vectors(paper_ids: set[int], reader: candidates.Reader) -> candidates.Vectors:
+def vectors(paper_ids: set[int], reader: Reader) -> Vectors:
     """Return the vectors of these papers under the readers' version, with their titles (one query).
 
     A vector never changes within a version, and a worker's chunks draw on the
@@ -161,4 +162,4 @@ def vectors(paper_ids: set[int], reader: candidates.Reader) -> candidates.Vector
         kept.keep((reader.version, paper_id), (from_bytes(vector), title))
     vectors = {key[1]: value[0] for key, value in found.items()}  # type: ignore[index]
     titles = {key[1]: value[1] for key, value in found.items()}  # type: ignore[index]
-    return candidates.Vectors(vectors, titles, reader.weights.shape[0])
+    return Vectors(vectors, titles, reader.weights.shape[0])
