@@ -5,17 +5,21 @@ app can use it. Each kind of reusable result lives in a named
 :class:`Region`; every region evicts its least recently used entry when full,
 and keys are values (a paper's fields, a set of candidates, a model's version),
 never object identities, so a stale entry can only be one that is no longer
-asked for. ``reset()`` empties every region: the test suite calls it between
-tests, and benchmarks/RESULTS.md records what each region earns.
+asked for. A function whose results are kept says so with ``@kept(name,
+size)``, which uses a region of its own. ``reset()`` empties every region: the
+test suite calls it between tests, and benchmarks/RESULTS.md records what each
+region earns.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Generic, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 V = TypeVar("V")
+P = ParamSpec("P")
 
 
 class Region(Generic[V]):
@@ -78,3 +82,22 @@ def reset() -> None:
     """Empty every region (between tests, or after templates or settings change)."""
     for kept in _REGIONS.values():
         kept.clear()
+
+
+def kept(name: str, size: int) -> Callable[[Callable[P, V]], Callable[P, V]]:
+    """Decorate a function so that its results are kept in the region ``name``, keyed by its arguments.
+
+    The arguments must be hashable values and the function must not return None.
+    """
+
+    def decorate(function: Callable[P, V]) -> Callable[P, V]:
+        kept_in = region(name, size)
+
+        @functools.wraps(function)
+        def keeping(*args: P.args, **kwargs: P.kwargs) -> V:
+            key = (args, tuple(sorted(kwargs.items()))) if kwargs else args
+            return kept_in.get_or_make(key, lambda: function(*args, **kwargs))
+
+        return keeping
+
+    return decorate
