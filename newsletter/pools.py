@@ -13,6 +13,8 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
+import numpy as np
+
 from newsletter import candidates
 from newsletter.models import Delivery
 from newsletter.space import Reader, Space, Vectors
@@ -23,7 +25,6 @@ from subscribers.models import ReaderModel
 
 Window = tuple[dt.date, dt.date]
 
-VECTORS_KEPT = 20_000  # the papers of a few weeks: the ones digests offer, and the ones readers liked
 POOLS_KEPT = 8  # a worker's chunks draw on one or two days' papers, and the few that came late
 # A paper announced this many days back may still reach a reader who had its day, if it was first
 # seen, or started trending, after their previous digest.
@@ -145,21 +146,13 @@ def readers(deliveries: list[Delivery]) -> dict[int, Reader]:
 
 
 def vectors(paper_ids: set[int], reader: Reader) -> Vectors:
-    """Return the vectors of these papers under the readers' version, with their titles (one query).
-
-    A vector never changes within a version, and a worker's chunks draw on the
-    same papers and the same liked ones: each is read once (cache region
-    "vectors"); the query asks only for the others.
-    """
-    kept = cache.region("vectors", VECTORS_KEPT)
-    found = kept.found((reader.version, pid) for pid in paper_ids)
-    missing = [pid for pid in paper_ids if (reader.version, pid) not in found]
-    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=missing).values_list(
+    """Return the vectors of these papers under the readers' version, with their titles (one query)."""
+    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=sorted(paper_ids)).values_list(
         "paper_id", "vector", "paper__title"
     )
+    vectors: dict[int, np.ndarray] = {}
+    titles: dict[int, str] = {}
     for paper_id, vector, title in rows:
-        found[(reader.version, paper_id)] = (from_bytes(vector), title)
-        kept.keep((reader.version, paper_id), (from_bytes(vector), title))
-    vectors = {key[1]: value[0] for key, value in found.items()}  # type: ignore[index]
-    titles = {key[1]: value[1] for key, value in found.items()}  # type: ignore[index]
+        vectors[paper_id] = from_bytes(vector)
+        titles[paper_id] = title
     return Vectors(vectors, titles, reader.weights.shape[0])
