@@ -137,7 +137,7 @@ def _write(feedback_rows: list[tuple[object, ...]], model_rows: list[tuple[objec
 
 def report_costs(samples: int = 200) -> None:
     """Print what training one reader and ranking one digest cost, and the same for a per-reader SVM."""
-    from newsletter import planning, pools, selection
+    from newsletter import planning, pools, profiles, selection
     from papers import vectors
     from papers.models import Paper
     from subscribers import training
@@ -159,19 +159,19 @@ def report_costs(samples: int = 200) -> None:
     today = list(Paper.objects.filter(announced_on=day).only(*planning.PAPER_FIELDS))
     pool = pools.candidate_pool(today, {})
     deliveries = [_fake_delivery(pk) for pk in chosen]
-    profiles = planning._profiles(deliveries, feedback=False)
+    by_subscriber = profiles.chunk_profiles(deliveries, feedback=False)
     models = pools.readers(deliveries)
     space_vectors = pools.vectors(
         {p.pk for p in today} | {pk for r in models.values() for pk in r.liked}, next(iter(models.values()))
     )
-    from newsletter.candidates import Space
+    from newsletter.space import Space
 
     space = Space(space_vectors, pool.by_id)
     for label, learned in (("rules only", False), ("learned", True)):
         started = time.perf_counter()
         for delivery in deliveries:
             reader = models.get(delivery.subscriber_id) if learned else None
-            profile = pool.effective(profiles[delivery.subscriber_id])
+            profile = pool.effective(by_subscriber[delivery.subscriber_id])
             selection.select(profile, pool, reader=reader, space=space if learned else None)
         per = (time.perf_counter() - started) / len(deliveries) * 1e6
         print(

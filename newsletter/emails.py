@@ -20,7 +20,7 @@ from django.core.mail.message import make_msgid
 from django.template.loader import render_to_string
 from django.urls import reverse
 
-from newsletter import candidates, planning, rendering
+from newsletter import candidates, planning, profiles, rendering
 from newsletter.dispatch import local_time
 from newsletter.models import Delivery, Edition
 from papers.models import Paper
@@ -252,6 +252,6 @@ def delivery_html(*, delivery: Delivery) -> str:
     items = list(delivery.items.select_related("paper").order_by("position"))
     picks = [candidates.Pick(i.paper_id, i.position, i.score, i.why) for i in items]
     papers = {i.paper_id: i.paper for i in items}
-    profile = planning.profile_of(delivery.subscriber)
+    profile = profiles.profile_of(delivery.subscriber)
     content = rendering.render_digest(edition=delivery.edition, picks=picks, papers=papers, profile=profile)
     return rendering.personalise(content, personal_parts(delivery))[2]

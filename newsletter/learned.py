@@ -1,8 +1,8 @@
 """Learned ranking: a reader's model orders what their rules let in, and brings a few discoveries.
 
-Pure, no database: a :class:`~newsletter.candidates.Reader` (weights trained
+Pure, no database: a :class:`~newsletter.space.Reader` (weights trained
 by subscribers/training.py) scores every paper of a pool through the pool's
-:class:`~newsletter.candidates.Space` of vectors. The rules still decide what
+:class:`~newsletter.space.Space` of vectors. The rules still decide what
 may enter; their weights count for RULE_SHARE, an editor's pin in full. Papers
 outside the rules come in as marked discoveries: a few the model scores far
 above the rest, and, when narrow rules leave a digest short, enough of those
@@ -27,13 +27,12 @@ from newsletter.candidates import (
     CandidatePool,
     Profile,
     Ranked,
-    Reader,
     Reasons,
-    Space,
     quoted,
     searched,
     trending,
 )
+from newsletter.space import Reader, Space
 
 TITLE_SHOWN = 70
 

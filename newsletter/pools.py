@@ -4,7 +4,7 @@ A delivery draws on its window of announcement days and on the papers that
 came late, or started trending, since its reader's previous digest
 (:func:`late`). Deliveries with equal windows and equal late papers share one
 :class:`~newsletter.candidates.CandidatePool`, and the chunk's readers' models
-score pools through one :class:`~newsletter.candidates.Space` of paper
+score pools through one :class:`~newsletter.space.Space` of paper
 vectors per pool (:class:`Pools`).
 """
 
@@ -13,15 +13,18 @@ from __future__ import annotations
 import datetime as dt
 from dataclasses import dataclass
 
-from newsletter import cache, candidates
+import numpy as np
+
+from newsletter import candidates
 from newsletter.models import Delivery
+from newsletter.space import Reader, Space, Vectors
+from papers import cache
 from papers.embedding import from_bytes
 from papers.models import Paper, PaperVector
 from subscribers.models import ReaderModel
 
 Window = tuple[dt.date, dt.date]
 
-VECTORS_KEPT = 20_000  # the papers of a few weeks: the ones digests offer, and the ones readers liked
 POOLS_KEPT = 8  # a worker's chunks draw on one or two days' papers, and the few that came late
 # A paper announced this many days back may still reach a reader who had its day, if it was first
 # seen, or started trending, after their previous digest.
@@ -98,21 +101,21 @@ class Pools:
     """The chunk's candidate pools, one per window and set of late papers, with their vectors."""
 
     def __init__(
-        self, rankable: list[Paper], pins: dict[int, frozenset[int]], readers: dict[int, candidates.Reader]
+        self, rankable: list[Paper], pins: dict[int, frozenset[int]], readers: dict[int, Reader]
     ) -> None:
         self.rankable = rankable
         self.by_id = {p.pk: p for p in rankable}
         self.pins = pins
         self.pools: dict[tuple[Window | None, tuple[int, ...]], candidates.CandidatePool] = {}
-        self.spaces: dict[tuple[Window | None, tuple[int, ...]], candidates.Space] = {}
-        self.vectors: candidates.Vectors | None = None
+        self.spaces: dict[tuple[Window | None, tuple[int, ...]], Space] = {}
+        self.vectors: Vectors | None = None
         if readers:
             liked = {pid for reader in readers.values() for pid in reader.liked}
             self.vectors = vectors({*self.by_id, *liked}, next(iter(readers.values())))
 
     def get(
         self, span: Window | None, late: tuple[int, ...]
-    ) -> tuple[candidates.CandidatePool, candidates.Space | None]:
+    ) -> tuple[candidates.CandidatePool, Space | None]:
         pool = self.pools.get((span, late))
         if pool is None:
             chosen = [p for p in self.rankable if span and span[0] <= p.announced_on <= span[1]]
@@ -122,11 +125,11 @@ class Pools:
             return pool, None
         space = self.spaces.get((span, late))
         if space is None:
-            space = self.spaces[(span, late)] = candidates.Space(self.vectors, pool.by_id)
+            space = self.spaces[(span, late)] = Space(self.vectors, pool.by_id)
         return pool, space
 
 
-def readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
+def readers(deliveries: list[Delivery]) -> dict[int, Reader]:
     """Return the stored models of the chunk's readers under the active embedding (one query).
 
     A reader whose model is of an older version has none until it is retrained: versions never mix.
@@ -134,30 +137,22 @@ def readers(deliveries: list[Delivery]) -> dict[int, candidates.Reader]:
     rows = ReaderModel.objects.filter(
         subscriber_id__any=[d.subscriber_id for d in deliveries], embedding__active=True
     ).values_list("subscriber_id", "embedding_id", "weights", "liked", "likes")
-    readers: dict[int, candidates.Reader] = {}
+    readers: dict[int, Reader] = {}
     for subscriber_id, embedding_id, weights, liked, likes in rows:
-        readers[subscriber_id] = candidates.Reader(
+        readers[subscriber_id] = Reader(
             weights=from_bytes(weights), liked=tuple(liked), likes=likes, version=embedding_id
         )
     return readers
 
 
-def vectors(paper_ids: set[int], reader: candidates.Reader) -> candidates.Vectors:
-    """Return the vectors of these papers under the readers' version, with their titles (one query).
-
-    A vector never changes within a version, and a worker's chunks draw on the
-    same papers and the same liked ones: each is read once (cache region
-    "vectors"); the query asks only for the others.
-    """
-    kept = cache.region("vectors", VECTORS_KEPT)
-    found = kept.found((reader.version, pid) for pid in paper_ids)
-    missing = [pid for pid in paper_ids if (reader.version, pid) not in found]
-    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=missing).values_list(
+def vectors(paper_ids: set[int], reader: Reader) -> Vectors:
+    """Return the vectors of these papers under the readers' version, with their titles (one query)."""
+    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=sorted(paper_ids)).values_list(
         "paper_id", "vector", "paper__title"
     )
+    vectors: dict[int, np.ndarray] = {}
+    titles: dict[int, str] = {}
     for paper_id, vector, title in rows:
-        found[(reader.version, paper_id)] = (from_bytes(vector), title)
-        kept.keep((reader.version, paper_id), (from_bytes(vector), title))
-    vectors = {key[1]: value[0] for key, value in found.items()}  # type: ignore[index]
-    titles = {key[1]: value[1] for key, value in found.items()}  # type: ignore[index]
-    return candidates.Vectors(vectors, titles, reader.weights.shape[0])
+        vectors[paper_id] = from_bytes(vector)
+        titles[paper_id] = title
+    return Vectors(vectors, titles, reader.weights.shape[0])

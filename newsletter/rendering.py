@@ -25,8 +25,9 @@ import css_inline
 from django.conf import settings
 from django.template.loader import render_to_string
 
-from newsletter import cache, candidates
+from newsletter import candidates
 from newsletter.models import Edition
+from papers import cache
 from papers.models import Paper
 from papers.taxonomy import category_names
 

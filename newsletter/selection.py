@@ -26,11 +26,10 @@ from newsletter.candidates import (
     Pick,
     Profile,
     Ranked,
-    Reader,
     Reasons,
-    Space,
     TopicRule,
 )
+from newsletter.space import Reader, Space
 from papers.names import name_key
 
 SELECTIONS_KEPT = 5000  # per pool

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from django.conf import settings
 from django.db.models import Count, Max, Min, Q, Sum
 
-from newsletter import candidates, planning, pools, selection
+from newsletter import candidates, planning, pools, profiles, selection
 from newsletter.models import Delivery, DeliveryItem, DispatchRun, Edition
 from papers.models import Feed, FetchRun, Paper, Topic, TopicPin
 from subscribers.models import Subscriber
@@ -150,6 +150,6 @@ def topic_preview(*, topic: Topic, limit: int = 30) -> tuple[dt.date | None, lis
     ):
         pins[paper_id].add(topic_id)
     pool = candidates.CandidatePool(pools.candidate(p, frozenset(pins[p.pk])) for p in papers.values())
-    rule = planning.topic_rule(topic)
+    rule = profiles.topic_rule(topic)
     picks = selection.select(candidates.Profile(topics=(rule,), max_papers=limit), pool)
     return latest, [(papers[pick.paper_id], pick.why) for pick in picks]

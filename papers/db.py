@@ -4,12 +4,13 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Mapping, Sequence
-from functools import lru_cache
 from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations, models
 from django.db.models import Expression, Value
 from django.db.models.lookups import In
+
+from papers import cache
 
 BULK_BATCH = 2000
 
@@ -211,7 +212,7 @@ def insert_new_with_children(
 Source = tuple[models.Field | None, object]
 
 
-@lru_cache(maxsize=32)
+@cache.kept("linked inserts", 32)
 def _linked_insert_sql(
     shape: tuple[tuple[tuple[type[models.Model], tuple[str, ...], tuple[tuple[str, int], ...]], ...], str],
 ) -> tuple[str, list[list[Source]]]:

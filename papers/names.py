@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from functools import lru_cache
 
 # Accent commands written with a symbol: \'e \`e \^e \"e \~n \=a \.z
 _SYMBOL_ACCENTS = {
@@ -148,7 +147,6 @@ def split_authors(creator: str) -> list[str]:
     return names
 
 
-@lru_cache(maxsize=65536)  # pure, and the same authors come back chunk after chunk
 def name_key(name: str) -> str:
     """Return a comparison key for a person's name: no accents, no case, no punctuation.
 

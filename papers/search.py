@@ -16,7 +16,6 @@ from __future__ import annotations
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
 from typing import Protocol
 
 import snowballstemmer
@@ -50,7 +49,6 @@ def clean_query(text: str) -> str:
     return " ".join(_CONTROL_RE.sub(" ", text or "").split())[:MAX_QUERY_LENGTH]
 
 
-@lru_cache(maxsize=65536)
 def stem(word: str) -> str:
     return _stemmer.stemWord(word)
 

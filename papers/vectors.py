@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import logging
 from collections.abc import Iterable, Sequence
-from functools import lru_cache
 from typing import Any
 
 import numpy as np
@@ -19,7 +18,7 @@ from django.db import connection, transaction
 from django.db.models import F
 from django.utils import timezone
 
-from papers import embedding, signals, site_cache
+from papers import cache, embedding, signals, site_cache
 from papers.models import EmbeddingModel, Paper, PaperVector
 
 logger = logging.getLogger(__name__)
@@ -34,7 +33,7 @@ def active_model() -> EmbeddingModel | None:
     return EmbeddingModel.objects.filter(active=True).defer("state").first()
 
 
-@lru_cache(maxsize=1)
+@cache.kept("embedders", 1)  # reading and unpickling the model costs far more than any use of it
 def _loaded(model_id: int, fitted_at: object, embedder: str) -> Any:
     state = EmbeddingModel.objects.values_list("state", flat=True).get(pk=model_id)
     return embedding.embedder_class(embedder).loads(bytes(state))

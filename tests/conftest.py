@@ -80,13 +80,13 @@ class SampleReader:
 
 @pytest.fixture(autouse=True)
 def fresh_cache() -> Iterator[None]:
-    """Rate-limit counters and the digest cache must not leak between tests."""
+    """Rate-limit counters, the topics on the forms and the process cache must not leak between tests."""
     from django.core.cache import cache
 
-    from newsletter import cache as digest_cache
+    from papers import cache as process_cache
 
     cache.clear()
-    digest_cache.reset()
+    process_cache.reset()
     yield
 
 

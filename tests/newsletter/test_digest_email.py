@@ -445,8 +445,9 @@ def test_it_shortens_a_long_author_list(client, reader) -> None:
 
 
 def test_readers_with_their_own_why_lines_share_one_rendered_block_of_the_paper(reader, papers) -> None:
-    from newsletter import cache, candidates, emails, planning, rendering
+    from newsletter import candidates, emails, profiles, rendering
     from newsletter.models import Edition
+    from papers import cache
 
     paper, edition = papers[0], Edition.objects.create(cadence="daily", date=DAY)
     whys = ["like “Chain <b>of</b> thought”", "like “Tree search & planning”"]
@@ -456,7 +457,7 @@ def test_readers_with_their_own_why_lines_share_one_rendered_block_of_the_paper(
                 edition=edition,
                 picks=[candidates.Pick(paper.pk, 1, 1.0, why)],
                 papers={paper.pk: paper},
-                profile=planning.profile_of(reader),
+                profile=profiles.profile_of(reader),
             ),
             emails.placeholder_parts(reader),
         )

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from newsletter import dispatch, learned, planning, rendering
+from newsletter import dispatch, learned, planning, profiles, rendering
 from newsletter.candidates import Candidate, CandidatePool, Profile, Reasons, SearchRule
 from subscribers.models import SavedSearch, Subscriber
 from tests.factories import PaperFactory, SubscriberFactory
@@ -101,8 +101,8 @@ def test_it_shares_a_selection_between_readers_with_equal_rules_only(papers, cro
 
 def test_it_parses_each_distinct_saved_query_once_per_chunk(papers, monkeypatch) -> None:
     parsed: list[str] = []
-    original = planning.parse_query
-    monkeypatch.setattr(planning, "parse_query", lambda text: parsed.append(text) or original(text))
+    original = profiles.parse_query
+    monkeypatch.setattr(profiles, "parse_query", lambda text: parsed.append(text) or original(text))
     for n in range(20):
         reader(f"p{n}@example.org", searches=[("robot", {}), ("verifier", {"category": "cs.CL"})])
     planned()

@@ -1,21 +1,25 @@
-"""The one process cache of the digest path: what a worker reuses from one chunk to the next.
+"""The project's one process cache: what a process reuses from one call to the next.
 
-A send worker plans and renders chunk after chunk from the same day's papers
-and editions. Each kind of reusable result lives in a named :class:`Region`;
-every region evicts its least recently used entry when full, and keys are
-values (a paper's fields, a set of candidates), never object identities, so a
-stale entry can only be one that is no longer asked for. ``reset()`` empties
-every region: the test suite calls it between tests, and benchmarks/RESULTS.md
-records what each region earns.
+papers is the app the other two build on, so the cache lives here and every
+app can use it. Each kind of reusable result lives in a named
+:class:`Region`; every region evicts its least recently used entry when full,
+and keys are values (a paper's fields, a set of candidates, a model's version),
+never object identities, so a stale entry can only be one that is no longer
+asked for. A function whose results are kept says so with ``@kept(name,
+size)``, which uses a region of its own. ``reset()`` empties every region: the
+test suite calls it between tests, and benchmarks/RESULTS.md records what each
+region earns.
 """
 
 from __future__ import annotations
 
+import functools
 from collections import OrderedDict
 from collections.abc import Callable, Hashable, Iterable
-from typing import Generic, TypeVar
+from typing import Generic, ParamSpec, TypeVar
 
 V = TypeVar("V")
+P = ParamSpec("P")
 
 
 class Region(Generic[V]):
@@ -78,3 +82,22 @@ def reset() -> None:
     """Empty every region (between tests, or after templates or settings change)."""
     for kept in _REGIONS.values():
         kept.clear()
+
+
+def kept(name: str, size: int) -> Callable[[Callable[P, V]], Callable[P, V]]:
+    """Decorate a function so that its results are kept in the region ``name``, keyed by its arguments.
+
+    The arguments must be hashable values and the function must not return None.
+    """
+
+    def decorate(function: Callable[P, V]) -> Callable[P, V]:
+        kept_in = region(name, size)
+
+        @functools.wraps(function)
+        def keeping(*args: P.args, **kwargs: P.kwargs) -> V:
+            key = (args, tuple(sorted(kwargs.items()))) if kwargs else args
+            return kept_in.get_or_make(key, lambda: function(*args, **kwargs))
+
+        return keeping
+
+    return decorate
