@@ -248,10 +248,10 @@ def deliveries_retry_failed(*, delivery_ids: list[int], enqueue: Enqueue | None 
     with transaction.atomic():
         ids = list(
             Delivery.objects.select_for_update()
-            .filter(pk__any=delivery_ids, state=Delivery.State.FAILED)
+            .filter(pk__in=delivery_ids, state=Delivery.State.FAILED)
             .values_list("pk", flat=True)
         )
-        Delivery.objects.filter(pk__any=ids).update(
+        Delivery.objects.filter(pk__in=ids).update(
             state=Delivery.State.PENDING,
             queued_at=now if enqueue else None,
             retry_after=None,

@@ -104,7 +104,7 @@ class ChunkContext:
 def deliveries_for_chunk(delivery_ids: list[int]) -> list[Delivery]:
     """Return the deliveries with their subscribers and editions, in id order (two queries)."""
     deliveries = list(
-        Delivery.objects.filter(pk__any=delivery_ids)
+        Delivery.objects.filter(pk__in=delivery_ids)
         .select_related("subscriber")
         .defer(*UNPLANNED_FIELDS)
         .order_by("pk")
@@ -142,14 +142,14 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
     recorded: dict[int, list[candidates.Pick]] = defaultdict(list)
     retried = [d.pk for d in deliveries if d.papers_through is not None]
     if retried:
-        items = DeliveryItem.objects.filter(delivery_id__any=retried).order_by("delivery_id", "position")
+        items = DeliveryItem.objects.filter(delivery_id__in=retried).order_by("delivery_id", "position")
         for item in items:
             recorded[item.delivery_id].append(
                 candidates.Pick(item.paper_id, item.position, item.score, item.why)
             )
     history = (
-        Delivery.objects.filter(subscriber_id__any=subscriber_ids, state__in=SENT_OR_SENDING)
-        .exclude(pk__any=delivery_ids)
+        Delivery.objects.filter(subscriber_id__in=subscriber_ids, state__in=SENT_OR_SENDING)
+        .exclude(pk__in=delivery_ids)
         .values("subscriber_id")
         .annotate(through=Max("papers_through"), at=Max("claimed_at"))
         .values_list("subscriber_id", "through", "at")
@@ -162,7 +162,7 @@ def chunk_context(deliveries: list[Delivery]) -> ChunkContext:
             previous_at[subscriber_id] = at
     suppressed = set(
         Suppression.objects.filter(
-            email_hash__any=[email_hash(d.subscriber.email) for d in deliveries]
+            email_hash__in=[email_hash(d.subscriber.email) for d in deliveries]
         ).values_list("email_hash", flat=True)
     )
     newest = max((d.edition.date for d in deliveries), default=None)
@@ -276,7 +276,7 @@ def _papers(eligible: Iterable[Eligible], recorded: dict[int, list[candidates.Pi
 def _pins(paper_ids: list[int]) -> dict[int, frozenset[int]]:
     """Return, for each pinned paper, the topics the editors pinned it in."""
     pins: dict[int, set[int]] = defaultdict(set)
-    rows = TopicPin.objects.filter(paper_id__any=paper_ids).values_list("paper_id", "topic_id")
+    rows = TopicPin.objects.filter(paper_id__in=paper_ids).values_list("paper_id", "topic_id")
     for paper_id, topic_id in rows:
         pins[paper_id].add(topic_id)
     return {pk: frozenset(topics) for pk, topics in pins.items()}
@@ -295,12 +295,12 @@ def _already_sent(deliveries: list[Delivery], rankable: list[Paper]) -> dict[int
     oldest = min(min(p.first_seen_at.date(), p.announced_on) for p in rankable)
     rows = (
         DeliveryItem.objects.filter(
-            delivery__subscriber_id__any=[d.subscriber_id for d in deliveries],
+            delivery__subscriber_id__in=[d.subscriber_id for d in deliveries],
             delivery__state__in=SENT_OR_SENDING,
             delivery__papers_through__gte=oldest - dt.timedelta(days=settings.DIGEST_MAX_GAP_DAYS + 1),
-            paper_id__any=[p.pk for p in rankable],
+            paper_id__in=[p.pk for p in rankable],
         )
-        .exclude(delivery_id__any=[d.pk for d in deliveries])
+        .exclude(delivery_id__in=[d.pk for d in deliveries])
         .values_list("delivery__subscriber_id", "paper_id")
     )
     for subscriber_id, paper_id in rows:

@@ -135,7 +135,7 @@ def readers(deliveries: list[Delivery]) -> dict[int, Reader]:
     A reader whose model is of an older version has none until it is retrained: versions never mix.
     """
     rows = ReaderModel.objects.filter(
-        subscriber_id__any=[d.subscriber_id for d in deliveries], embedding__active=True
+        subscriber_id__in=[d.subscriber_id for d in deliveries], embedding__active=True
     ).values_list("subscriber_id", "embedding_id", "weights", "liked", "likes")
     readers: dict[int, Reader] = {}
     for subscriber_id, embedding_id, weights, liked, likes in rows:
@@ -147,7 +147,7 @@ def readers(deliveries: list[Delivery]) -> dict[int, Reader]:
 
 def vectors(paper_ids: set[int], reader: Reader) -> Vectors:
     """Return the vectors of these papers under the readers' version, with their titles (one query)."""
-    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__any=sorted(paper_ids)).values_list(
+    rows = PaperVector.objects.filter(model_id=reader.version, paper_id__in=sorted(paper_ids)).values_list(
         "paper_id", "vector", "paper__title"
     )
     vectors: dict[int, np.ndarray] = {}

@@ -78,7 +78,7 @@ def chunk_profiles(deliveries: list[Delivery], *, feedback: bool) -> dict[int, c
     rated = _feedback(subscriber_ids) if feedback else {}
     rules = {topic.pk: topic_rule(topic) for topic in Topic.objects.all()}  # a handful, shared
     chosen: dict[int, list[candidates.TopicRule]] = defaultdict(list)
-    links = Subscriber.topics.through.objects.filter(subscriber_id__any=subscriber_ids)
+    links = Subscriber.topics.through.objects.filter(subscriber_id__in=subscriber_ids)
     for subscriber_id, topic_id in links.values_list("subscriber_id", "topic_id"):
         chosen[subscriber_id].append(rules[topic_id])
     searches = _saved_searches(subscriber_ids)
@@ -100,7 +100,7 @@ def _saved_searches(subscriber_ids: list[int]) -> dict[int, list[candidates.Sear
     """
     parsed: dict[str, ParsedQuery] = {}
     searches: dict[int, list[candidates.SearchRule]] = defaultdict(list)
-    rows = SavedSearch.objects.filter(subscriber_id__any=subscriber_ids).values_list(
+    rows = SavedSearch.objects.filter(subscriber_id__in=subscriber_ids).values_list(
         "subscriber_id", "query", "filters"
     )
     for subscriber_id, query, filters in rows:
@@ -116,7 +116,7 @@ def _feedback(subscriber_ids: list[int]) -> dict[int, list[tuple[int, list[str],
     limit = settings.DIGEST_FEEDBACK_LIMIT
     feedback: dict[int, list[tuple[int, list[str], list[str]]]] = defaultdict(list)
     rows = (
-        Feedback.objects.filter(subscriber_id__any=subscriber_ids)
+        Feedback.objects.filter(subscriber_id__in=subscriber_ids)
         .order_by("-created_at")
         .values_list("subscriber_id", "value", "paper__categories", "paper__author_names")
     )

@@ -59,10 +59,10 @@ def deliveries_claim(*, delivery_ids: list[int], now: dt.datetime) -> list[int]:
     with transaction.atomic():
         ids = list(
             Delivery.objects.select_for_update(skip_locked=True)
-            .filter(pk__any=delivery_ids, state=Delivery.State.PENDING)
+            .filter(pk__in=delivery_ids, state=Delivery.State.PENDING)
             .values_list("pk", flat=True)
         )
-        Delivery.objects.filter(pk__any=ids, state=Delivery.State.PENDING).update(
+        Delivery.objects.filter(pk__in=ids, state=Delivery.State.PENDING).update(
             state=Delivery.State.SENDING, claimed_at=now, attempts=F("attempts") + 1
         )
     return ids
@@ -90,7 +90,7 @@ def plan_record(plan: planning.ChunkPlan) -> None:
                     throughs[planned.papers_through].append(pk)
         copy_rows(DeliveryItem, ("delivery_id", "paper_id", "position", "score", "why"), items)
         for through, ids in throughs.items():
-            Delivery.objects.filter(pk__any=ids).update(papers_through=through)
+            Delivery.objects.filter(pk__in=ids).update(papers_through=through)
 
 
 def _finish(delivery_id: int, state: str, **fields: object) -> int:
@@ -101,11 +101,11 @@ def _still_sendable(deliveries: list[Delivery]) -> set[int]:
     """The final guard: ids whose subscriber is still active and not suppressed, read just before sending."""
     active = set(
         Delivery.objects.filter(
-            pk__any=[d.pk for d in deliveries], subscriber__status=Subscriber.Status.ACTIVE
+            pk__in=[d.pk for d in deliveries], subscriber__status=Subscriber.Status.ACTIVE
         ).values_list("pk", flat=True)
     )
     hashes = {email_hash(d.subscriber.email): d.pk for d in deliveries}
-    blocked = Suppression.objects.filter(email_hash__any=hashes).values_list("email_hash", flat=True)
+    blocked = Suppression.objects.filter(email_hash__in=hashes).values_list("email_hash", flat=True)
     return active - {hashes[h] for h in blocked}
 
 
@@ -293,13 +293,13 @@ def _release(delivery_ids: list[int], *, error: Exception, now: dt.datetime) -> 
     """Put unsent rows back to pending with a backoff, or fail those out of attempts."""
     described = _describe(error)
     Delivery.objects.filter(
-        pk__any=delivery_ids, state=Delivery.State.SENDING, attempts__gte=settings.DIGEST_MAX_ATTEMPTS
+        pk__in=delivery_ids, state=Delivery.State.SENDING, attempts__gte=settings.DIGEST_MAX_ATTEMPTS
     ).update(
         state=Delivery.State.FAILED,
         last_error=f"gave up after {settings.DIGEST_MAX_ATTEMPTS} attempts: {described}",
     )
     base = settings.DIGEST_RETRY_BACKOFF
-    Delivery.objects.filter(pk__any=delivery_ids, state=Delivery.State.SENDING).update(
+    Delivery.objects.filter(pk__in=delivery_ids, state=Delivery.State.SENDING).update(
         state=Delivery.State.PENDING,
         last_error=described,
         retry_after=now + dt.timedelta(seconds=base + random.uniform(0, base)),

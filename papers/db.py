@@ -8,7 +8,6 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections, migrations, models
 from django.db.models import Expression, Value
-from django.db.models.lookups import In
 
 from papers import cache
 
@@ -71,7 +70,7 @@ def insert_from_select(
     ``values`` maps field names to expressions over the queryset's rows; the
     other non-null fields take their defaults. The rows never travel through
     Python: the dispatcher creates a hundred thousand deliveries in one
-    statement instead of building and sending each (20 s -> under 2 s).
+    statement instead of building and sending each (benchmarks/RESULTS.md).
     """
     selected: dict[str, Expression] = {}
     columns: list[str] = []
@@ -141,36 +140,6 @@ def update_each(queryset: models.QuerySet, field: str, values: Mapping[int, obje
     with connection.cursor() as cursor:
         cursor.execute(sql, params)
         return cursor.rowcount
-
-
-class AnyOf(In):
-    """``field__any=ids``: ``field = ANY(%s)`` with one array parameter on PostgreSQL, ``IN`` elsewhere.
-
-    Registered by the app that uses it, on the field types it filters (``register_lookup``).
-
-    A chunk's queries name hundreds of ids. As an IN list each id is its own
-    parameter, prepared one by one, and the statement outgrows the driver's
-    cache, so it is parsed again on every run: together about a tenth of a
-    worker's time in the dispatch benchmark.
-    """
-
-    lookup_name = "any"
-
-    def get_prep_lookup(self) -> object:
-        # Ids and hashes arrive as ints and strings already: preparing each one was the cost.
-        if isinstance(self.rhs, (list, tuple, set, frozenset)) and all(
-            type(value) in (int, str) for value in self.rhs
-        ):
-            return list(self.rhs)
-        return super().get_prep_lookup()
-
-    def as_postgresql(self, compiler: object, connection: object) -> tuple[str, list[object]]:
-        if not self.rhs_is_direct_value():
-            return super().as_sql(compiler, connection)
-        lhs, lhs_params = self.process_lhs(compiler, connection)
-        field = self.lhs.output_field
-        values = [field.get_db_prep_value(v, connection, prepared=True) for v in self.rhs if v is not None]
-        return f"{lhs} = ANY(%s::{field.db_type(connection)}[])", [*lhs_params, values]
 
 
 def insert_new_with_children(
