@@ -5,8 +5,6 @@ It changes rarely (a new category every year or two); checked against arxiv.org/
 
 from __future__ import annotations
 
-from functools import cache
-
 # (group name, ((category, name), ...)), in arxiv.org's order.
 TAXONOMY: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
     (
@@ -207,10 +205,16 @@ TAXONOMY: tuple[tuple[str, tuple[tuple[str, str], ...]], ...] = (
 )
 
 
-@cache
+# Derived once from TAXONOMY, when the module is imported.
+_NAMES = {code: name for _group, categories in TAXONOMY for code, name in categories}
+_GROUPED = [
+    (group, [(code, f"{code} {name}") for code, name in categories]) for group, categories in TAXONOMY
+]
+
+
 def category_names() -> dict[str, str]:
     """Return every category's name by its code, e.g. ``{"cs.CL": "Computation and Language", ...}``."""
-    return {code: name for _group, categories in TAXONOMY for code, name in categories}
+    return _NAMES
 
 
 def is_category(code: str) -> bool:
@@ -224,9 +228,6 @@ def category_label(code: str) -> str:
     return f"{code}: {name}" if name else code
 
 
-@cache
 def grouped_choices() -> list[tuple[str, list[tuple[str, str]]]]:
     """Return the categories as Django's grouped choices: ``[(group, [(code, label), ...]), ...]``."""
-    return [
-        (group, [(code, f"{code} {name}") for code, name in categories]) for group, categories in TAXONOMY
-    ]
+    return _GROUPED
