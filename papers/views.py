@@ -15,7 +15,7 @@ from django.urls import reverse
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
-from papers import dates, presentation, selectors, site_cache
+from papers import dates, presentation, selectors, similar, site_cache
 from papers.site_forms import SearchForm
 
 
@@ -125,7 +125,7 @@ def paper(request: HttpRequest, arxiv_id: str) -> HttpResponse:
         context = {
             "paper": found,
             "versions": presentation.version_links(found.arxiv_id, found.version),
-            "similar": selectors.similar_papers(found, 6),
+            "similar": similar.similar_papers(found, 6),
         }
         return render(request, "papers/paper.html", context)
 

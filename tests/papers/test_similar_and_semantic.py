@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from papers import selectors, vectors
+from papers import selectors, similar, vectors
 from papers.models import Paper, PaperVector
 from tests.factories import PaperFactory
 from tests.papers.catalogue import TUE, themed_catalogue
@@ -22,7 +22,7 @@ def test_it_lists_a_papers_neighbours_by_meaning_before_unrelated_ones() -> None
     catalogue = themed_catalogue()
     vectors.embedding_refit()
     for theme, members in catalogue.items():
-        found = selectors.similar_papers(members[0], 6)
+        found = similar.similar_papers(members[0], 6)
         seen = themes_of(found, catalogue)
         assert seen and seen[0] == theme, (theme, [p.title for p in found])
         # All of its theme first, then (if any pass the floor) the others.
@@ -33,9 +33,9 @@ def test_it_finds_a_neighbour_that_shares_no_title_words() -> None:
     catalogue = themed_catalogue()
     vectors.embedding_refit()
     # "Lookahead verification for low-latency serving" shares no title word with the paper.
-    found = [p.title for p in selectors.similar_papers(catalogue["decoding"][0], 6)]
+    found = [p.title for p in similar.similar_papers(catalogue["decoding"][0], 6)]
     assert "Lookahead verification for low-latency serving" in found
-    rule = [p.title for p in selectors._similar_by_terms(catalogue["decoding"][0], 6)]
+    rule = [p.title for p in similar._similar_by_terms(catalogue["decoding"][0], 6)]
     assert "Lookahead verification for low-latency serving" not in rule
 
 
@@ -44,18 +44,18 @@ def test_it_leaves_out_hidden_papers_and_the_paper_itself() -> None:
     vectors.embedding_refit()
     paper, hidden = catalogue["proteins"][:2]
     Paper.objects.filter(pk=hidden.pk).update(hidden=True)
-    found = selectors.similar_papers(paper, 6)
+    found = similar.similar_papers(paper, 6)
     assert paper not in found and hidden not in found and found
 
 
 def test_it_falls_back_to_shared_title_terms_without_a_model_or_a_vector() -> None:
     catalogue = themed_catalogue()
     paper = catalogue["decoding"][0]
-    rule = selectors.similar_papers(paper, 6)
+    rule = similar.similar_papers(paper, 6)
     assert "Draft trees make speculative decoding faster" in [p.title for p in rule]
     model = vectors.embedding_refit()
     PaperVector.objects.filter(model=model, paper=paper).delete()  # ingested a moment ago, not embedded yet
-    assert selectors.similar_papers(paper, 6) == rule
+    assert similar.similar_papers(paper, 6) == rule
 
 
 def test_it_reads_a_bounded_number_of_candidates(monkeypatch) -> None:
@@ -67,8 +67,8 @@ def test_it_reads_a_bounded_number_of_candidates(monkeypatch) -> None:
         announced_on=None,
     )
     vectors.embedding_refit()
-    monkeypatch.setattr(selectors, "SIMILAR_CANDIDATES", 3)
-    monkeypatch.setattr(selectors, "SIMILAR_TERM_CANDIDATES", 10)
+    monkeypatch.setattr(similar, "SIMILAR_CANDIDATES", 3)
+    monkeypatch.setattr(similar, "SIMILAR_TERM_CANDIDATES", 10)
     read = []
     real = vectors.vectors_for
 
@@ -78,7 +78,7 @@ def test_it_reads_a_bounded_number_of_candidates(monkeypatch) -> None:
         return real(model_id=model_id, paper_ids=paper_ids)
 
     monkeypatch.setattr(vectors, "vectors_for", counting)
-    found = selectors.similar_papers(catalogue["decoding"][0], 6)
+    found = similar.similar_papers(catalogue["decoding"][0], 6)
     # Its own vector, then one read of the newest three of its category and the (few) sharing title terms.
     assert read[0] == 1 and len(read) == 2 and read[1] < 3 + 10
     assert len(found) <= 4
@@ -89,12 +89,12 @@ def test_its_query_count_does_not_grow_with_the_catalogue(django_assert_max_num_
     catalogue = themed_catalogue()
     vectors.embedding_refit()
     with django_assert_max_num_queries(6):
-        selectors.similar_papers(catalogue["robots"][0], 6)
+        similar.similar_papers(catalogue["robots"][0], 6)
     for n in range(40):
         PaperFactory(title=f"Robot grasping study {n}", categories=["cs.LG"], announced_on=TUE)
     vectors.embedding_refit()
     with django_assert_max_num_queries(6):
-        selectors.similar_papers(catalogue["robots"][0], 6)
+        similar.similar_papers(catalogue["robots"][0], 6)
 
 
 # --- Search -------------------------------------------------------------------------------------------
