@@ -125,10 +125,10 @@ class TfidfEmbedder:
 
 
 def import_libraries() -> None:
-    """Import what reading a fitted tf-idf embedder needs (scikit-learn takes about a second).
+    """Import what reading a fitted tf-idf embedder needs (scikit-learn is slow to import).
 
     For a pre-forking server to call before it forks: otherwise every web
-    worker pays the import on its first search, as a multi-second request.
+    worker pays the import on its first search, as one very slow request.
     """
     import sklearn.decomposition
     import sklearn.feature_extraction.text  # noqa: F401

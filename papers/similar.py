@@ -65,13 +65,14 @@ def _nearest_papers(paper: Paper, *, model: EmbeddingModel, limit: int) -> list[
     sharing one of its categories (read in date order through an index until
     that many are found) and, on PostgreSQL, SIMILAR_TERM_CANDIDATES papers
     sharing two of its title terms anywhere (paper_search_idx, unranked:
-    ranking every match cost 300 ms on the benchmark's 50,000 papers), so an
-    older or cross-listed neighbour is not missed. That is at most 1,200
-    vectors (600 kB at 128 dimensions), about 40 ms at 50,000 papers, paid
-    when the page is rendered and then cached. A per-process matrix of every
-    vector would instead hold 25 MB in each web worker, reload on every refit
-    and be one more cache to keep in step with ingest; it would only pay if
-    paper pages were rendered far more often than ingest changes them.
+    ranking every match of a common term is slow on a large catalogue), so an
+    older or cross-listed neighbour is not missed. That bounds the vectors
+    read to a few hundred kilobytes, paid when the page is rendered and then
+    cached. A per-process matrix of every vector would instead hold the whole
+    catalogue's vectors in each web worker, reload on every refit and be one
+    more cache to keep in step with ingest; it would only pay if paper pages
+    were rendered far more often than ingest changes them
+    (benchmarks/RESULTS.md has the figures).
     """
     own = vectors.vectors_for(model_id=model.pk, paper_ids=[paper.pk]).get(paper.pk)
     if own is None:
