@@ -14,7 +14,6 @@ from papers.feeds.entries import (
     FeedError,
     PaperEntry,
     ParsedFeed,
-    SkippedEntry,
     abs_url_for,
     pdf_url_for,
     split_arxiv_id,
@@ -64,11 +63,7 @@ def parse_rss(data: bytes) -> ParsedFeed:
         detail = collapse_whitespace(html.unescape(channel.get("description", "")))
         raise FeedError("arXiv answered with an error feed", f"{title}. {detail}".strip())
     parsed = ParsedFeed(format=ARXIV_RSS, title=title, announced_on=_rfc822_date(channel.get("published")))
-    for position, item in enumerate(document.entries):
-        try:
-            parsed.entries.append(_rss_entry(item, parsed.announced_on))
-        except ValueError as error:
-            parsed.skipped.append(SkippedEntry(position, str(error)))
+    parsed.read_entries(document.entries, lambda item: _rss_entry(item, parsed.announced_on))
     return parsed
 
 
@@ -128,11 +123,7 @@ def parse_api(data: bytes) -> ParsedFeed:
         title=collapse_whitespace(document.feed.get("title", "")),
         total_results=int(total) if total and str(total).strip().isdigit() else None,
     )
-    for position, entry in enumerate(document.entries):
-        try:
-            parsed.entries.append(_api_entry(entry))
-        except ValueError as error:
-            parsed.skipped.append(SkippedEntry(position, str(error)))
+    parsed.read_entries(document.entries, _api_entry)
     return parsed
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -93,6 +94,14 @@ class ParsedFeed:
     entries: list[PaperEntry] = field(default_factory=list)
     skipped: list[SkippedEntry] = field(default_factory=list)
     total_results: int | None = None
+
+    def read_entries(self, items: Iterable[Any], entry: Callable[[Any], PaperEntry]) -> None:
+        """Add ``entry(item)`` for each item; one it refuses (ValueError) is skipped, with why."""
+        for position, item in enumerate(items):
+            try:
+                self.entries.append(entry(item))
+            except ValueError as error:
+                self.skipped.append(SkippedEntry(position, str(error)))
 
 
 # --- arXiv identifiers ------------------------------------------------------------------

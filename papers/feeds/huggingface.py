@@ -152,11 +152,7 @@ def parse_rss(data: bytes) -> ParsedFeed:
         title=collapse_whitespace(channel.get("title", "")),
         announced_on=struct_to_datetime(built).date() if built else None,
     )
-    for position, item in enumerate(document.entries):
-        try:
-            parsed.entries.append(_rss_entry(item, parsed.announced_on))
-        except ValueError as error:
-            parsed.skipped.append(SkippedEntry(position, str(error)))
+    parsed.read_entries(document.entries, lambda item: _rss_entry(item, parsed.announced_on))
     return parsed
 
 
