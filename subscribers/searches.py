@@ -32,6 +32,11 @@ class SearchRequest:
     def as_dict(self) -> dict[str, str]:
         return {"query": self.query, "category": self.category}
 
+    @property
+    def filters(self) -> dict[str, str]:
+        """The saved search's filters as stored: its category, if it has one."""
+        return {"category": self.category} if self.category else {}
+
 
 def search_request(query: str, category: str = "") -> SearchRequest:
     """Return the search to save, checked: words that search something, a known category or none."""
@@ -44,13 +49,11 @@ def search_request(query: str, category: str = "") -> SearchRequest:
 
 
 def _matching(subscriber: Subscriber, request: SearchRequest) -> QuerySet[SavedSearch]:
-    filters = {"category": request.category} if request.category else {}
-    return subscriber.saved_searches.filter(query=request.query, filters=filters)
+    return subscriber.saved_searches.filter(query=request.query, filters=request.filters)
 
 
 def saved_search_add(*, subscriber: Subscriber, request: SearchRequest) -> SavedSearch | None:
     """Save a search for the subscriber; return it, or None when it was saved already."""
-    filters = {"category": request.category} if request.category else {}
     with transaction.atomic():
         Subscriber.objects.select_for_update().filter(pk=subscriber.pk).first()
         if _matching(subscriber, request).exists():
@@ -59,7 +62,9 @@ def saved_search_add(*, subscriber: Subscriber, request: SearchRequest) -> Saved
             raise SearchRefused(f"Up to {SavedSearch.MAX_PER_SUBSCRIBER} saved searches: remove one first.")
         try:
             with transaction.atomic():
-                return SavedSearch.objects.create(subscriber=subscriber, query=request.query, filters=filters)
+                return SavedSearch.objects.create(
+                    subscriber=subscriber, query=request.query, filters=request.filters
+                )
         except IntegrityError:
             return None
 
