@@ -56,6 +56,6 @@ def forget(response: HttpResponse) -> None:
 
 def masked(email: str) -> str:
     """Return the address as a reminder that does not spell it out: ``j…e@example.org``."""
-    local, _, domain = email.partition("@")
+    local, _, domain = email.rpartition("@")
     shown = local[0] + "…" + local[-1] if len(local) > 2 else local[:1] + "…"
     return f"{shown}@{domain}"

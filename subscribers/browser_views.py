@@ -76,22 +76,17 @@ def save_search(request: HttpRequest) -> HttpResponse:
         "reader_address": browser.masked(reader.email),
     }
     action = params.get("action", "") if request.method == "POST" else ""
-    try:
-        wanted_search = searches.search_request(query, category)
-    except searches.SearchRefused as error:
-        return render(request, "subscribers/save_search.html", {**context, "error": str(error)}, status=400)
     if action == "forget":
         response = redirect(f"{reverse('papers:search')}?{urlencode({'q': query, 'category': category})}")
         browser.forget(response)
         return response
-    if action == "save":
-        try:
+    try:
+        wanted_search = searches.search_request(query, category)
+        if action == "save":
             context["added"] = searches.saved_search_add(subscriber=reader, request=wanted_search) is not None
-        except searches.SearchRefused as error:
-            return render(
-                request, "subscribers/save_search.html", {**context, "error": str(error)}, status=400
-            )
-    elif action == "undo":
+    except searches.SearchRefused as error:
+        return render(request, "subscribers/save_search.html", {**context, "error": str(error)}, status=400)
+    if action == "undo":
         context["undone"] = searches.saved_search_remove_matching(subscriber=reader, request=wanted_search)
     context["saved"] = searches.saved_search_exists(subscriber=reader, request=wanted_search)
     return render(request, "subscribers/save_search.html", context)
